@@ -1,0 +1,51 @@
+// quantscope-cli: the headless front end. Argument parsing and output only; core computes.
+#include "commands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"QuantScope command line: inspect, quantize and evaluate LLM checkpoints"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "quantscope-cli 0.1.0");
+    bool verbose = false;
+    app.add_flag("-v,--verbose", verbose, "Log debug messages to stderr");
+
+    qs::cli::InspectOptions inspect;
+    auto* inspectCmd = app.add_subcommand(
+        "inspect", "Architecture, parameter count and every tensor's name, shape, dtype and bytes");
+    inspectCmd->add_option("MODEL", inspect.model, "\"demo\", a folder, a .safetensors/.gguf file, or an HF repo id in the local cache")
+        ->required();
+    inspectCmd->add_flag("--json", inspect.json, "Print JSON");
+
+    qs::cli::StatsOptions stats;
+    auto* statsCmd = app.add_subcommand(
+        "stats", "min, max, mean, std, absmax, kurtosis, count beyond 6 sigma and a histogram of one tensor");
+    statsCmd->add_option("MODEL", stats.model, "Model (as for inspect)")->required();
+    statsCmd->add_option("--tensor", stats.tensor, "Tensor name (see inspect)")->required();
+    statsCmd->add_option("--bins", stats.bins, "Histogram bins")->check(CLI::Range(1, 100000));
+    statsCmd->add_flag("--json", stats.json, "Print JSON");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::warn);
+    spdlog::set_pattern("%^%l%$: %v");
+
+    try {
+        if (*inspectCmd)
+            return qs::cli::runInspect(inspect);
+        if (*statsCmd)
+            return qs::cli::runStats(stats);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "quantscope-cli: error: %s\n", e.what());
+        return 1;
+    }
+    return 2;
+}
