@@ -19,6 +19,26 @@ struct StatsOptions {
 };
 int runStats(const StatsOptions& o);
 
+struct EvalOptions {
+    std::string model;
+    std::string text;     // default: the demo model's evaluation text
+    int ctx = 512;
+    int maxWindows = 0;   // 0 = all
+    std::string protocol = "full"; // "full" or "second-half"
+    bool json = false;
+};
+int runEval(const EvalOptions& o);
+
+struct GenerateOptions {
+    std::string model;
+    std::string prompt;
+    int maxTokens = 64;
+    float temperature = 0.0f;
+    float topP = 1.0f;
+    unsigned long long seed = 0;
+};
+int runGenerate(const GenerateOptions& o);
+
 std::string humanBytes(double bytes);
 
 } // namespace qs::cli

@@ -30,6 +30,26 @@ int main(int argc, char** argv)
     statsCmd->add_option("--bins", stats.bins, "Histogram bins")->check(CLI::Range(1, 100000));
     statsCmd->add_flag("--json", stats.json, "Print JSON");
 
+    qs::cli::EvalOptions eval;
+    auto* evalCmd = app.add_subcommand("eval", "Perplexity on a text in non-overlapping windows of ctx tokens");
+    evalCmd->add_option("MODEL", eval.model, "Model (as for inspect)")->required();
+    evalCmd->add_option("--text", eval.text, "Text file (default: the demo model's evaluation text)");
+    evalCmd->add_option("--ctx", eval.ctx, "Window length in tokens")->check(CLI::Range(4, 1 << 20));
+    evalCmd->add_option("--max-windows", eval.maxWindows, "Score at most this many windows (0: all)");
+    evalCmd->add_option("--protocol", eval.protocol, "full: score every position after the first of each window "
+                                                     "(GPTQ/AWQ papers); second-half: llama.cpp's protocol")
+        ->check(CLI::IsMember({"full", "second-half"}));
+    evalCmd->add_flag("--json", eval.json, "Print JSON");
+
+    qs::cli::GenerateOptions gen;
+    auto* genCmd = app.add_subcommand("generate", "Generate text from a prompt (greedy or sampled), streamed");
+    genCmd->add_option("MODEL", gen.model, "Model (as for inspect)")->required();
+    genCmd->add_option("--prompt", gen.prompt, "Prompt text")->required();
+    genCmd->add_option("--max-tokens", gen.maxTokens, "Tokens to generate")->check(CLI::Range(1, 100000));
+    genCmd->add_option("--temperature", gen.temperature, "0 for greedy")->check(CLI::Range(0.0, 100.0));
+    genCmd->add_option("--top-p", gen.topP, "Nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
+    genCmd->add_option("--seed", gen.seed, "Sampling seed");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -43,6 +63,10 @@ int main(int argc, char** argv)
             return qs::cli::runInspect(inspect);
         if (*statsCmd)
             return qs::cli::runStats(stats);
+        if (*evalCmd)
+            return qs::cli::runEval(eval);
+        if (*genCmd)
+            return qs::cli::runGenerate(gen);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "quantscope-cli: error: %s\n", e.what());
         return 1;

@@ -1,0 +1,71 @@
+#pragma once
+// Block-by-block calibration: the hidden states of all samples pass through one decoder block
+// at a time. For each distinct linear input (q/k/v share one, gate/up share one) it gathers
+// per-channel absmax, mean |x| and mean x^2, the GPTQ Hessian 2/n * sum x x^T, and a bounded
+// random sample of raw input rows for the AWQ and SmoothQuant searches. A callback sees each
+// block's statistics before the block's outputs are computed, so a method can quantize the
+// block and have its quantized outputs feed the next block.
+#include "core/calib/calibration_set.hpp"
+#include "core/jobs/progress.hpp"
+#include "core/runtime/transformer.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+namespace qs::calib {
+
+// Where a linear takes its input from.
+enum class InputSite { Attention = 0, AttentionOutput = 1, Mlp = 2, MlpDown = 3 };
+InputSite inputSiteOf(runtime::LinearRole role);
+const char* inputSiteName(InputSite site);
+
+class LinearInputStats {
+public:
+    LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed);
+
+    void add(const runtime::Mat& x); // rows are tokens
+
+    std::int64_t tokens() const { return tokens_; }
+    int channels() const { return int(absmax_.size()); }
+    const runtime::Vec& absmax() const { return absmax_; }
+    runtime::Vec meanAbs() const;
+    runtime::Vec meanSquare() const;
+    // 2/n * sum x x^T (GPTQ's H), full symmetric [channels][channels]; empty if not gathered.
+    runtime::Mat gptqHessian() const;
+    const runtime::Mat& sample() const { return sample_; } // up to maxSampleRows input rows
+
+private:
+    std::int64_t tokens_ = 0;
+    runtime::Vec absmax_;
+    Eigen::VectorXd sumAbs_, sumSquare_;
+    bool hessianOn_;
+    runtime::Mat xtx_; // lower triangle accumulated in f32
+    int maxSampleRows_;
+    runtime::Mat sample_;
+    std::uint64_t rngState_;
+    std::int64_t seenRows_ = 0;
+};
+
+struct BlockCalibration {
+    int block = 0;
+    std::array<std::optional<LinearInputStats>, 4> sites; // by InputSite
+
+    const LinearInputStats& site(InputSite s) const { return *sites[std::size_t(s)]; }
+    const LinearInputStats& forLinear(runtime::LinearRole r) const { return site(inputSiteOf(r)); }
+};
+
+struct CaptureOptions {
+    bool hessian = true;
+    int maxSampleRows = 512;
+    std::uint64_t seed = 0;
+};
+
+// Runs the whole calibration set through the model one block at a time. onBlock may replace
+// the block's linears (model is not const for that reason); the block's outputs are computed
+// after it returns. Progress: one stage per block; cancellable between samples.
+void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, const CaptureOptions& options,
+                       const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress = nullptr);
+
+} // namespace qs::calib

@@ -1,0 +1,62 @@
+#include "core/runtime/rope.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <numbers>
+
+namespace qs::runtime {
+
+Rope::Rope(const model::ArchSpec& spec, bool interleaved) : headDim_(int(spec.headDim)), interleaved_(interleaved)
+{
+    const int half = headDim_ / 2;
+    invFreq_.resize(std::size_t(half));
+    for (int i = 0; i < half; ++i)
+        invFreq_[std::size_t(i)] = 1.0 / std::pow(spec.ropeTheta, double(2 * i) / double(headDim_));
+    if (!spec.ropeScaling)
+        return;
+    const auto& rs = *spec.ropeScaling;
+    if (rs.type == "llama3") {
+        // transformers' _compute_llama3_parameters.
+        const double oldCtx = double(rs.originalMaxPositionEmbeddings);
+        const double lowWavelen = oldCtx / rs.lowFreqFactor;
+        const double highWavelen = oldCtx / rs.highFreqFactor;
+        for (auto& f : invFreq_) {
+            const double wavelen = 2.0 * std::numbers::pi / f;
+            if (wavelen > lowWavelen) {
+                f = f / rs.factor;
+            } else if (wavelen >= highWavelen) {
+                const double smooth = (oldCtx / wavelen - rs.lowFreqFactor) / (rs.highFreqFactor - rs.lowFreqFactor);
+                f = (1.0 - smooth) * f / rs.factor + smooth * f;
+            }
+        }
+    } else if (rs.type == "linear") {
+        for (auto& f : invFreq_)
+            f /= rs.factor;
+    } else if (rs.type != "default") {
+        spdlog::warn("rope_scaling type '{}' is not implemented; using unscaled RoPE", rs.type);
+    }
+}
+
+void Rope::apply(Mat& x, int heads, int startPos) const
+{
+    const int half = headDim_ / 2;
+    for (Eigen::Index t = 0; t < x.rows(); ++t) {
+        const double pos = double(startPos + t);
+        for (int i = 0; i < half; ++i) {
+            // transformers computes the angle in f32: (inv_freq (f32) * position (f32)).
+            const float angle = float(invFreq_[std::size_t(i)]) * float(pos);
+            const float c = std::cos(angle), s = std::sin(angle);
+            for (int h = 0; h < heads; ++h) {
+                float* head = x.row(t).data() + std::size_t(h) * std::size_t(headDim_);
+                const int a = interleaved_ ? 2 * i : i;
+                const int b = interleaved_ ? 2 * i + 1 : i + half;
+                const float x0 = head[a], x1 = head[b];
+                head[a] = x0 * c - x1 * s;
+                head[b] = x1 * c + x0 * s;
+            }
+        }
+    }
+}
+
+} // namespace qs::runtime

@@ -1,0 +1,28 @@
+#pragma once
+// Rotary position embeddings as transformers computes them, including Llama-3.1's
+// frequency-dependent rope_scaling ("llama3") and linear scaling.
+#include "core/model/arch_spec.hpp"
+#include "core/runtime/matrix.hpp"
+
+#include <vector>
+
+namespace qs::runtime {
+
+class Rope {
+public:
+    // interleaved: rotate pairs (2i, 2i+1) (ggml's normal mode, GGUF llama); otherwise HF's
+    // rotate_half pairs (i, i + d/2).
+    Rope(const model::ArchSpec& spec, bool interleaved);
+
+    // Rotates each head of x ([T][heads*headDim]) in place; row t is at position startPos + t.
+    void apply(Mat& x, int heads, int startPos) const;
+
+    const std::vector<double>& inverseFrequencies() const { return invFreq_; }
+
+private:
+    int headDim_;
+    bool interleaved_;
+    std::vector<double> invFreq_; // headDim/2
+};
+
+} // namespace qs::runtime

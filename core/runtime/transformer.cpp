@@ -1,0 +1,169 @@
+#include "core/runtime/transformer.hpp"
+
+#include "core/util/error.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace qs::runtime {
+
+Transformer::Transformer(LlamaWeights weights) : w_(std::move(weights)), rope_(w_.spec, w_.ropeInterleaved) {}
+
+void Transformer::rmsNorm(Mat& x, const Vec& weight, double eps)
+{
+    for (Eigen::Index t = 0; t < x.rows(); ++t) {
+        auto row = x.row(t);
+        const float meanSquare = row.squaredNorm() / float(row.size());
+        const float inv = 1.0f / std::sqrt(meanSquare + float(eps));
+        row = (row * inv).cwiseProduct(weight.transpose());
+    }
+}
+
+Mat Transformer::embed(std::span<const std::int32_t> tokens) const
+{
+    Mat h(Eigen::Index(tokens.size()), w_.embedding.cols());
+    for (std::size_t t = 0; t < tokens.size(); ++t) {
+        const auto id = tokens[t];
+        if (id < 0 || id >= w_.embedding.rows())
+            throw Error("token id " + std::to_string(id) + " is outside the vocabulary of " +
+                        std::to_string(w_.embedding.rows()));
+        h.row(Eigen::Index(t)) = w_.embedding.row(id);
+    }
+    return h;
+}
+
+static void runLinear(const BlockWeights& b, int index, LinearRole role, const Mat& x, Mat& y, const ForwardHooks* hooks)
+{
+    if (hooks && hooks->onLinearInput)
+        hooks->onLinearInput(index, role, x);
+    b.linear(role).forward(x, y);
+}
+
+// Per-head RMSNorm over head_dim (Qwen3's q_norm / k_norm).
+static void headNorm(Mat& x, int heads, int headDim, const Vec& weight, double eps)
+{
+    for (Eigen::Index t = 0; t < x.rows(); ++t)
+        for (int h = 0; h < heads; ++h) {
+            auto seg = x.row(t).segment(Eigen::Index(h) * headDim, headDim);
+            const float inv = 1.0f / std::sqrt(seg.squaredNorm() / float(headDim) + float(eps));
+            seg = (seg * inv).cwiseProduct(weight.transpose());
+        }
+}
+
+Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks) const
+{
+    const auto& s = w_.spec;
+    const auto& b = w_.blocks[std::size_t(index)];
+    const int heads = int(s.numHeads), kvHeads = int(s.numKvHeads), D = int(s.headDim);
+    const Eigen::Index T = x.rows();
+
+    Mat q, k, v;
+    runLinear(b, index, LinearRole::Q, x, q, hooks);
+    runLinear(b, index, LinearRole::K, x, k, hooks);
+    runLinear(b, index, LinearRole::V, x, v, hooks);
+    if (b.qNorm) {
+        headNorm(q, heads, D, *b.qNorm, s.rmsNormEps);
+        headNorm(k, kvHeads, D, *b.kNorm, s.rmsNormEps);
+    }
+    rope_.apply(q, heads, startPos);
+    rope_.apply(k, kvHeads, startPos);
+
+    // Keys and values of every position visible to these queries.
+    Mat allK, allV;
+    const Mat* K = &k;
+    const Mat* V = &v;
+    if (cache) {
+        if (cache->keys.size() != w_.blocks.size()) {
+            cache->keys.resize(w_.blocks.size());
+            cache->values.resize(w_.blocks.size());
+        }
+        Mat& ck = cache->keys[std::size_t(index)];
+        Mat& cv = cache->values[std::size_t(index)];
+        const Eigen::Index old = ck.rows();
+        ck.conservativeResize(old + T, k.cols());
+        cv.conservativeResize(old + T, v.cols());
+        ck.bottomRows(T) = k;
+        cv.bottomRows(T) = v;
+        K = &ck;
+        V = &cv;
+    }
+    const Eigen::Index S = K->rows();
+    const Eigen::Index offset = S - T; // absolute position of query 0 relative to key 0
+
+    Mat out(T, Eigen::Index(heads) * D);
+    const float scale = 1.0f / std::sqrt(float(D));
+    const int group = heads / kvHeads;
+    Mat scores(T, S);
+    for (int h = 0; h < heads; ++h) {
+        const int kvh = h / group;
+        const auto qh = q.middleCols(Eigen::Index(h) * D, D);
+        const auto kh = K->middleCols(Eigen::Index(kvh) * D, D);
+        const auto vh = V->middleCols(Eigen::Index(kvh) * D, D);
+        scores.noalias() = (qh * kh.transpose()) * scale;
+        for (Eigen::Index t = 0; t < T; ++t) {
+            const Eigen::Index visible = offset + t + 1; // causal: keys 0..offset+t
+            auto row = scores.row(t);
+            if (visible < S)
+                row.tail(S - visible).setConstant(-std::numeric_limits<float>::infinity());
+            const float mx = row.head(visible).maxCoeff();
+            row = (row.array() - mx).exp();
+            row /= row.sum();
+        }
+        out.middleCols(Eigen::Index(h) * D, D).noalias() = scores * vh;
+    }
+    Mat y;
+    runLinear(b, index, LinearRole::O, out, y, hooks);
+    return y;
+}
+
+Mat Transformer::mlp(int index, const Mat& x, const ForwardHooks* hooks) const
+{
+    const auto& b = w_.blocks[std::size_t(index)];
+    Mat gate, up, y;
+    runLinear(b, index, LinearRole::Gate, x, gate, hooks);
+    runLinear(b, index, LinearRole::Up, x, up, hooks);
+    // SwiGLU: silu(gate) * up.
+    gate = (gate.array() / (1.0f + (-gate.array()).exp())) * up.array();
+    runLinear(b, index, LinearRole::Down, gate, y, hooks);
+    return y;
+}
+
+Mat Transformer::block(int index, const Mat& hidden, int startPos, KvCache* cache, const ForwardHooks* hooks) const
+{
+    const auto& b = w_.blocks[std::size_t(index)];
+    Mat x = hidden;
+    rmsNorm(x, b.inputNorm, w_.spec.rmsNormEps);
+    Mat h = hidden + attention(index, x, startPos, cache, hooks);
+    x = h;
+    rmsNorm(x, b.postAttentionNorm, w_.spec.rmsNormEps);
+    h += mlp(index, x, hooks);
+    if (hooks && hooks->onBlockOutput)
+        hooks->onBlockOutput(index, h);
+    return h;
+}
+
+Mat Transformer::logits(const Mat& hidden) const
+{
+    Mat x = hidden;
+    rmsNorm(x, w_.finalNorm, w_.spec.rmsNormEps);
+    Mat y;
+    w_.lmHead->forward(x, y);
+    return y;
+}
+
+Mat Transformer::forward(std::span<const std::int32_t> tokens, KvCache* cache, const ForwardHooks* hooks) const
+{
+    const int startPos = cache ? cache->length : 0;
+    if (cache && cache->keys.size() != w_.blocks.size()) {
+        cache->keys.assign(w_.blocks.size(), Mat());
+        cache->values.assign(w_.blocks.size(), Mat());
+    }
+    Mat h = embed(tokens);
+    for (int i = 0; i < int(w_.blocks.size()); ++i)
+        h = block(i, h, startPos, cache, hooks);
+    if (cache)
+        cache->length += int(tokens.size());
+    return logits(h);
+}
+
+} // namespace qs::runtime
