@@ -55,7 +55,9 @@ def tiny_cases():
                                            **rope_kwargs(500000.0, {
                                                "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                                "high_freq_factor": 4.0,
-                                               "original_max_position_embeddings": 8192})), {}),
+                                               # small on purpose: with 8192 the scaled bands turn
+                                               # so slowly that 20 positions barely see them
+                                               "original_max_position_embeddings": 64})), {}),
         ("llama-sharded", LlamaConfig, base(**rope_kwargs(10000.0)), {"max_shard_size": 60000}),
     ]
 
@@ -134,6 +136,17 @@ def make_models(outdir):
         g2 = capture(m2, ids)
         err = max((g2[k] - gold[k]).abs().max().item() for k in gold)
         assert err == 0.0, (case, err)
+        extra = {}
+        if case == "llama31-rope":
+            # How much the llama3 scaling matters here: the same weights with plain RoPE.
+            kw_plain = dict(kw)
+            kw_plain.update(rope_kwargs(500000.0))
+            plain = AutoModelForCausalLM.from_config(cls(**kw_plain), attn_implementation="eager").float().eval()
+            plain.load_state_dict(model.state_dict())
+            gp = capture(plain, ids)
+            extra["logits_max_abs_diff_without_rope_scaling"] = (gp["logits"] - gold["logits"]).abs().max().item()
+            print(f"  {case}: max |logit difference| with plain RoPE instead: "
+                  f"{extra['logits_max_abs_diff_without_rope_scaling']:.4f}")
         tensors = {"input_ids": ids.clone()}
         tensors.update(gold)
         save_file(tensors, os.path.join(d, "golden.safetensors"), metadata={
@@ -144,7 +157,7 @@ def make_models(outdir):
         has_bias = any(n.endswith(".bias") for n, _ in model.named_parameters())
         manifest[case] = {"architecture": type(model).__name__, "files": files, "parameters": nparams,
                           "has_bias": has_bias, "tie_word_embeddings": bool(cfg.tie_word_embeddings),
-                          "keys": {k: list(v.shape) for k, v in tensors.items()}}
+                          "keys": {k: list(v.shape) for k, v in tensors.items()}, **extra}
         print(f"{case:14s} {type(model).__name__:20s} params {nparams:7d} files {files} "
               f"logits[0,:3] {gold['logits'][0,:3].tolist()}")
     return manifest
