@@ -5,6 +5,8 @@
 //  - sentencepiece-style (Llama-2, Mistral): spaces as U+2581 (metaspace), an optional
 //    leading U+2581, merges by rank, unknown characters as <0xNN> byte tokens (byte fallback).
 // Both HF tokenizer.json and GGUF tokenizer.ggml.* metadata are turned into a TokenizerSpec.
+#include "core/io/tokenizer_pipeline.hpp"
+
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,9 +28,13 @@ struct TokenizerSpec {
     struct AddedToken {
         std::int32_t id = 0;
         std::string content;
-        bool special = false;
+        bool special = false;    // dropped by decode(skipSpecial)
+        bool normalized = false; // matched in the normalized text instead of the raw text
+        bool lstrip = false;     // the match swallows whitespace on its left
+        bool rstrip = false;     // ... and on its right
+        bool singleWord = false; // only matched when not inside a word
     };
-    std::vector<AddedToken> addedTokens; // matched verbatim before the model runs
+    std::vector<AddedToken> addedTokens; // matched (leftmost-longest) before the model runs
 
     // Byte-level: the split regexes of the pre-tokenizer, applied in order (empty = GPT-2's).
     std::vector<std::string> splitPatterns;
@@ -41,6 +47,9 @@ struct TokenizerSpec {
     std::optional<std::int32_t> eosId;
     bool addBos = false; // encode(..., addSpecial=true) prepends BOS
     bool addEos = false; // and appends EOS
+
+    // The exact tokenizer.json stages (set by parseHfJson); absent: derived from kind.
+    std::optional<TokenizerPipeline> pipeline;
 };
 
 class Tokenizer {
@@ -50,13 +59,18 @@ public:
     Tokenizer(Tokenizer&&) noexcept;
     Tokenizer& operator=(Tokenizer&&) noexcept;
 
-    // tokenizer.json (+ tokenizer_config.json beside it for BOS/EOS and add_bos_token, when
-    // present). Throws FormatError naming the file for anything malformed or unsupported.
+    // tokenizer.json (+ the given tokenizer_config.json for BOS/EOS and add_bos_token/add_eos_token;
+    // when none is given, BOS/EOS come from the post_processor template). Throws FormatError
+    // naming the file for anything malformed or unsupported.
     static Tokenizer fromHfFiles(const std::filesystem::path& tokenizerJson,
                                  const std::optional<std::filesystem::path>& tokenizerConfigJson = std::nullopt);
     static TokenizerSpec parseHfJson(const std::string& json, const std::string& fileNameForErrors);
 
+    // Invalid UTF-8 in text is replaced by U+FFFD (maximal subparts, as Python's
+    // errors="replace" does) before tokenizing: HF tokenizers only ever sees valid str.
+    // Thread-safe (the word cache is locked).
     std::vector<std::int32_t> encode(std::string_view text, bool addSpecial = false) const;
+    // Ids outside the vocabulary are skipped, as HF does.
     std::string decode(const std::vector<std::int32_t>& ids, bool skipSpecial = false) const;
 
     std::size_t vocabSize() const;
