@@ -39,17 +39,18 @@ Tensor GgufCheckpoint::readF32(const std::string& name) const
         if (info.name != name)
             continue;
         const GgufTensorRecord& rec = h.records[i];
-        Tensor t;
-        t.shape = info.shape;
-        // The header parser checked the extent against the file, so numel is bounded by the
-        // file's size times the largest expansion of any block format.
-        t.data.resize(static_cast<std::size_t>(info.numel()));
-        const auto bytes = impl_->file->bytes().subspan(static_cast<std::size_t>(info.offset),
-                                                        static_cast<std::size_t>(info.nbytes));
-        if (!dequantizeGgml(rec.type, bytes, t.data))
+        if (!ggmlCanDequantize(rec.type))
             throw FormatError(impl_->file->name(), info.offset,
                               "tensor \"" + name + "\" has ggml type " + std::to_string(rec.type) + " (" + info.dtype +
                                   "), which cannot be converted to f32 yet");
+        Tensor t;
+        t.shape = info.shape;
+        // The header parser checked the extent against the file, so numel is bounded by the
+        // file's size times the largest expansion of a decodable block format (Q2_K: 3x).
+        t.data.resize(static_cast<std::size_t>(info.numel()));
+        const auto bytes = impl_->file->bytes().subspan(static_cast<std::size_t>(info.offset),
+                                                        static_cast<std::size_t>(info.nbytes));
+        dequantizeGgml(rec.type, bytes, t.data);
         return t;
     }
     throw NotFoundError(impl_->file->name() + ": no tensor named \"" + name + "\"");

@@ -171,7 +171,7 @@ void q4_K(const std::uint8_t* b, float* y)
     }
 }
 
-// Q5_K: as Q4_K plus qh[32], whose bit i (i = sub-block) is the fifth bit of element l.
+// Q5_K: as Q4_K plus qh[32]: bit k of qh[l] is the fifth bit of element l of sub-block k.
 void q5_K(const std::uint8_t* b, float* y)
 {
     const float d = f16At(b), dmin = f16At(b + 2);
@@ -270,6 +270,11 @@ bool dequantizeGgml(std::uint32_t type, std::span<const std::uint8_t> src, std::
     if (dst.size() % bs != 0 || src.size() != dst.size() / bs * bb)
         throw Error("dequantizeGgml: " + std::to_string(src.size()) + " bytes of " + std::string(traits->name) +
                     " cannot hold " + std::to_string(dst.size()) + " elements");
+    if (type == 0) { // F32 is stored as is
+        if (!src.empty())
+            std::memcpy(dst.data(), src.data(), src.size());
+        return true;
+    }
     const std::size_t blocks = dst.size() / bs;
     for (std::size_t i = 0; i < blocks; ++i)
         decode(src.data() + i * bb, dst.data() + i * bs);

@@ -1,0 +1,46 @@
+// libFuzzer target: GGUF bytes through the header parser, then everything a caller can ask of
+// a file that opened: metadata text, the architecture and tokenizer specs, and dequantization
+// of every (small) tensor. A FormatError is the expected outcome for bad input; anything else
+// escaping, a crash or a sanitizer report is a finding.
+#include "core/io/gguf_dequant.hpp"
+#include "core/io/gguf_parser.hpp"
+#include "core/io/gguf_specs.hpp"
+#include "core/util/error.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    using namespace qs::io;
+    const std::span<const std::uint8_t> bytes(data, size);
+    GgufHeader h;
+    try {
+        h = parseGgufHeader(bytes, "fuzz.gguf");
+    } catch (const FormatError&) {
+        return 0;
+    }
+    for (const auto& [key, value] : h.values)
+        (void)value.toString();
+    try {
+        (void)gguf::archSpecFrom(h.values, h.tensors, "fuzz.gguf");
+    } catch (const FormatError&) {
+    }
+    try {
+        if (h.values.count("tokenizer.ggml.model"))
+            (void)gguf::tokenizerSpecFrom(h.values, "fuzz.gguf");
+    } catch (const FormatError&) {
+    }
+    // Decode tensors as readF32 would; the parser promised each lies inside the input.
+    constexpr std::int64_t kMaxElements = 1 << 20;
+    for (std::size_t i = 0; i < h.tensors.size(); ++i) {
+        const auto& info = h.tensors[i];
+        if (info.numel() > kMaxElements)
+            continue;
+        std::vector<float> out(static_cast<std::size_t>(info.numel()));
+        (void)dequantizeGgml(h.records[i].type, bytes.subspan(info.offset, info.nbytes), out);
+    }
+    return 0;
+}
