@@ -1,0 +1,170 @@
+#include "core/compute/cpu/cpu_backend.hpp"
+
+#include "core/compute/cpu/dequant.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace qs::compute {
+namespace {
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMajorI = Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class Stopwatch {
+public:
+    explicit Stopwatch(double& out) : out_(out), t0_(std::chrono::steady_clock::now()) {}
+    ~Stopwatch() { out_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_).count(); }
+
+private:
+    double& out_;
+    std::chrono::steady_clock::time_point t0_;
+};
+
+// Rows dequantized at a time: bounds the scratch to a few MB for any N.
+constexpr int kRowChunk = 256;
+
+} // namespace
+
+void checkMatrixArgs(const char* op, const float* x, int m, int k)
+{
+    if (m <= 0 || k <= 0 || m > (1 << 24) || k > (1 << 22))
+        throw ComputeError(std::string(op) + ": bad shape " + std::to_string(m) + "x" + std::to_string(k));
+    if (!x)
+        throw ComputeError(std::string(op) + ": null input");
+}
+
+void checkGemmArgs(const float* x, int m, const PreparedWeights& w, const float* y)
+{
+    checkMatrixArgs("dequantGemm", x, m, w.cols());
+    if (!y)
+        throw ComputeError("dequantGemm: null output");
+}
+
+void checkW8a8Args(const Int8Activations& x, const PreparedWeights& w, const float* y)
+{
+    const auto* wq = std::get_if<Int8PerChannel>(&w.matrix());
+    if (!wq)
+        throw ComputeError("w8a8Gemm: weights must be int8 per-channel, got " + formatName(w.matrix()));
+    if (x.m <= 0 || x.m > (1 << 24) || x.k != wq->k)
+        throw ComputeError("w8a8Gemm: activations " + std::to_string(x.m) + "x" + std::to_string(x.k) +
+                           " do not match weights K=" + std::to_string(wq->k));
+    if (x.q.size() != std::size_t(x.m) * std::size_t(x.k))
+        throw ComputeError("w8a8Gemm: activation codes size mismatch");
+    if (x.scale.size() != 1 && x.scale.size() != std::size_t(x.m))
+        throw ComputeError("w8a8Gemm: activation scales must be 1 or M values");
+    if (!y)
+        throw ComputeError("w8a8Gemm: null output");
+}
+
+std::shared_ptr<PreparedWeights> CpuBackend::prepare(std::shared_ptr<const WeightMatrix> w)
+{
+    if (!w)
+        throw ComputeError("prepare: null weights");
+    validate(*w);
+    return std::make_shared<PreparedWeights>(std::move(w));
+}
+
+void CpuBackend::dequantGemm(const float* x, int m, const PreparedWeights& w, float* y)
+{
+    checkGemmArgs(x, m, w, y);
+    Stopwatch sw(lastMs_);
+    const int n = w.rows(), k = w.cols();
+    Eigen::Map<const RowMajorF> X(x, m, k);
+    Eigen::Map<RowMajorF> Y(y, m, n);
+    RowMajorF chunk;
+    for (int n0 = 0; n0 < n; n0 += kRowChunk) {
+        const int rows = std::min(kRowChunk, n - n0);
+        chunk.resize(rows, k);
+        dequantRows(w.matrix(), n0, n0 + rows, chunk.data());
+        Y.middleCols(n0, rows).noalias() = X * chunk.transpose();
+    }
+}
+
+void CpuBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y)
+{
+    checkW8a8Args(x, w, y);
+    Stopwatch sw(lastMs_);
+    const auto& wq = std::get<Int8PerChannel>(w.matrix());
+    const RowMajorI X = Eigen::Map<const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                            x.q.data(), x.m, x.k).cast<std::int32_t>();
+    RowMajorI chunk;
+    RowMajorI acc;
+    for (int n0 = 0; n0 < wq.n; n0 += kRowChunk) {
+        const int rows = std::min(kRowChunk, wq.n - n0);
+        chunk = Eigen::Map<const Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                    wq.q.data() + std::size_t(n0) * wq.k, rows, wq.k).cast<std::int32_t>();
+        acc.noalias() = X * chunk.transpose();
+        for (int i = 0; i < x.m; ++i) {
+            const float sx = x.scale.size() == 1 ? x.scale[0] : x.scale[std::size_t(i)];
+            for (int j = 0; j < rows; ++j)
+                y[std::size_t(i) * wq.n + std::size_t(n0 + j)] = float(acc(i, j)) * sx * wq.scale[std::size_t(n0 + j)];
+        }
+    }
+}
+
+void CpuBackend::hessianAccumulate(const float* x, int m, int k, float* h)
+{
+    checkMatrixArgs("hessianAccumulate", x, m, k);
+    if (!h)
+        throw ComputeError("hessianAccumulate: null output");
+    Stopwatch sw(lastMs_);
+    Eigen::Map<const RowMajorF> X(x, m, k);
+    Eigen::Map<RowMajorF> H(h, k, k);
+    H.noalias() += X.transpose() * X;
+}
+
+void CpuBackend::channelStats(const float* x, int m, int k, ChannelStats& acc)
+{
+    checkMatrixArgs("channelStats", x, m, k);
+    if (acc.k != k || acc.absmax.size() != std::size_t(k) || acc.sumAbs.size() != std::size_t(k) ||
+        acc.sumSq.size() != std::size_t(k))
+        throw ComputeError("channelStats: accumulator is for " + std::to_string(acc.k) + " columns, input has " +
+                           std::to_string(k));
+    Stopwatch sw(lastMs_);
+    for (int c = 0; c < k; ++c) {
+        float amax = acc.absmax[std::size_t(c)];
+        double sa = 0.0, sq = 0.0;
+        for (int r = 0; r < m; ++r) {
+            const float v = x[std::size_t(r) * k + c];
+            amax = std::max(amax, std::fabs(v));
+            sa += std::fabs(v);
+            sq += double(v) * v;
+        }
+        acc.absmax[std::size_t(c)] = amax;
+        acc.sumAbs[std::size_t(c)] += sa;
+        acc.sumSq[std::size_t(c)] += sq;
+    }
+    acc.rows += std::uint64_t(m);
+}
+
+void CpuBackend::histogram(std::span<const float> x, Histogram& acc)
+{
+    validateEdges(acc.edges);
+    if (acc.counts.size() != acc.edges.size() - 1)
+        throw ComputeError("histogram: counts size != edges - 1");
+    Stopwatch sw(lastMs_);
+    const float lo = acc.edges.front(), hi = acc.edges.back();
+    for (float v : x) {
+        if (std::isnan(v))
+            ++acc.nan;
+        else if (v < lo)
+            ++acc.below;
+        else if (v > hi)
+            ++acc.above;
+        else {
+            // Last edge <= v; v == hi belongs to the last bin.
+            auto it = std::upper_bound(acc.edges.begin(), acc.edges.end(), v);
+            std::size_t bin = std::size_t(it - acc.edges.begin()) - 1;
+            bin = std::min(bin, acc.counts.size() - 1);
+            ++acc.counts[bin];
+        }
+    }
+}
+
+std::unique_ptr<Backend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+} // namespace qs::compute

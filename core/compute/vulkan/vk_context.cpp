@@ -1,0 +1,468 @@
+#include "core/compute/vulkan/vk_context.hpp"
+// Vulkan structs are zero-initialised with only sType named: an intended idiom.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+
+namespace qs::compute::vk {
+
+void check(VkResult r, const char* what)
+{
+    if (r != VK_SUCCESS)
+        throw VkError(std::string(what) + " failed (VkResult " + std::to_string(int(r)) + ")", r);
+}
+
+namespace {
+
+std::string typeName(VkPhysicalDeviceType t)
+{
+    switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+int typeRank(const std::string& t)
+{
+    if (t == "discrete") return 0;
+    if (t == "integrated") return 1;
+    if (t == "virtual") return 2;
+    if (t == "cpu") return 3;
+    return 4;
+}
+
+std::string componentName(VkComponentTypeNV t)
+{
+    switch (t) {
+    case VK_COMPONENT_TYPE_FLOAT16_NV: return "f16";
+    case VK_COMPONENT_TYPE_FLOAT32_NV: return "f32";
+    case VK_COMPONENT_TYPE_SINT8_NV: return "s8";
+    case VK_COMPONENT_TYPE_UINT8_NV: return "u8";
+    case VK_COMPONENT_TYPE_SINT32_NV: return "s32";
+    case VK_COMPONENT_TYPE_UINT32_NV: return "u32";
+    default: return "t" + std::to_string(int(t));
+    }
+}
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+} // namespace
+
+Instance::Instance()
+{
+    for (const char* name : {"libvulkan.so.1", "libvulkan.so"}) {
+        library_ = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+        if (library_)
+            break;
+    }
+    if (!library_)
+        throw std::runtime_error("no Vulkan loader (libvulkan.so.1 not found)");
+    fn.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(library_, "vkGetInstanceProcAddr"));
+    if (!fn.vkGetInstanceProcAddr)
+        throw std::runtime_error("Vulkan loader has no vkGetInstanceProcAddr");
+    fn.vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(fn.vkGetInstanceProcAddr(nullptr, "vkCreateInstance"));
+    fn.vkEnumerateInstanceVersion =
+        reinterpret_cast<PFN_vkEnumerateInstanceVersion>(fn.vkGetInstanceProcAddr(nullptr, "vkEnumerateInstanceVersion"));
+    std::uint32_t version = VK_API_VERSION_1_0;
+    if (fn.vkEnumerateInstanceVersion)
+        fn.vkEnumerateInstanceVersion(&version);
+    if (!fn.vkCreateInstance || version < VK_API_VERSION_1_2)
+        throw std::runtime_error("Vulkan loader older than 1.2");
+
+    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.pApplicationName = "QuantScope";
+    app.apiVersion = VK_API_VERSION_1_2;
+    VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    ci.pApplicationInfo = &app;
+    check(fn.vkCreateInstance(&ci, nullptr, &instance), "vkCreateInstance");
+#define QS_LOAD(name)                                                                                                \
+    fn.name = reinterpret_cast<PFN_##name>(fn.vkGetInstanceProcAddr(instance, #name));                                \
+    if (!fn.name)                                                                                                    \
+        throw std::runtime_error("Vulkan loader lacks " #name);
+    QS_VK_INSTANCE_FUNCS(QS_LOAD)
+#undef QS_LOAD
+    fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV = reinterpret_cast<PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV>(
+        fn.vkGetInstanceProcAddr(instance, "vkGetPhysicalDeviceCooperativeMatrixPropertiesNV"));
+    std::uint32_t count = 0;
+    check(fn.vkEnumeratePhysicalDevices(instance, &count, nullptr), "vkEnumeratePhysicalDevices");
+    physicalDevices.resize(count);
+    check(fn.vkEnumeratePhysicalDevices(instance, &count, physicalDevices.data()), "vkEnumeratePhysicalDevices");
+    physicalDevices.resize(count);
+}
+
+Instance::~Instance()
+{
+    if (instance && fn.vkDestroyInstance)
+        fn.vkDestroyInstance(instance, nullptr);
+    // The loader stays loaded: drivers may keep threads or atexit handlers in it.
+}
+
+int Instance::computeQueueFamily(VkPhysicalDevice pd) const
+{
+    std::uint32_t n = 0;
+    fn.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
+    std::vector<VkQueueFamilyProperties> fams(n);
+    fn.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, fams.data());
+    // Prefer a compute-only family (async compute on discrete GPUs), else any with compute.
+    for (std::uint32_t i = 0; i < n; ++i)
+        if ((fams[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && !(fams[i].queueFlags & VK_QUEUE_GRAPHICS_BIT))
+            return int(i);
+    for (std::uint32_t i = 0; i < n; ++i)
+        if (fams[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+            return int(i);
+    return -1;
+}
+
+VulkanDeviceInfo Instance::describe(int index) const
+{
+    VkPhysicalDevice pd = physicalDevices.at(std::size_t(index));
+    VulkanDeviceInfo d;
+    d.index = index;
+    VkPhysicalDeviceProperties base{};
+    fn.vkGetPhysicalDeviceProperties(pd, &base);
+    d.name = base.deviceName;
+    d.type = typeName(base.deviceType);
+    d.apiVersion = base.apiVersion;
+    d.vendorId = base.vendorID;
+    d.deviceId = base.deviceID;
+    d.maxStorageBufferRange = base.limits.maxStorageBufferRange;
+    d.maxWorkgroupInvocations = base.limits.maxComputeWorkGroupInvocations;
+    d.maxSharedMemory = base.limits.maxComputeSharedMemorySize;
+    d.minStorageBufferOffsetAlignment = std::uint32_t(base.limits.minStorageBufferOffsetAlignment);
+    d.timestampPeriodNs = base.limits.timestampPeriod;
+
+    std::uint32_t extCount = 0;
+    fn.vkEnumerateDeviceExtensionProperties(pd, nullptr, &extCount, nullptr);
+    std::vector<VkExtensionProperties> exts(extCount);
+    fn.vkEnumerateDeviceExtensionProperties(pd, nullptr, &extCount, exts.data());
+    for (const auto& e : exts) {
+        if (std::strcmp(e.extensionName, "VK_NV_cooperative_matrix") == 0)
+            d.nvCooperativeMatrix = true;
+        if (std::strcmp(e.extensionName, "VK_KHR_cooperative_matrix") == 0)
+            d.khrCooperativeMatrix = true;
+    }
+
+    if (base.apiVersion >= VK_API_VERSION_1_2) {
+        VkPhysicalDeviceSubgroupProperties sub{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+        VkPhysicalDeviceDriverProperties drv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+        sub.pNext = &drv;
+        VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+        props.pNext = &sub;
+        fn.vkGetPhysicalDeviceProperties2(pd, &props);
+        d.subgroupSize = sub.subgroupSize;
+        d.subgroupArithmetic = (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                               (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
+        d.driver = std::string(drv.driverName) + " " + drv.driverInfo;
+
+        VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+        VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+        f11.pNext = &f12;
+        VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+        feats.pNext = &f11;
+        fn.vkGetPhysicalDeviceFeatures2(pd, &feats);
+        d.shaderFloat16 = f12.shaderFloat16;
+        d.shaderInt8 = f12.shaderInt8;
+        d.storage8Bit = f12.storageBuffer8BitAccess;
+        d.storage16Bit = f11.storageBuffer16BitAccess;
+        d.usable = computeQueueFamily(pd) >= 0;
+    }
+
+    if (d.nvCooperativeMatrix && fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {
+        std::uint32_t n = 0;
+        fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, nullptr);
+        std::vector<VkCooperativeMatrixPropertiesNV> cm(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
+        fn.vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, cm.data());
+        for (std::uint32_t i = 0; i < n; ++i)
+            d.cooperativeMatrixShapes.push_back(std::to_string(cm[i].MSize) + "x" + std::to_string(cm[i].NSize) + "x" +
+                                                std::to_string(cm[i].KSize) + " " + componentName(cm[i].AType) + "*" +
+                                                componentName(cm[i].BType) + "+" + componentName(cm[i].CType) + "->" +
+                                                componentName(cm[i].DType));
+    }
+
+    VkPhysicalDeviceMemoryProperties mem{};
+    fn.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+    for (std::uint32_t i = 0; i < mem.memoryHeapCount; ++i)
+        d.heaps.push_back({mem.memoryHeaps[i].size, bool(mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)});
+    return d;
+}
+
+int chooseDevice(const std::vector<VulkanDeviceInfo>& devices, std::string* why)
+{
+    auto fail = [&](std::string reason) {
+        if (why)
+            *why = std::move(reason);
+        return -1;
+    };
+    if (const char* env = std::getenv("QS_VULKAN_DEVICE"); env && *env) {
+        const std::string want = env;
+        char* end = nullptr;
+        const long idx = std::strtol(env, &end, 10);
+        for (const auto& d : devices) {
+            const bool match = (*end == '\0') ? d.index == idx : lower(d.name).find(lower(want)) != std::string::npos;
+            if (match)
+                return d.usable ? d.index : fail("QS_VULKAN_DEVICE=" + want + " names " + d.name + ", which lacks Vulkan 1.2 compute");
+        }
+        return fail("QS_VULKAN_DEVICE=" + want + " matches no device");
+    }
+    int best = -1;
+    for (const auto& d : devices)
+        if (d.usable && (best < 0 || typeRank(d.type) < typeRank(devices[std::size_t(best)].type)))
+            best = d.index;
+    return best >= 0 ? best : fail(devices.empty() ? "no Vulkan device" : "no device with Vulkan 1.2 compute");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
+{
+    info = inst.describe(index);
+    physical = inst.physicalDevices.at(std::size_t(index));
+    queueFamily_ = std::uint32_t(inst.computeQueueFamily(physical));
+    const float priority = 1.0f;
+    VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    qci.queueFamilyIndex = queueFamily_;
+    qci.queueCount = 1;
+    qci.pQueuePriorities = &priority;
+    VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    dci.queueCreateInfoCount = 1;
+    dci.pQueueCreateInfos = &qci;
+    check(fn.vkCreateDevice(physical, &dci, nullptr, &device), "vkCreateDevice");
+    auto& f = const_cast<Functions&>(fn);
+#define QS_LOAD(name)                                                                                                \
+    f.name = reinterpret_cast<PFN_##name>(fn.vkGetDeviceProcAddr(device, #name));                                     \
+    if (!f.name)                                                                                                     \
+        throw VkError("device lacks " #name, VK_ERROR_INITIALIZATION_FAILED);
+    QS_VK_DEVICE_FUNCS(QS_LOAD)
+#undef QS_LOAD
+    fn.vkGetDeviceQueue(device, queueFamily_, 0, &queue);
+    fn.vkGetPhysicalDeviceMemoryProperties(physical, &memProps_);
+
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pci.queueFamilyIndex = queueFamily_;
+    check(fn.vkCreateCommandPool(device, &pci, nullptr, &pool_), "vkCreateCommandPool");
+    VkCommandBufferAllocateInfo cai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    cai.commandPool = pool_;
+    cai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cai.commandBufferCount = 1;
+    check(fn.vkAllocateCommandBuffers(device, &cai, &cmd_), "vkAllocateCommandBuffers");
+    VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    check(fn.vkCreateFence(device, &fci, nullptr, &fence_), "vkCreateFence");
+
+    std::uint32_t n = 0;
+    fn.vkGetPhysicalDeviceQueueFamilyProperties(physical, &n, nullptr);
+    std::vector<VkQueueFamilyProperties> fams(n);
+    fn.vkGetPhysicalDeviceQueueFamilyProperties(physical, &n, fams.data());
+    timestamps = fams[queueFamily_].timestampValidBits > 0 && info.timestampPeriodNs > 0;
+    if (timestamps) {
+        VkQueryPoolCreateInfo qpi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        qpi.queryCount = 2;
+        check(fn.vkCreateQueryPool(device, &qpi, nullptr, &queries_), "vkCreateQueryPool");
+    }
+}
+
+Device::~Device()
+{
+    if (!device)
+        return;
+    fn.vkDeviceWaitIdle(device);
+    destroy(staging_);
+    if (queries_)
+        fn.vkDestroyQueryPool(device, queries_, nullptr);
+    if (fence_)
+        fn.vkDestroyFence(device, fence_, nullptr);
+    if (pool_)
+        fn.vkDestroyCommandPool(device, pool_, nullptr);
+    fn.vkDestroyDevice(device, nullptr);
+}
+
+std::uint32_t Device::findMemoryType(std::uint32_t typeBits, VkMemoryPropertyFlags required,
+                                     VkMemoryPropertyFlags preferred) const
+{
+    int fallback = -1;
+    for (std::uint32_t i = 0; i < memProps_.memoryTypeCount; ++i) {
+        if (!(typeBits & (1u << i)))
+            continue;
+        const auto flags = memProps_.memoryTypes[i].propertyFlags;
+        if ((flags & required) != required)
+            continue;
+        if ((flags & preferred) == preferred)
+            return i;
+        if (fallback < 0)
+            fallback = int(i);
+    }
+    if (fallback < 0)
+        throw VkError("no suitable memory type", VK_ERROR_OUT_OF_DEVICE_MEMORY);
+    return std::uint32_t(fallback);
+}
+
+Buffer Device::createBuffer(std::uint64_t bytes, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred)
+{
+    Buffer b;
+    b.size = std::max<std::uint64_t>(16, (bytes + 15) & ~std::uint64_t(15));
+    VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    bci.size = b.size;
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    check(fn.vkCreateBuffer(device, &bci, nullptr, &b.buffer), "vkCreateBuffer");
+    try {
+        VkMemoryRequirements req{};
+        fn.vkGetBufferMemoryRequirements(device, b.buffer, &req);
+        VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+        mai.allocationSize = req.size;
+        mai.memoryTypeIndex = findMemoryType(req.memoryTypeBits, required, preferred);
+        check(fn.vkAllocateMemory(device, &mai, nullptr, &b.memory), "vkAllocateMemory");
+        check(fn.vkBindBufferMemory(device, b.buffer, b.memory, 0), "vkBindBufferMemory");
+        const auto flags = memProps_.memoryTypes[mai.memoryTypeIndex].propertyFlags;
+        const bool hostCoherent = (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+        if (hostCoherent && (info.type != "discrete" || (required & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)))
+            check(fn.vkMapMemory(device, b.memory, 0, VK_WHOLE_SIZE, 0, &b.mapped), "vkMapMemory");
+    } catch (...) {
+        destroy(b);
+        throw;
+    }
+    return b;
+}
+
+Buffer Device::createDeviceBuffer(std::uint64_t bytes)
+{
+    // On a discrete GPU device-local memory that happens to be host-visible (ReBAR) is still
+    // read by the GPU at full speed, but host writes to it are slow: stage instead.
+    return createBuffer(bytes, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0);
+}
+
+void Device::destroy(Buffer& b)
+{
+    if (b.mapped)
+        fn.vkUnmapMemory(device, b.memory);
+    if (b.buffer)
+        fn.vkDestroyBuffer(device, b.buffer, nullptr);
+    if (b.memory)
+        fn.vkFreeMemory(device, b.memory, nullptr);
+    b = Buffer{};
+}
+
+void Device::ensure(Buffer& b, std::uint64_t bytes)
+{
+    if (b.buffer && b.size >= bytes)
+        return;
+    destroy(b);
+    b = createDeviceBuffer(bytes + bytes / 4);  // headroom: sizes creep up between calls
+}
+
+void Device::staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t bytes, bool toDevice)
+{
+    constexpr std::uint64_t kStaging = 64ull << 20;
+    if (!staging_.buffer)
+        staging_ = createBuffer(kStaging, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+    auto* p = static_cast<std::uint8_t*>(host);
+    for (std::uint64_t done = 0; done < bytes;) {
+        const std::uint64_t n = std::min(kStaging, bytes - done);
+        if (toDevice)
+            std::memcpy(staging_.mapped, p + done, n);
+        VkCommandBuffer cb = begin();
+        VkBufferCopy region{};
+        region.size = n;
+        if (toDevice) {
+            region.dstOffset = offset + done;
+            fn.vkCmdCopyBuffer(cb, staging_.buffer, dev.buffer, 1, &region);
+        } else {
+            region.srcOffset = offset + done;
+            fn.vkCmdCopyBuffer(cb, dev.buffer, staging_.buffer, 1, &region);
+        }
+        submitAndWait(cb);
+        if (!toDevice)
+            std::memcpy(p + done, staging_.mapped, n);
+        done += n;
+    }
+}
+
+void Device::upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes)
+{
+    if (bytes == 0)
+        return;
+    if (dstOffset + bytes > dst.size)
+        throw VkError("upload past the end of a buffer", VK_ERROR_UNKNOWN);
+    if (dst.mapped)
+        std::memcpy(static_cast<std::uint8_t*>(dst.mapped) + dstOffset, src, bytes);
+    else
+        staged(dst, dstOffset, const_cast<void*>(src), bytes, true);
+}
+
+void Device::download(Buffer& src, std::uint64_t srcOffset, void* dst, std::uint64_t bytes)
+{
+    if (bytes == 0)
+        return;
+    if (srcOffset + bytes > src.size)
+        throw VkError("download past the end of a buffer", VK_ERROR_UNKNOWN);
+    if (src.mapped)
+        std::memcpy(dst, static_cast<const std::uint8_t*>(src.mapped) + srcOffset, bytes);
+    else
+        staged(src, srcOffset, dst, bytes, false);
+}
+
+VkCommandBuffer Device::begin()
+{
+    check(fn.vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    check(fn.vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer");
+    if (timestamps)
+        fn.vkCmdResetQueryPool(cmd_, queries_, 0, 2);
+    return cmd_;
+}
+
+void Device::timestamp(VkCommandBuffer cb, std::uint32_t slot)
+{
+    if (timestamps)
+        fn.vkCmdWriteTimestamp(cb, slot == 0 ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                               queries_, slot);
+}
+
+void Device::computeBarrier(VkCommandBuffer cb)
+{
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+    fn.vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0,
+                            nullptr);
+}
+
+double Device::submitAndWait(VkCommandBuffer cb)
+{
+    check(fn.vkEndCommandBuffer(cb), "vkEndCommandBuffer");
+    const auto t0 = std::chrono::steady_clock::now();
+    VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cb;
+    check(fn.vkResetFences(device, 1, &fence_), "vkResetFences");
+    check(fn.vkQueueSubmit(queue, 1, &si, fence_), "vkQueueSubmit");
+    check(fn.vkWaitForFences(device, 1, &fence_, VK_TRUE, 60ull * 1000 * 1000 * 1000), "vkWaitForFences");
+    const double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!timestamps)
+        return wallMs;
+    std::uint64_t ts[2] = {0, 0};
+    const VkResult r = fn.vkGetQueryPoolResults(device, queries_, 0, 2, sizeof(ts), ts, sizeof(std::uint64_t),
+                                                VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    if (r != VK_SUCCESS || ts[1] < ts[0])
+        return wallMs;
+    return double(ts[1] - ts[0]) * info.timestampPeriodNs * 1e-6;
+}
+
+} // namespace qs::compute::vk

@@ -1,0 +1,128 @@
+#pragma once
+// Internal to core/compute/vulkan: the loader's function table, one device with its queue, and
+// buffers. Vulkan's C API with VK_NO_PROTOTYPES: every entry point comes from the loader we
+// dlopen, so nothing links against libvulkan.
+#define VK_NO_PROTOTYPES
+#include <vulkan/vulkan.h>
+
+#include "core/compute/vulkan/vulkan_backend.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qs::compute::vk {
+
+// Any Vulkan failure (out of memory, device lost, ...); the backend catches it and falls back.
+class VkError : public std::runtime_error {
+public:
+    VkError(const std::string& what, VkResult r) : std::runtime_error(what), result(r) {}
+    VkResult result;
+};
+void check(VkResult r, const char* what);
+
+#define QS_VK_INSTANCE_FUNCS(X)                                                                                      \
+    X(vkDestroyInstance) X(vkEnumeratePhysicalDevices) X(vkGetPhysicalDeviceProperties)                              \
+    X(vkGetPhysicalDeviceProperties2) X(vkGetPhysicalDeviceFeatures2) X(vkGetPhysicalDeviceMemoryProperties)          \
+    X(vkGetPhysicalDeviceQueueFamilyProperties) X(vkEnumerateDeviceExtensionProperties) X(vkCreateDevice)             \
+    X(vkGetDeviceProcAddr)
+
+#define QS_VK_DEVICE_FUNCS(X)                                                                                        \
+    X(vkDestroyDevice) X(vkGetDeviceQueue) X(vkCreateBuffer) X(vkDestroyBuffer) X(vkGetBufferMemoryRequirements)      \
+    X(vkAllocateMemory) X(vkFreeMemory) X(vkBindBufferMemory) X(vkMapMemory) X(vkUnmapMemory)                        \
+    X(vkCreateShaderModule) X(vkDestroyShaderModule) X(vkCreateDescriptorSetLayout) X(vkDestroyDescriptorSetLayout)  \
+    X(vkCreatePipelineLayout) X(vkDestroyPipelineLayout) X(vkCreateComputePipelines) X(vkDestroyPipeline)            \
+    X(vkCreateDescriptorPool) X(vkDestroyDescriptorPool) X(vkResetDescriptorPool) X(vkAllocateDescriptorSets)        \
+    X(vkUpdateDescriptorSets) X(vkCreateCommandPool) X(vkDestroyCommandPool) X(vkAllocateCommandBuffers)             \
+    X(vkBeginCommandBuffer) X(vkEndCommandBuffer) X(vkResetCommandBuffer) X(vkCmdBindPipeline)                       \
+    X(vkCmdBindDescriptorSets) X(vkCmdPushConstants) X(vkCmdDispatch) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer)     \
+    X(vkCmdFillBuffer) X(vkCmdWriteTimestamp) X(vkCmdResetQueryPool) X(vkCreateQueryPool) X(vkDestroyQueryPool)      \
+    X(vkGetQueryPoolResults) X(vkCreateFence) X(vkDestroyFence) X(vkResetFences) X(vkWaitForFences)                  \
+    X(vkQueueSubmit) X(vkDeviceWaitIdle)
+
+struct Functions {
+    PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
+    PFN_vkCreateInstance vkCreateInstance = nullptr;
+    PFN_vkEnumerateInstanceVersion vkEnumerateInstanceVersion = nullptr;
+    PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV vkGetPhysicalDeviceCooperativeMatrixPropertiesNV = nullptr;
+#define QS_DECLARE(name) PFN_##name name = nullptr;
+    QS_VK_INSTANCE_FUNCS(QS_DECLARE)
+    QS_VK_DEVICE_FUNCS(QS_DECLARE)
+#undef QS_DECLARE
+};
+
+// The loader and an instance; shared by device listing and the backend.
+class Instance {
+public:
+    Instance();  // throws VkError / std::runtime_error with the reason
+    ~Instance();
+    Instance(const Instance&) = delete;
+    Instance& operator=(const Instance&) = delete;
+    Functions fn;
+    VkInstance instance = VK_NULL_HANDLE;
+    std::vector<VkPhysicalDevice> physicalDevices;
+    VulkanDeviceInfo describe(int index) const;
+    int computeQueueFamily(VkPhysicalDevice pd) const;  // -1 when none
+
+private:
+    void* library_ = nullptr;
+};
+
+// Picks the device index by QS_VULKAN_DEVICE or by type; -1 and *why when none is usable.
+int chooseDevice(const std::vector<VulkanDeviceInfo>& devices, std::string* why);
+
+struct Buffer {
+    VkBuffer buffer = VK_NULL_HANDLE;
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    std::uint64_t size = 0;
+    void* mapped = nullptr;  // host-visible memory stays mapped
+};
+
+// One logical device, its queue, a command buffer with a fence, and timestamp queries.
+class Device {
+public:
+    Device(Instance& inst, int index);  // throws VkError
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    Instance& inst;
+    const Functions& fn;
+    VulkanDeviceInfo info;
+    VkPhysicalDevice physical = VK_NULL_HANDLE;
+    VkDevice device = VK_NULL_HANDLE;
+    VkQueue queue = VK_NULL_HANDLE;
+    bool timestamps = false;
+
+    // Device-local storage buffer (host-visible and mapped when the device is not discrete).
+    Buffer createDeviceBuffer(std::uint64_t bytes);
+    void destroy(Buffer& b);
+    // Grows b to at least `bytes` (contents are lost).
+    void ensure(Buffer& b, std::uint64_t bytes);
+    void upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes);
+    void download(Buffer& src, std::uint64_t srcOffset, void* dst, std::uint64_t bytes);
+
+    // Command recording for one synchronous submission.
+    VkCommandBuffer begin();
+    void timestamp(VkCommandBuffer cb, std::uint32_t slot);  // slot 0 = start, 1 = end
+    void computeBarrier(VkCommandBuffer cb);
+    // Submits, waits, and returns the time between the two timestamps in ms (or wall time).
+    double submitAndWait(VkCommandBuffer cb);
+
+private:
+    Buffer createBuffer(std::uint64_t bytes, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred);
+    std::uint32_t findMemoryType(std::uint32_t typeBits, VkMemoryPropertyFlags required,
+                                 VkMemoryPropertyFlags preferred) const;
+    void staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t bytes, bool toDevice);
+
+    VkPhysicalDeviceMemoryProperties memProps_{};
+    VkCommandPool pool_ = VK_NULL_HANDLE;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    VkFence fence_ = VK_NULL_HANDLE;
+    VkQueryPool queries_ = VK_NULL_HANDLE;
+    Buffer staging_;
+    std::uint32_t queueFamily_ = 0;
+};
+
+} // namespace qs::compute::vk

@@ -1,0 +1,636 @@
+#include "core/compute/vulkan/vulkan_backend.hpp"
+// Vulkan structs are zero-initialised with only sType named: an intended idiom.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include "core/compute/cpu/cpu_backend.hpp"
+#include "core/compute/vulkan/vk_context.hpp"
+#include "core/compute/vulkan/vk_kernels.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+
+namespace qs::compute {
+
+using namespace vk;
+
+namespace {
+
+// Declared in this order so that members die kernels -> device -> instance.
+struct Engine {
+    std::unique_ptr<Instance> instance;
+    std::unique_ptr<Device> device;
+    std::unique_ptr<Kernels> kernels;
+    ~Engine()
+    {
+        kernels.reset();
+        device.reset();
+    }
+};
+
+// One array of a prepared weight matrix, on the device. bytesPerRow == 0: bound whole.
+struct DeviceArray {
+    Buffer buf;
+    int binding = 2;
+    std::uint64_t bytes = 0;
+    std::uint64_t bytesPerRow = 0;
+};
+
+class VulkanWeights final : public PreparedWeights {
+public:
+    VulkanWeights(std::shared_ptr<const WeightMatrix> w, std::shared_ptr<Engine> e)
+        : PreparedWeights(std::move(w)), engine(std::move(e))
+    {
+    }
+    ~VulkanWeights() override
+    {
+        for (auto& a : arrays)
+            engine->device->destroy(a.buf);
+    }
+    std::shared_ptr<Engine> engine;
+    bool onGpu = false;
+    KernelId kernel = KernelId::DqHalf;
+    std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
+    std::vector<DeviceArray> arrays;
+};
+
+struct GemmPush {
+    std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes;
+};
+
+std::uint64_t roundUp4(std::uint64_t v) { return (v + 3) & ~std::uint64_t(3); }
+std::uint64_t floorTo(std::uint64_t v, std::uint64_t g) { return g ? v / g * g : v; }
+std::uint32_t ceilDiv(std::uint64_t a, std::uint64_t b) { return std::uint32_t((a + b - 1) / b); }
+
+// Vulkan splits below need every bound offset aligned: the smallest row count g such that
+// g * bytesPerRow is a multiple of the alignment for every per-row array.
+std::uint64_t rowGranularity(std::uint64_t align, std::initializer_list<std::uint64_t> rowBytes)
+{
+    std::uint64_t g = 1;
+    for (auto b : rowBytes)
+        if (b)
+            g = std::lcm(g, align / std::gcd(align, b));
+    return g;
+}
+
+} // namespace
+
+struct VulkanBackend::Impl {
+    std::shared_ptr<Engine> engine;
+    CpuBackend cpu;
+    double lastMs = 0;
+    bool lastGpu = false;
+    bool broken = false;
+    std::uint32_t wg = 128, mt = 8;
+    std::uint64_t maxBinding = 0;
+    Buffer xBuf, yBuf, auxBuf;
+
+    Device& dev() { return *engine->device; }
+    Kernels& kernels() { return *engine->kernels; }
+    std::uint64_t align() const { return std::max<std::uint64_t>(4, engine->device->info.minStorageBufferOffsetAlignment); }
+
+    ~Impl()
+    {
+        if (engine && engine->device) {
+            engine->device->destroy(xBuf);
+            engine->device->destroy(yBuf);
+            engine->device->destroy(auxBuf);
+        }
+    }
+
+    // Runs gpu(); falls back to cpuFn() when it returns false (shape not handled) or throws
+    // VkError (logged; a lost device disables the GPU for good).
+    template <typename G, typename C>
+    void guarded(const char* op, G gpu, C cpuFn)
+    {
+        if (!broken) {
+            try {
+                if (gpu()) {
+                    lastGpu = true;
+                    return;
+                }
+            } catch (const VkError& e) {
+                spdlog::warn("vulkan: {} failed: {}; using the CPU", op, e.what());
+                if (e.result == VK_ERROR_DEVICE_LOST)
+                    broken = true;
+            }
+        }
+        cpuFn();
+        lastGpu = false;
+        lastMs = cpu.lastKernelMs();
+    }
+
+    Binding whole(const Buffer& b, std::uint64_t bytes) const { return {&b, 0, roundUp4(std::max<std::uint64_t>(bytes, 4))}; }
+    Binding rows(const Buffer& b, std::uint64_t first, std::uint64_t count, std::uint64_t bytesPerRow) const
+    {
+        const std::uint64_t off = first * bytesPerRow;
+        return {&b, off, std::min(roundUp4(count * bytesPerRow), b.size - off)};
+    }
+
+    bool gemm(const float* x, int m, const VulkanWeights& w, float* y);
+    bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
+    bool hessian(const float* x, int m, int k, float* h);
+    bool stats(const float* x, int m, int k, ChannelStats& acc);
+    bool hist(std::span<const float> x, Histogram& acc);
+    void upload(VulkanWeights& w);
+};
+
+// ----------------------------------------------------------------------------------- prepare
+
+void VulkanBackend::Impl::upload(VulkanWeights& w)
+{
+    const WeightMatrix& m = w.matrix();
+    const std::uint64_t n = std::uint64_t(rowsOf(m)), k = std::uint64_t(colsOf(m));
+    if (k % 32 != 0)
+        return;  // the kernels walk K in units of 32: the CPU handles the rest
+    auto add = [&](int binding, const void* data, std::uint64_t bytes, std::uint64_t bytesPerRow) {
+        DeviceArray a;
+        a.binding = binding;
+        a.bytes = bytes;
+        a.bytesPerRow = bytesPerRow;
+        a.buf = dev().createDeviceBuffer(roundUp4(bytes));
+        w.arrays.push_back(a);
+        dev().upload(w.arrays.back().buf, 0, data, bytes);
+    };
+    if (auto* h = std::get_if<DenseHalf>(&m)) {
+        w.kernel = KernelId::DqHalf;
+        w.flags = h->bf16 ? 1u : 0u;
+        add(2, h->bits.data(), h->bits.size() * 2, k * 2);
+    } else if (auto* q = std::get_if<Int8PerChannel>(&m)) {
+        w.kernel = KernelId::DqInt8;
+        add(2, q->q.data(), q->q.size(), k);
+        add(3, q->scale.data(), q->scale.size() * 4, 4);
+    } else if (auto* g = std::get_if<IntGroupwise>(&m)) {
+        w.kernel = KernelId::DqIntG;
+        w.bits = std::uint32_t(g->bits);
+        w.groupSize = std::uint32_t(g->groupSize);
+        w.flags = (g->symmetric ? 0u : 1u) | (g->gIdx.empty() ? 0u : 2u);
+        const std::uint64_t groups = k / std::uint64_t(g->groupSize);
+        add(2, g->codes.data(), g->codes.size() * 4, k * std::uint64_t(g->bits) / 8);
+        add(3, g->scales.data(), g->scales.size() * 4, groups * 4);
+        if (!g->symmetric)
+            add(4, g->zeros.data(), g->zeros.size() * 4, groups * 4);
+        if (!g->gIdx.empty())
+            add(5, g->gIdx.data(), g->gIdx.size() * 4, 0);
+    } else if (auto* f = std::get_if<Nf4>(&m)) {
+        w.kernel = KernelId::DqNf4;
+        add(2, f->codes.data(), f->codes.size() * 4, k / 2);
+        if (f->doubleQuant) {
+            w.flags = 1;
+            add(5, f->absmaxCodes.data(), f->absmaxCodes.size(), k / 64);
+            add(3, f->absmaxScale.data(), f->absmaxScale.size() * 4, 0);
+            std::vector<float> codebook(f->absmaxCodebook.begin(), f->absmaxCodebook.end());
+            codebook.push_back(f->absmaxOffset);
+            add(4, codebook.data(), codebook.size() * 4, 0);
+        } else {
+            add(3, f->absmax.data(), f->absmax.size() * 4, k / 64 * 4);
+        }
+    } else if (auto* b = std::get_if<GgufBlocks>(&m)) {
+        switch (b->type) {
+        case GgufBlockType::Q8_0: w.kernel = KernelId::DqQ8_0; break;
+        case GgufBlockType::Q4_0: w.kernel = KernelId::DqQ4_0; break;
+        case GgufBlockType::Q4_1: w.kernel = KernelId::DqQ4_1; break;
+        case GgufBlockType::Q4_K: w.kernel = KernelId::DqQ4_K; break;
+        case GgufBlockType::Q6_K: w.kernel = KernelId::DqQ6_K; break;
+        }
+        const auto info = ggufBlockInfo(b->type);
+        w.rowBytes = std::uint32_t(k / std::uint64_t(info.elements) * std::uint64_t(info.bytes));
+        add(2, b->raw.data(), b->raw.size(), w.rowBytes);
+    }
+    (void)n;
+    w.onGpu = true;
+}
+
+// ------------------------------------------------------------------------------------- GEMM
+
+bool VulkanBackend::Impl::gemm(const float* x, int mInt, const VulkanWeights& w, float* y)
+{
+    if (!w.onGpu)
+        return false;
+    const std::uint64_t m = std::uint64_t(mInt), n = std::uint64_t(w.rows()), k = std::uint64_t(w.cols());
+    const std::uint32_t tile = mInt == 1 ? 1u : mt;
+    // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
+    const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4});
+    const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
+    std::uint64_t nChunk = std::min<std::uint64_t>(n, 65535);
+    std::uint64_t gn = 1;
+    for (const auto& a : w.arrays) {
+        if (a.bytesPerRow) {
+            gn = std::lcm(gn, rowGranularity(align(), {a.bytesPerRow}));
+            nChunk = std::min(nChunk, maxBinding / a.bytesPerRow);
+        } else if (a.bytes > maxBinding) {
+            return false;
+        }
+    }
+    if (nChunk < n)
+        nChunk = floorTo(nChunk, gn);
+    if (mChunk == 0 || nChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
+        return false;
+
+    dev().ensure(xBuf, m * k * 4);
+    dev().ensure(yBuf, m * n * 4);
+    dev().upload(xBuf, 0, x, m * k * 4);
+    kernels().resetDescriptors();
+    VkCommandBuffer cb = dev().begin();
+    dev().timestamp(cb, 0);
+    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
+        const std::uint64_t mc = std::min(mChunk, m - m0);
+        for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
+            const std::uint64_t nc = std::min(nChunk, n - n0);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, k * 4);
+            b[1] = rows(yBuf, m0, mc, n * 4);
+            for (const auto& a : w.arrays)
+                b[std::size_t(a.binding)] = a.bytesPerRow ? rows(a.buf, n0, nc, a.bytesPerRow) : whole(a.buf, a.bytes);
+            const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0),
+                              w.bits, w.groupSize, w.flags, w.rowBytes};
+            kernels().dispatch(cb, w.kernel, wg, tile, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+        }
+    }
+    dev().timestamp(cb, 1);
+    lastMs = dev().submitAndWait(cb);
+    dev().download(yBuf, 0, y, m * n * 4);
+    return true;
+}
+
+bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w, float* y)
+{
+    if (!w.onGpu || w.kernel != KernelId::DqInt8)
+        return false;
+    const std::uint64_t m = std::uint64_t(x.m), n = std::uint64_t(w.rows()), k = std::uint64_t(w.cols());
+    const bool perToken = x.scale.size() != 1;
+    const std::uint32_t tile = m == 1 ? 1u : mt;
+    const std::uint64_t gm = rowGranularity(align(), {k, n * 4, perToken ? 4u : 0u});
+    const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n * 4)), gm), floorTo(65535ull * tile, gm)});
+    std::uint64_t nChunk = std::min<std::uint64_t>({n, 65535, maxBinding / k});
+    if (nChunk < n)
+        nChunk = floorTo(nChunk, rowGranularity(align(), {k, 4}));
+    if (mChunk == 0 || nChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
+        return false;
+    dev().ensure(xBuf, m * k);
+    dev().ensure(yBuf, m * n * 4);
+    dev().ensure(auxBuf, x.scale.size() * 4);
+    dev().upload(xBuf, 0, x.q.data(), m * k);
+    dev().upload(auxBuf, 0, x.scale.data(), x.scale.size() * 4);
+    kernels().resetDescriptors();
+    VkCommandBuffer cb = dev().begin();
+    dev().timestamp(cb, 0);
+    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
+        const std::uint64_t mc = std::min(mChunk, m - m0);
+        for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
+            const std::uint64_t nc = std::min(nChunk, n - n0);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, k);
+            b[1] = rows(yBuf, m0, mc, n * 4);
+            b[2] = rows(w.arrays[0].buf, n0, nc, k);
+            b[3] = rows(w.arrays[1].buf, n0, nc, 4);
+            b[4] = perToken ? rows(auxBuf, m0, mc, 4) : whole(auxBuf, 4);
+            const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
+                              perToken ? 0u : 1u, 0};
+            kernels().dispatch(cb, KernelId::W8a8, wg, tile, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+        }
+    }
+    dev().timestamp(cb, 1);
+    lastMs = dev().submitAndWait(cb);
+    dev().download(yBuf, 0, y, m * n * 4);
+    return true;
+}
+
+// ------------------------------------------------------------------------------ calibration
+
+bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
+{
+    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
+    const std::uint64_t g = rowGranularity(align(), {row});
+    const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, g));
+    std::uint64_t iChunk = std::min(k, maxBinding / row);
+    if (iChunk < k)
+        iChunk = floorTo(floorTo(iChunk, 64), g);  // whole 64-row tiles per chunk
+    if (mChunk == 0 || iChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(k, iChunk) > kMaxSetsPerSubmission)
+        return false;
+    dev().ensure(xBuf, m * row);
+    dev().ensure(yBuf, k * row);
+    dev().upload(xBuf, 0, x, m * row);
+    dev().upload(yBuf, 0, h, k * row);
+    kernels().resetDescriptors();
+    VkCommandBuffer cb = dev().begin();
+    dev().timestamp(cb, 0);
+    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
+        const std::uint64_t mc = std::min(mChunk, m - m0);
+        for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
+            const std::uint64_t ic = std::min(iChunk, k - i0);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, row);
+            b[1] = rows(yBuf, i0, ic, row);
+            const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic)};
+            kernels().dispatch(cb, KernelId::Hessian, 0, 0, b, pc, sizeof(pc), ceilDiv(k, 64), ceilDiv(ic, 64));
+        }
+        dev().computeBarrier(cb);  // the next rows of X add onto the same H
+    }
+    dev().timestamp(cb, 1);
+    lastMs = dev().submitAndWait(cb);
+    dev().download(yBuf, 0, h, k * row);
+    return true;
+}
+
+bool VulkanBackend::Impl::stats(const float* x, int mInt, int kInt, ChannelStats& acc)
+{
+    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
+    const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, rowGranularity(align(), {row})));
+    if (mChunk == 0)
+        return false;
+    // Slices of rows per dispatch: enough workgroups to fill a GPU, partials summed on the host.
+    std::vector<std::uint32_t> slices, perSlice;
+    std::uint64_t totalSlices = 0;
+    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
+        const std::uint64_t mc = std::min(mChunk, m - m0);
+        const std::uint64_t rowsPer = std::max<std::uint64_t>(16, (mc + 255) / 256);
+        slices.push_back(ceilDiv(mc, rowsPer));
+        perSlice.push_back(std::uint32_t(rowsPer));
+        totalSlices += slices.back();
+    }
+    const std::uint64_t outBytes = totalSlices * 3 * row;
+    if (outBytes > maxBinding || slices.size() > kMaxSetsPerSubmission)
+        return false;
+    dev().ensure(xBuf, m * row);
+    dev().ensure(yBuf, outBytes);
+    dev().upload(xBuf, 0, x, m * row);
+    kernels().resetDescriptors();
+    VkCommandBuffer cb = dev().begin();
+    dev().timestamp(cb, 0);
+    std::uint64_t outBase = 0;
+    for (std::size_t c = 0; c < slices.size(); ++c) {
+        const std::uint64_t m0 = c * mChunk, mc = std::min(mChunk, m - m0);
+        std::array<Binding, kBindings> b{};
+        b[0] = rows(xBuf, m0, mc, row);
+        b[1] = whole(yBuf, outBytes);
+        const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), perSlice[c], std::uint32_t(outBase)};
+        kernels().dispatch(cb, KernelId::ChanStats, 0, 0, b, pc, sizeof(pc), ceilDiv(k, 128), slices[c]);
+        outBase += std::uint64_t(slices[c]) * 3 * k;
+    }
+    dev().timestamp(cb, 1);
+    lastMs = dev().submitAndWait(cb);
+    std::vector<float> part(totalSlices * 3 * k);
+    dev().download(yBuf, 0, part.data(), outBytes);
+    for (std::uint64_t s = 0; s < totalSlices; ++s) {
+        const float* p = part.data() + s * 3 * k;
+        for (std::uint64_t c = 0; c < k; ++c) {
+            acc.absmax[c] = std::max(acc.absmax[c], p[c]);
+            acc.sumAbs[c] += p[k + c];
+            acc.sumSq[c] += p[2 * k + c];
+        }
+    }
+    acc.rows += m;
+    return true;
+}
+
+bool VulkanBackend::Impl::hist(std::span<const float> x, Histogram& acc)
+{
+    const std::uint64_t bins = acc.counts.size();
+    if ((bins + 1) * 4 > maxBinding)
+        return false;
+    // uint32 counters on the device: at most 2^30 elements per submission, then drained.
+    const std::uint64_t perBinding = floorTo(maxBinding / 4, rowGranularity(align(), {4}));
+    const std::uint64_t perSubmit = std::min<std::uint64_t>(1ull << 30, perBinding * 64);
+    std::vector<std::uint32_t> counts(bins + 3);
+    std::vector<std::uint64_t> total(bins + 3, 0);
+    dev().ensure(auxBuf, acc.edges.size() * 4);
+    dev().upload(auxBuf, 0, acc.edges.data(), acc.edges.size() * 4);
+    dev().ensure(yBuf, (bins + 3) * 4);
+    double ms = 0;
+    for (std::uint64_t s0 = 0; s0 < x.size(); s0 += perSubmit) {
+        const std::uint64_t sc = std::min<std::uint64_t>(perSubmit, x.size() - s0);
+        dev().ensure(xBuf, sc * 4);
+        dev().upload(xBuf, 0, x.data() + s0, sc * 4);
+        kernels().resetDescriptors();
+        VkCommandBuffer cb = dev().begin();
+        dev().timestamp(cb, 0);
+        dev().fn.vkCmdFillBuffer(cb, yBuf.buffer, 0, roundUp4((bins + 3) * 4), 0);
+        dev().computeBarrier(cb);
+        for (std::uint64_t c0 = 0; c0 < sc; c0 += perBinding) {
+            const std::uint64_t cc = std::min(perBinding, sc - c0);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, c0, cc, 4);
+            b[1] = whole(yBuf, (bins + 3) * 4);
+            b[3] = whole(auxBuf, acc.edges.size() * 4);
+            const std::uint32_t pc[2] = {std::uint32_t(cc), std::uint32_t(bins)};
+            kernels().dispatch(cb, KernelId::Histogram, 0, 0, b, pc, sizeof(pc), std::min<std::uint32_t>(ceilDiv(cc, 256), 2048), 1);
+        }
+        dev().timestamp(cb, 1);
+        ms += dev().submitAndWait(cb);
+        dev().download(yBuf, 0, counts.data(), (bins + 3) * 4);
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            total[i] += counts[i];
+    }
+    for (std::uint64_t i = 0; i < bins; ++i)
+        acc.counts[i] += total[i];
+    acc.below += total[bins];
+    acc.above += total[bins + 1];
+    acc.nan += total[bins + 2];
+    lastMs = ms;
+    return true;
+}
+
+// ----------------------------------------------------------------------------- public face
+
+VulkanBackend::VulkanBackend() : d_(std::make_unique<Impl>()) {}
+VulkanBackend::~VulkanBackend() = default;
+
+std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
+{
+    try {
+        auto engine = std::make_shared<Engine>();
+        engine->instance = std::make_unique<Instance>();
+        std::vector<VulkanDeviceInfo> infos;
+        for (int i = 0; i < int(engine->instance->physicalDevices.size()); ++i)
+            infos.push_back(engine->instance->describe(i));
+        std::string why;
+        const int index = chooseDevice(infos, &why);
+        if (index < 0) {
+            if (whyNot)
+                *whyNot = why;
+            return nullptr;
+        }
+        engine->device = std::make_unique<Device>(*engine->instance, index);
+        engine->kernels = std::make_unique<Kernels>(*engine->device);
+        std::unique_ptr<VulkanBackend> b(new VulkanBackend());
+        b->d_->engine = std::move(engine);
+        b->d_->maxBinding = floorTo(b->d_->dev().info.maxStorageBufferRange, 16);
+        spdlog::info("vulkan: using {} ({})", b->d_->dev().info.name, b->d_->dev().info.type);
+        return b;
+    } catch (const std::exception& e) {
+        if (whyNot)
+            *whyNot = std::string("Vulkan unavailable: ") + e.what();
+        return nullptr;
+    }
+}
+
+std::string VulkanBackend::name() const { return "vulkan: " + d_->dev().info.name; }
+const VulkanDeviceInfo& VulkanBackend::device() const { return d_->dev().info; }
+bool VulkanBackend::lastRanOnGpu() const { return d_->lastGpu; }
+double VulkanBackend::lastKernelMs() const { return d_->lastMs; }
+
+void VulkanBackend::setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup)
+{
+    if (workgroup < 32 || workgroup > 1024 || (workgroup & (workgroup - 1)) || rowsPerWorkgroup < 1 || rowsPerWorkgroup > 16)
+        throw ComputeError("setGemmTiling: workgroup must be a power of two in 32..1024, rows 1..16");
+    d_->wg = std::min(workgroup, d_->dev().info.maxWorkgroupInvocations);
+    d_->mt = rowsPerWorkgroup;
+}
+
+void VulkanBackend::setMaxBindingBytesForTesting(std::uint64_t bytes)
+{
+    d_->maxBinding = std::min<std::uint64_t>(floorTo(bytes, 16), d_->dev().info.maxStorageBufferRange);
+}
+
+std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
+{
+    if (!w)
+        throw ComputeError("prepare: null weights");
+    validate(*w);
+    auto p = std::make_shared<VulkanWeights>(std::move(w), d_->engine);
+    if (!d_->broken) {
+        try {
+            d_->upload(*p);
+        } catch (const VkError& e) {
+            spdlog::warn("vulkan: uploading {} weights failed: {}; they stay on the CPU", formatName(p->matrix()), e.what());
+            for (auto& a : p->arrays)
+                d_->dev().destroy(a.buf);
+            p->arrays.clear();
+            p->onGpu = false;
+        }
+    }
+    return p;
+}
+
+void VulkanBackend::dequantGemm(const float* x, int m, const PreparedWeights& w, float* y)
+{
+    checkGemmArgs(x, m, w, y);
+    const auto* vw = dynamic_cast<const VulkanWeights*>(&w);
+    d_->guarded("dequantGemm", [&] { return vw && d_->gemm(x, m, *vw, y); }, [&] { d_->cpu.dequantGemm(x, m, w, y); });
+}
+
+void VulkanBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y)
+{
+    checkW8a8Args(x, w, y);
+    const auto* vw = dynamic_cast<const VulkanWeights*>(&w);
+    d_->guarded("w8a8Gemm", [&] { return vw && d_->w8a8(x, *vw, y); }, [&] { d_->cpu.w8a8Gemm(x, w, y); });
+}
+
+void VulkanBackend::hessianAccumulate(const float* x, int m, int k, float* h)
+{
+    checkMatrixArgs("hessianAccumulate", x, m, k);
+    if (!h)
+        throw ComputeError("hessianAccumulate: null output");
+    d_->guarded("hessianAccumulate", [&] { return d_->hessian(x, m, k, h); }, [&] { d_->cpu.hessianAccumulate(x, m, k, h); });
+}
+
+void VulkanBackend::channelStats(const float* x, int m, int k, ChannelStats& acc)
+{
+    checkMatrixArgs("channelStats", x, m, k);
+    if (acc.k != k || acc.absmax.size() != std::size_t(k) || acc.sumAbs.size() != std::size_t(k) ||
+        acc.sumSq.size() != std::size_t(k))
+        throw ComputeError("channelStats: accumulator does not match " + std::to_string(k) + " columns");
+    d_->guarded("channelStats", [&] { return d_->stats(x, m, k, acc); }, [&] { d_->cpu.channelStats(x, m, k, acc); });
+}
+
+void VulkanBackend::histogram(std::span<const float> x, Histogram& acc)
+{
+    validateEdges(acc.edges);
+    if (acc.counts.size() != acc.edges.size() - 1)
+        throw ComputeError("histogram: counts size != edges - 1");
+    if (x.empty()) {
+        d_->lastMs = 0;
+        return;
+    }
+    d_->guarded("histogram", [&] { return d_->hist(x, acc); }, [&] { d_->cpu.histogram(x, acc); });
+}
+
+double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)
+{
+    auto& dev = d_->dev();
+    bytes = floorTo(bytes, 16);
+    Buffer src = dev.createDeviceBuffer(bytes), dst = dev.createDeviceBuffer(bytes);
+    std::vector<double> times;
+    try {
+        const std::uint64_t perDispatch = floorTo(d_->maxBinding, 256);
+        for (int r = 0; r < reps + 2; ++r) {
+            d_->kernels().resetDescriptors();
+            VkCommandBuffer cb = dev.begin();
+            if (r == 0) {
+                dev.fn.vkCmdFillBuffer(cb, src.buffer, 0, bytes, 0x3F9E0419u);  // non-zero data
+                dev.computeBarrier(cb);
+            }
+            dev.timestamp(cb, 0);
+            for (std::uint64_t off = 0; off < bytes; off += perDispatch) {
+                const std::uint64_t n = std::min<std::uint64_t>(perDispatch, bytes - off);
+                std::array<Binding, kBindings> b{};
+                b[0] = {&src, off, n};
+                b[1] = {&dst, off, n};
+                const std::uint32_t count = std::uint32_t(n / 16);
+                d_->kernels().dispatch(cb, KernelId::Copy, 0, 0, b, &count, 4, std::min<std::uint32_t>(ceilDiv(count, 256), 65535), 1);
+            }
+            dev.timestamp(cb, 1);
+            const double ms = dev.submitAndWait(cb);
+            if (r >= 2)  // two warm-ups
+                times.push_back(ms);
+        }
+    } catch (...) {
+        dev.destroy(src);
+        dev.destroy(dst);
+        throw;
+    }
+    dev.destroy(src);
+    dev.destroy(dst);
+    std::sort(times.begin(), times.end());
+    return times.empty() ? 0.0 : 2.0 * double(bytes) / (times[times.size() / 2] * 1e-3) / 1e9;
+}
+
+// ------------------------------------------------------------------------------ listing
+
+VulkanDeviceList listVulkanDevices()
+{
+    VulkanDeviceList out;
+    try {
+        Instance inst;
+        for (int i = 0; i < int(inst.physicalDevices.size()); ++i)
+            out.devices.push_back(inst.describe(i));
+        std::string why;
+        const int chosen = chooseDevice(out.devices, &why);
+        if (chosen >= 0)
+            out.devices[std::size_t(chosen)].selected = true;
+        else
+            out.error = why;
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
+std::string describeDevice(const VulkanDeviceInfo& d)
+{
+    std::ostringstream s;
+    auto yes = [](bool b) { return b ? "yes" : "no"; };
+    s << (d.selected ? "* " : "  ") << "[" << d.index << "] " << d.name << " (" << d.type << ", Vulkan "
+      << VK_API_VERSION_MAJOR(d.apiVersion) << "." << VK_API_VERSION_MINOR(d.apiVersion) << "." << VK_API_VERSION_PATCH(d.apiVersion)
+      << ", " << d.driver << ")\n";
+    s << "    subgroup " << d.subgroupSize << " (arithmetic " << yes(d.subgroupArithmetic) << "), shaderFloat16 "
+      << yes(d.shaderFloat16) << ", shaderInt8 " << yes(d.shaderInt8) << ", 8-bit storage " << yes(d.storage8Bit)
+      << ", 16-bit storage " << yes(d.storage16Bit) << "\n";
+    s << "    cooperative matrix: NV " << yes(d.nvCooperativeMatrix) << ", KHR " << yes(d.khrCooperativeMatrix);
+    for (const auto& shape : d.cooperativeMatrixShapes)
+        s << "; " << shape;
+    s << "\n    max storage binding " << d.maxStorageBufferRange << " B, workgroup " << d.maxWorkgroupInvocations
+      << " invocations, shared " << d.maxSharedMemory << " B\n    heaps:";
+    for (const auto& h : d.heaps)
+        s << " " << (h.size >> 20) << " MiB" << (h.deviceLocal ? " (device-local)" : "");
+    s << "\n";
+    return s.str();
+}
+
+std::unique_ptr<Backend> makeVulkanBackend(std::string* whyNot) { return VulkanBackend::create(whyNot); }
+
+} // namespace qs::compute

@@ -1,0 +1,89 @@
+#pragma once
+// The Vulkan compute backend. The loader is opened at run time, so a machine without Vulkan
+// still runs everything on the CPU backend.
+#include "core/compute/backend.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qs::compute {
+
+struct VulkanHeap {
+    std::uint64_t size = 0;
+    bool deviceLocal = false;
+};
+
+// What matters about one device for our kernels (`quantscope-cli devices`).
+struct VulkanDeviceInfo {
+    int index = 0;
+    std::string name;
+    std::string type;  // discrete, integrated, virtual, cpu, other
+    std::string driver;
+    std::uint32_t apiVersion = 0;
+    std::uint32_t vendorId = 0, deviceId = 0;
+    std::uint32_t subgroupSize = 0;
+    bool subgroupArithmetic = false;
+    bool shaderFloat16 = false, shaderInt8 = false;
+    bool storage8Bit = false, storage16Bit = false;
+    bool nvCooperativeMatrix = false, khrCooperativeMatrix = false;
+    std::vector<std::string> cooperativeMatrixShapes;  // "16x16x16 f16*f16+f32", NV query
+    std::uint64_t maxStorageBufferRange = 0;
+    std::uint32_t maxWorkgroupInvocations = 0;
+    std::uint32_t maxSharedMemory = 0;
+    std::uint32_t minStorageBufferOffsetAlignment = 0;
+    double timestampPeriodNs = 0;
+    std::vector<VulkanHeap> heaps;
+    bool usable = false;  // Vulkan 1.2+ with a compute queue
+    bool selected = false;
+};
+
+struct VulkanDeviceList {
+    std::vector<VulkanDeviceInfo> devices;
+    std::string error;  // why there is no list (no loader, no instance); empty otherwise
+};
+
+// Every device; `selected` marks the one makeVulkanBackend picks: QS_VULKAN_DEVICE (an index
+// or a case-insensitive part of the name) if set, else discrete > integrated > virtual > cpu.
+// Never throws.
+VulkanDeviceList listVulkanDevices();
+std::string describeDevice(const VulkanDeviceInfo& d);  // a few lines of text
+
+class VulkanBackend final : public Backend {
+public:
+    // nullptr with *whyNot filled when no loader, no usable device, or setup fails.
+    static std::unique_ptr<VulkanBackend> create(std::string* whyNot);
+    ~VulkanBackend() override;
+
+    std::string name() const override;
+    bool isGpu() const override { return true; }
+    std::shared_ptr<PreparedWeights> prepare(std::shared_ptr<const WeightMatrix> w) override;
+    void dequantGemm(const float* x, int m, const PreparedWeights& w, float* y) override;
+    void w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y) override;
+    void hessianAccumulate(const float* x, int m, int k, float* h) override;
+    void channelStats(const float* x, int m, int k, ChannelStats& acc) override;
+    void histogram(std::span<const float> x, Histogram& acc) override;
+    double lastKernelMs() const override;
+    using Backend::dequantGemm;
+
+    const VulkanDeviceInfo& device() const;
+    // True when the last op ran on the GPU (false after a fallback to the CPU).
+    bool lastRanOnGpu() const;
+    // Device-to-device copy of `bytes` (shader copy), best of `reps`: GB/s counting read+write.
+    double measureCopyGBs(std::size_t bytes, int reps);
+    // Work split of the dequant kernels: threads per workgroup (power of two) and rows of X
+    // per workgroup (1..16).
+    void setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup);
+    // Pretend bindings are at most this large, to exercise the splitting on small tensors.
+    void setMaxBindingBytesForTesting(std::uint64_t bytes);
+
+private:
+    VulkanBackend();
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+std::unique_ptr<Backend> makeVulkanBackend(std::string* whyNot);
+
+} // namespace qs::compute
