@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <set>
+#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 
