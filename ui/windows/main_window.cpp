@@ -1,0 +1,301 @@
+#include "ui/windows/main_window.hpp"
+
+#include "ui/logging/log_view.hpp"
+#include "ui/models/layer_tree_model.hpp"
+#include "ui/panels/layer_browser.hpp"
+#include "ui/panels/model_details_panel.hpp"
+#include "ui/settings/recent_models.hpp"
+#include "ui/text/number_format.hpp"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTreeView>
+
+#include <spdlog/spdlog.h>
+
+namespace qs::ui {
+
+namespace {
+
+// A dropped URL we can open: a folder, or a .gguf / .safetensors / index file.
+QString openableLocalPath(const QMimeData* mime)
+{
+    if (!mime || !mime->hasUrls())
+        return {};
+    for (const QUrl& url : mime->urls()) {
+        if (!url.isLocalFile())
+            continue;
+        const QFileInfo info(url.toLocalFile());
+        const QString name = info.fileName();
+        if (info.isDir() || name.endsWith(QLatin1String(".gguf")) || name.endsWith(QLatin1String(".safetensors"))
+            || name.endsWith(QLatin1String(".safetensors.index.json")))
+            return info.absoluteFilePath();
+    }
+    return {};
+}
+
+QString displayName(const model::Model& m)
+{
+    const auto& p = m.source;
+    return QString::fromStdString(p.filename().empty() ? p.parent_path().filename().string() : p.filename().string());
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), loader_(new ModelLoader(this)), treeModel_(new LayerTreeModel(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(QStringLiteral("QuantScope"));
+    setAcceptDrops(true);
+
+    browser_ = new LayerBrowser(treeModel_, this);
+    details_ = new ModelDetailsPanel;
+    auto* detailsScroll = new QScrollArea(this);
+    detailsScroll->setObjectName(QStringLiteral("detailsScroll"));
+    detailsScroll->setWidget(details_);
+    detailsScroll->setWidgetResizable(true);
+    detailsScroll->setFrameShape(QFrame::NoFrame);
+
+    splitter_ = new QSplitter(Qt::Horizontal, this);
+    splitter_->setObjectName(QStringLiteral("mainSplitter"));
+    splitter_->addWidget(browser_);
+    splitter_->addWidget(detailsScroll);
+    splitter_->setStretchFactor(0, 3);
+    splitter_->setStretchFactor(1, 2);
+    splitter_->setChildrenCollapsible(false);
+    setCentralWidget(splitter_);
+
+    auto* logDock = new QDockWidget(tr("Log"), this);
+    logDock->setObjectName(QStringLiteral("logDock"));
+    logDock->setWidget(new LogView(logDock));
+    addDockWidget(Qt::BottomDockWidgetArea, logDock);
+
+    createMenus();
+    menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"))->addAction(logDock->toggleViewAction());
+    createStatusBar();
+
+    connect(loader_, &ModelLoader::started, this, &MainWindow::onLoadStarted);
+    connect(loader_, &ModelLoader::loaded, this, &MainWindow::onLoaded);
+    connect(loader_, &ModelLoader::failed, this, &MainWindow::onLoadFailed);
+    connect(browser_, &LayerBrowser::currentChanged, this, &MainWindow::onCurrentRowChanged);
+
+    restoreWindowState();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->setObjectName(QStringLiteral("fileMenu"));
+    QAction* openFolder = file->addAction(tr("Open &Folder\u2026"), this, &MainWindow::openFolderDialog);
+    openFolder->setObjectName(QStringLiteral("actionOpenFolder"));
+    openFolder->setShortcut(QKeySequence::Open);
+    QAction* openFile = file->addAction(tr("Open F&ile\u2026"), this, &MainWindow::openFileDialog);
+    openFile->setObjectName(QStringLiteral("actionOpenFile"));
+    openFile->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    QAction* demo = file->addAction(tr("Open &Demo Model"), this, [this] { openModel(QStringLiteral("demo")); });
+    demo->setObjectName(QStringLiteral("actionOpenDemo"));
+    recentMenu_ = file->addMenu(tr("&Recent Models"));
+    recentMenu_->setObjectName(QStringLiteral("recentMenu"));
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setObjectName(QStringLiteral("actionQuit"));
+    quit->setShortcut(QKeySequence::Quit);
+    rebuildRecentMenu();
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->setObjectName(QStringLiteral("viewMenu"));
+}
+
+void MainWindow::createStatusBar()
+{
+    modelLabel_ = new QLabel(tr("No model open"), this);
+    modelLabel_->setObjectName(QStringLiteral("statusModelLabel"));
+    progress_ = new QProgressBar(this);
+    progress_->setObjectName(QStringLiteral("openProgress"));
+    progress_->setRange(0, 0); // opening reports no fraction: a busy indicator
+    progress_->setMaximumWidth(140);
+    progress_->setMaximumHeight(16);
+    progress_->setTextVisible(false);
+    progress_->hide();
+    computeLabel_ = new QLabel(tr("Compute: CPU"), this);
+    computeLabel_->setObjectName(QStringLiteral("computeLabel"));
+    statusBar()->addWidget(modelLabel_, 1);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(computeLabel_);
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    recentMenu_->clear();
+    const QStringList recent = RecentModels::load();
+    for (int i = 0; i < recent.size(); ++i) {
+        const QString spec = recent[i];
+        QAction* a = recentMenu_->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(spec),
+                                            this, [this, spec] { openModel(spec); });
+        a->setData(spec);
+    }
+    if (!recent.isEmpty())
+        recentMenu_->addSeparator();
+    QAction* clear = recentMenu_->addAction(tr("Clear Recent Models"), this, [this] {
+        RecentModels::clear();
+        rebuildRecentMenu();
+    });
+    clear->setObjectName(QStringLiteral("actionClearRecent"));
+    clear->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::openFolderDialog()
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Model Folder"),
+                                                          QSettings().value(QStringLiteral("lastOpenDir")).toString());
+    if (dir.isEmpty())
+        return;
+    QSettings().setValue(QStringLiteral("lastOpenDir"), QFileInfo(dir).absolutePath());
+    openModel(dir);
+}
+
+void MainWindow::openFileDialog()
+{
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open Model File"),
+                                                      QSettings().value(QStringLiteral("lastOpenDir")).toString(),
+                                                      tr("Model files (*.gguf *.safetensors);;All files (*)"));
+    if (file.isEmpty())
+        return;
+    QSettings().setValue(QStringLiteral("lastOpenDir"), QFileInfo(file).absolutePath());
+    openModel(file);
+}
+
+void MainWindow::openModel(const QString& spec)
+{
+    const QString trimmed = spec.trimmed();
+    if (trimmed.isEmpty())
+        return;
+    loader_->open(trimmed);
+}
+
+bool MainWindow::selectTensor(const QString& tensorName) { return browser_->selectTensor(tensorName); }
+
+void MainWindow::onLoadStarted(const QString& spec)
+{
+    progress_->show();
+    statusBar()->showMessage(tr("Opening %1\u2026").arg(spec));
+}
+
+void MainWindow::onLoaded(const QString& spec, ModelPtr model, double elapsedMs)
+{
+    progress_->setVisible(loader_->isBusy());
+    statusBar()->clearMessage();
+    model_ = std::move(model);
+    treeModel_->setModel(model_);
+    details_->showModel(model_.get());
+    browser_->showInitialState();
+
+    const QString name = displayName(*model_);
+    setWindowTitle(QStringLiteral("%1 \u2014 QuantScope").arg(name));
+    const auto& ck = *model_->checkpoint;
+    modelLabel_->setText(tr("%1 \u00b7 %2 parameters \u00b7 %3 \u00b7 opened in %4 ms")
+                             .arg(name, formatCount(ck.totalParameters()), formatBytes(ck.totalBytes()))
+                             .arg(elapsedMs, 0, 'f', elapsedMs < 10 ? 1 : 0));
+    modelLabel_->setToolTip(QString::fromStdString(model_->source.string()));
+
+    RecentModels::add(spec);
+    rebuildRecentMenu();
+    emit modelOpened(spec);
+}
+
+void MainWindow::onLoadFailed(const QString& spec, const QString& message)
+{
+    progress_->setVisible(loader_->isBusy());
+    statusBar()->showMessage(tr("Cannot open %1").arg(spec), 10000);
+    showError(message);
+    emit modelOpenFailed(spec, message);
+}
+
+void MainWindow::showError(const QString& message)
+{
+    // Non-modal for the event loop (open(), not exec()): a loader signal or a test can go on
+    // while it is up. One box at a time: a second error replaces the text.
+    if (!errorBox_) {
+        errorBox_ = new QMessageBox(QMessageBox::Warning, tr("Cannot open model"), QString(), QMessageBox::Ok, this);
+        errorBox_->setObjectName(QStringLiteral("openErrorBox"));
+        errorBox_->setAttribute(Qt::WA_DeleteOnClose);
+        connect(errorBox_, &QObject::destroyed, this, [this] { errorBox_ = nullptr; });
+    }
+    errorBox_->setText(message);
+    errorBox_->open();
+}
+
+void MainWindow::onCurrentRowChanged(const QModelIndex& sourceIndex)
+{
+    if (!sourceIndex.isValid()) {
+        details_->clearSelection();
+        return;
+    }
+    if (const io::TensorInfo* t = treeModel_->toTensorInfo(sourceIndex)) {
+        details_->showTensor(*t);
+        return;
+    }
+    const QModelIndex row = sourceIndex.siblingAtColumn(LayerTreeModel::NameColumn);
+    details_->showGroup(row.data().toString(), row.data(LayerTreeModel::TensorCountRole).toInt(),
+                        row.data(LayerTreeModel::ParamsRole).toLongLong(),
+                        row.data(LayerTreeModel::BytesRole).toULongLong(),
+                        sourceIndex.siblingAtColumn(LayerTreeModel::DTypeColumn).data().toString());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    saveWindowState();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!openableLocalPath(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString path = openableLocalPath(event->mimeData());
+    if (path.isEmpty())
+        return;
+    event->acceptProposedAction();
+    openModel(path);
+}
+
+void MainWindow::restoreWindowState()
+{
+    QSettings s;
+    if (!restoreGeometry(s.value(QStringLiteral("mainWindow/geometry")).toByteArray()))
+        resize(1280, 800);
+    restoreState(s.value(QStringLiteral("mainWindow/state")).toByteArray());
+    if (!splitter_->restoreState(s.value(QStringLiteral("mainWindow/splitter")).toByteArray()))
+        splitter_->setSizes({720, 560});
+}
+
+void MainWindow::saveWindowState()
+{
+    QSettings s;
+    s.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("mainWindow/state"), saveState());
+    s.setValue(QStringLiteral("mainWindow/splitter"), splitter_->saveState());
+}
+
+} // namespace qs::ui
