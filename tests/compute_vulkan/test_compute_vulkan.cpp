@@ -1,0 +1,270 @@
+// Every Vulkan kernel against its CPU twin on lavapipe (or whatever device QS_VULKAN_DEVICE
+// picks), on fresh random inputs. Thresholds: f32 accumulation in another order stays near 1e-7,
+// so dequant-GEMM and X^T X use 1e-5; integer kernels and histograms must match exactly
+// (up to the final float scaling for W8A8: 1e-6).
+#include "compute_cpu/naive_reference.hpp"
+#include "core/compute/random_weights.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
+
+#include <QtTest/QtTest>
+
+#include <random>
+
+using namespace qs::compute;
+using qs::test::normalizedError;
+
+namespace {
+constexpr double kGemmThreshold = 1e-5;
+std::mt19937 freshRng() { return std::mt19937(std::random_device{}()); }
+} // namespace
+
+class TestComputeVulkan : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void listsDevices();
+    void dequantGemm_data();
+    void dequantGemm();
+    void dequantGemmSplitsBindings_data();
+    void dequantGemmSplitsBindings();
+    void unsupportedShapeFallsBackToCpu();
+    void w8a8();
+    void hessian();
+    void hessianSplitsRows();
+    void channelStats();
+    void histogram();
+    void histogramManyBinsAndSplits();
+
+private:
+    void compareGemm(const std::string& format, int m, int n, int k);
+    std::unique_ptr<VulkanBackend> gpu_;
+    std::unique_ptr<Backend> cpu_ = makeCpuBackend();
+    QString why_;
+};
+
+#define REQUIRE_GPU()                                                                                                  \
+    if (!gpu_)                                                                                                         \
+    QSKIP(qPrintable("no Vulkan device: " + why_))
+
+void TestComputeVulkan::initTestCase()
+{
+    std::string why;
+    gpu_ = VulkanBackend::create(&why);
+    why_ = QString::fromStdString(why);
+    if (gpu_)
+        qInfo("%s", describeDevice(gpu_->device()).c_str());
+}
+
+void TestComputeVulkan::listsDevices()
+{
+    REQUIRE_GPU();
+    const auto list = listVulkanDevices();
+    QVERIFY2(list.error.empty(), list.error.c_str());
+    QVERIFY(!list.devices.empty());
+    int selected = 0;
+    for (const auto& d : list.devices) {
+        selected += d.selected ? 1 : 0;
+        QVERIFY(!d.name.empty());
+        QVERIFY(!d.heaps.empty());
+        if (d.usable) {
+            QVERIFY(d.subgroupSize > 0);
+            QVERIFY(d.maxStorageBufferRange >= (1u << 27) - 1);
+        }
+    }
+    QCOMPARE(selected, 1);
+}
+
+void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int k)
+{
+    auto rng = freshRng();
+    auto w = std::make_shared<const WeightMatrix>(randomWeights(format, n, k, rng));
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+    auto pg = gpu_->prepare(w);
+    gpu_->dequantGemm(x.data(), m, *pg, y.data());
+    QVERIFY2(gpu_->lastRanOnGpu(), "fell back to the CPU");
+    cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
+    const double err = normalizedError(y, ref);
+    qInfo("%s M=%d N=%d K=%d: normalized error %.3g", format.c_str(), m, n, k, err);
+    QVERIFY2(err < kGemmThreshold, qPrintable(QString("error %1").arg(err)));
+}
+
+void TestComputeVulkan::dequantGemm_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<int>("m");
+    for (const auto& f : standardFormatNames())
+        for (int m : {1, 11})
+            QTest::newRow((f + " M=" + std::to_string(m)).c_str()) << QString::fromStdString(f) << m;
+    QTest::newRow("int3-g32-sym-gidx M=3") << QString("int3-g32-sym-gidx") << 3;
+    QTest::newRow("int2-g128-sym M=2") << QString("int2-g128-sym") << 2;
+    QTest::newRow("int4-g64-asym M=9") << QString("int4-g64-asym") << 9;
+}
+
+void TestComputeVulkan::dequantGemm()
+{
+    REQUIRE_GPU();
+    QFETCH(QString, format);
+    QFETCH(int, m);
+    try {
+        compareGemm(format.toStdString(), m, 72, 512);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestComputeVulkan::dequantGemmSplitsBindings_data()
+{
+    QTest::addColumn<QString>("format");
+    for (const char* f : {"f16", "int8", "int4-g128-asym-gidx", "int3-g64-sym", "nf4", "nf4-dq", "Q4_0", "Q4_K", "Q6_K"})
+        QTest::newRow(f) << QString(f);
+}
+
+void TestComputeVulkan::dequantGemmSplitsBindings()
+{
+    REQUIRE_GPU();
+    QFETCH(QString, format);
+    try {
+        // 8 KiB bindings: weights, X and Y all split into many chunks.
+        gpu_->setMaxBindingBytesForTesting(8192);
+        compareGemm(format.toStdString(), 37, 300, 512);
+        gpu_->setMaxBindingBytesForTesting(~0ull);
+    } catch (const std::exception& e) {
+        gpu_->setMaxBindingBytesForTesting(~0ull);
+        QFAIL(e.what());
+    }
+}
+
+void TestComputeVulkan::unsupportedShapeFallsBackToCpu()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    auto w = std::make_shared<const WeightMatrix>(randomDenseHalf(10, 40, false, rng));  // K % 32 != 0
+    const auto x = randomNormal(2 * 40, rng);
+    std::vector<float> y(20, NAN), ref(20, NAN);
+    gpu_->dequantGemm(x.data(), 2, *gpu_->prepare(w), y.data());
+    QVERIFY(!gpu_->lastRanOnGpu());
+    cpu_->dequantGemm(x.data(), 2, *w, ref.data());
+    QVERIFY(normalizedError(y, ref) < kGemmThreshold);
+}
+
+void TestComputeVulkan::w8a8()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    const int m = 13, n = 50, k = 384;
+    auto w = std::make_shared<const WeightMatrix>(randomInt8PerChannel(n, k, rng));
+    std::uniform_int_distribution<int> d(-127, 127);
+    for (bool perToken : {true, false}) {
+        Int8Activations x{m, k, std::vector<std::int8_t>(std::size_t(m) * k), randomNormal(perToken ? m : 1, rng)};
+        for (auto& v : x.q)
+            v = std::int8_t(d(rng));
+        std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+        gpu_->w8a8Gemm(x, *gpu_->prepare(w), y.data());
+        QVERIFY(gpu_->lastRanOnGpu());
+        cpu_->w8a8Gemm(x, *cpu_->prepare(w), ref.data());
+        const double err = normalizedError(y, ref);
+        qInfo("w8a8 %s: normalized error %.3g", perToken ? "per-token" : "per-tensor", err);
+        QVERIFY(err < 1e-6);
+    }
+}
+
+void TestComputeVulkan::hessian()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    const int m = 150, k = 200;  // not multiples of the 64x64 tile or the 16-row step
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    auto h = randomNormal(std::size_t(k) * k, rng);  // accumulates onto what is there
+    auto ref = h;
+    gpu_->hessianAccumulate(x.data(), m, k, h.data());
+    QVERIFY(gpu_->lastRanOnGpu());
+    cpu_->hessianAccumulate(x.data(), m, k, ref.data());
+    const double err = normalizedError(h, ref);
+    qInfo("hessian: normalized error %.3g", err);
+    QVERIFY(err < kGemmThreshold);
+}
+
+void TestComputeVulkan::hessianSplitsRows()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    const int m = 90, k = 160;
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    std::vector<float> h(std::size_t(k) * k, 0.5f), ref = h;
+    gpu_->setMaxBindingBytesForTesting(64 * k * 4);  // X in 64-row chunks, H in 64-row chunks
+    gpu_->hessianAccumulate(x.data(), m, k, h.data());
+    gpu_->setMaxBindingBytesForTesting(~0ull);
+    QVERIFY(gpu_->lastRanOnGpu());
+    cpu_->hessianAccumulate(x.data(), m, k, ref.data());
+    QVERIFY(normalizedError(h, ref) < kGemmThreshold);
+}
+
+void TestComputeVulkan::channelStats()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    const int m = 300, k = 77;
+    ChannelStats g(k), c(k);
+    for (int round = 0; round < 2; ++round) {
+        const auto x = randomNormal(std::size_t(m) * k, rng, 2.0f);
+        gpu_->channelStats(x.data(), m, k, g);
+        QVERIFY(gpu_->lastRanOnGpu());
+        cpu_->channelStats(x.data(), m, k, c);
+    }
+    QCOMPARE(g.rows, c.rows);
+    for (int i = 0; i < k; ++i) {
+        QCOMPARE(g.absmax[std::size_t(i)], c.absmax[std::size_t(i)]);
+        QVERIFY(std::fabs(g.meanAbs(i) - c.meanAbs(i)) <= 1e-5 * c.meanAbs(i));
+        QVERIFY(std::fabs(g.meanSq(i) - c.meanSq(i)) <= 1e-5 * c.meanSq(i));
+    }
+}
+
+static void compareHistograms(const Histogram& a, const Histogram& b)
+{
+    QCOMPARE(a.below, b.below);
+    QCOMPARE(a.above, b.above);
+    QCOMPARE(a.nan, b.nan);
+    QCOMPARE(a.counts.size(), b.counts.size());
+    for (std::size_t i = 0; i < a.counts.size(); ++i)
+        QCOMPARE(a.counts[i], b.counts[i]);
+}
+
+void TestComputeVulkan::histogram()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    auto x = randomNormal(300000, rng, 1.5f);
+    x[10] = NAN;
+    std::vector<float> edges;
+    for (int i = 0; i <= 100; ++i)
+        edges.push_back(-4.0f + 0.08f * float(i));
+    x[11] = edges.back();
+    x[12] = edges.front();
+    Histogram g(edges), c(edges);
+    gpu_->histogram(x, g);
+    QVERIFY(gpu_->lastRanOnGpu());
+    cpu_->histogram(x, c);
+    compareHistograms(g, c);
+}
+
+void TestComputeVulkan::histogramManyBinsAndSplits()
+{
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    const auto x = randomNormal(200000, rng);
+    // 5000 uneven bins do not fit shared memory (global atomics path).
+    auto sorted = randomNormal(5001, rng, 1.2f);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    Histogram g(sorted), c(sorted);
+    gpu_->setMaxBindingBytesForTesting(64 * 1024);  // x in 16K-element chunks
+    gpu_->histogram(x, g);
+    gpu_->setMaxBindingBytesForTesting(~0ull);
+    QVERIFY(gpu_->lastRanOnGpu());
+    cpu_->histogram(x, c);
+    compareHistograms(g, c);
+}
+
+QTEST_APPLESS_MAIN(TestComputeVulkan)
+#include "test_compute_vulkan.moc"
