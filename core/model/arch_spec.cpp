@@ -35,6 +35,7 @@ public:
     ConfigReader(const json& root, std::string file) : root_(root), file_(std::move(file)) {}
 
     [[noreturn]] void fail(const std::string& detail) const { throw io::FormatError(file_, detail); }
+    const std::string& file() const { return file_; }
 
     // Absent and null both mean "not given": HF writes null for unset optional fields.
     const json* find(const char* key) const
@@ -113,19 +114,21 @@ public:
 
     std::optional<RopeScaling> ropeScaling() const
     {
-        const json* v = find("rope_scaling");
+        // transformers >= 5 writes "rope_parameters" (theta and scaling together).
+        const char* key = find("rope_scaling") ? "rope_scaling" : "rope_parameters";
+        const json* v = find(key);
         if (!v)
             return std::nullopt;
         if (!v->is_object())
-            fail("expected \"rope_scaling\" to be an object or null, found " + v->dump());
-        ConfigReader sub(*v, file_ + ": rope_scaling");
+            fail(std::string("expected \"") + key + "\" to be an object or null, found " + v->dump());
+        ConfigReader sub(*v, file_ + ": " + key);
         RopeScaling r;
         // transformers >= 4.43 writes "rope_type"; older configs write "type".
         r.type = sub.string("rope_type");
         if (r.type.empty())
             r.type = sub.string("type");
-        if (r.type.empty())
-            r.type = "default";
+        if (r.type.empty() || r.type == "default")
+            return std::nullopt; // unscaled RoPE
         r.factor = sub.number("factor", 1.0);
         r.lowFreqFactor = sub.number("low_freq_factor", 1.0);
         r.highFreqFactor = sub.number("high_freq_factor", 4.0);
@@ -191,7 +194,13 @@ void readCommon(const ConfigReader& c, ArchSpec& s)
     s.rmsNormEps = c.number("rms_norm_eps", 1e-6);
     if (!(s.rmsNormEps > 0))
         c.fail("expected \"rms_norm_eps\" to be positive");
-    s.ropeTheta = c.number("rope_theta", 10000.0);
+    s.ropeTheta = c.number("rope_theta", 0.0);
+    if (s.ropeTheta == 0.0) {
+        const json* params = c.find("rope_parameters");
+        s.ropeTheta = params && params->is_object()
+                          ? ConfigReader(*params, c.file() + ": rope_parameters").number("rope_theta", 10000.0)
+                          : 10000.0;
+    }
     if (!(s.ropeTheta > 0))
         c.fail("expected \"rope_theta\" to be positive");
     s.ropeScaling = c.ropeScaling();
