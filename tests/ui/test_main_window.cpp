@@ -259,6 +259,27 @@ private slots:
         QVERIFY(!list.contains(llama_));
     }
 
+    void opensTheDemoModel()
+    {
+        if (!std::filesystem::exists(qs::test::sourceDir() / "resources" / "demo-model" / "model.safetensors"))
+            QSKIP("resources/demo-model has no weights yet");
+        MainWindow w;
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        QSignalSpy failed(&w, &MainWindow::modelOpenFailed);
+        w.openModel(QStringLiteral("demo"));
+        QVERIFY2(opened.wait(kWaitMs), failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
+        const auto& spec = w.currentModel()->spec;
+        QVERIFY(spec.supported);
+        QVERIFY(spec.numLayers > 0);
+        QAbstractItemModel* tree = w.layerBrowser()->view()->model();
+        // Embeddings, the blocks, the final norm, and the LM head unless it is tied.
+        QCOMPARE(tree->rowCount(), int(1 + spec.numLayers + (spec.tieWordEmbeddings ? 1 : 2)));
+        QVERIFY(w.selectTensor(QStringLiteral("model.layers.0.mlp.down_proj.weight")));
+        QCOMPARE(labelText(w, "tensorShape"), QStringLiteral("[%1, %2]").arg(spec.hiddenSize).arg(spec.intermediateSize));
+        QVERIFY2(labelText(w, "summaryTokenizer").contains(QStringLiteral("BPE")), qPrintable(labelText(w, "summaryTokenizer")));
+        QCOMPARE(qs::ui::RecentModels::load(), QStringList{QStringLiteral("demo")});
+    }
+
     void logsGoToFileAndDock()
     {
         const QString path = qs::ui::setupLogging();

@@ -1,5 +1,7 @@
 #include "ui/loading/model_loader.hpp"
 
+#include "ui/text/number_format.hpp"
+
 #include <QElapsedTimer>
 
 #include <spdlog/spdlog.h>
@@ -40,8 +42,8 @@ void ModelLoader::onOpened(quint64 requestId, const QString& spec, ModelPtr mode
     if (requestId != lastRequest_)
         return; // superseded by a newer request
     const auto& ck = *model->checkpoint;
-    spdlog::info("opened '{}' ({}, {} tensors, {} bytes) in {:.1f} ms: {}", spec.toStdString(), ck.format(),
-                 ck.tensors().size(), ck.totalBytes(), elapsedMs,
+    spdlog::info("opened '{}' ({}, {} tensors, {}) in {:.1f} ms: {}", spec.toStdString(), ck.format(),
+                 ck.tensors().size(), formatBytes(ck.totalBytes()).toStdString(), elapsedMs,
                  model->spec.supported ? model->spec.architecture : model->spec.unsupportedReason);
     emit loaded(spec, std::move(model), elapsedMs);
 }

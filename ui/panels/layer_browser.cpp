@@ -39,6 +39,11 @@ LayerBrowser::LayerBrowser(LayerTreeModel* model, QWidget* parent)
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     view_->setSortingEnabled(true);
     view_->sortByColumn(LayerTreeModel::NameColumn, Qt::AscendingOrder);
+    // Ascending by name is the model's own order (embeddings, blocks, head): no arrow for it
+    // until the user sorts by clicking a header.
+    view_->header()->setSortIndicatorShown(false);
+    connect(view_->header(), &QHeaderView::sectionClicked, this,
+            [this] { view_->header()->setSortIndicatorShown(true); });
     view_->header()->setStretchLastSection(false);
     view_->header()->setSectionResizeMode(LayerTreeModel::NameColumn, QHeaderView::Stretch);
     view_->header()->setMinimumSectionSize(48);
@@ -48,7 +53,7 @@ LayerBrowser::LayerBrowser(LayerTreeModel* model, QWidget* parent)
     connect(model_, &QAbstractItemModel::modelReset, this, [this] { emit currentChanged({}); });
 
     auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setContentsMargins(6, 6, 0, 0);
     layout->addWidget(filter_);
     layout->addWidget(view_, 1);
 }

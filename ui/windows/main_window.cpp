@@ -285,7 +285,11 @@ void MainWindow::restoreWindowState()
     QSettings s;
     if (!restoreGeometry(s.value(QStringLiteral("mainWindow/geometry")).toByteArray()))
         resize(1280, 800);
-    restoreState(s.value(QStringLiteral("mainWindow/state")).toByteArray());
+    if (!restoreState(s.value(QStringLiteral("mainWindow/state")).toByteArray())) {
+        // First start: the log is a strip under the browser, not half the window.
+        if (auto* dock = findChild<QDockWidget*>(QStringLiteral("logDock")))
+            resizeDocks({dock}, {110}, Qt::Vertical);
+    }
     if (!splitter_->restoreState(s.value(QStringLiteral("mainWindow/splitter")).toByteArray()))
         splitter_->setSizes({720, 560});
 }
