@@ -153,6 +153,8 @@ void convertToF32(DType t, std::span<const std::uint8_t> src, std::span<float> d
     if (src.size() / dtypeSize(t) != dst.size() || src.size() % dtypeSize(t) != 0)
         throw Error("convertToF32: " + std::to_string(src.size()) + " bytes of " + std::string(dtypeName(t)) +
                     " do not make " + std::to_string(dst.size()) + " elements");
+    if (dst.empty())
+        return; // empty tensors may come with null data pointers, which memcpy must not see
     switch (t) {
     case DType::F32:
         std::memcpy(dst.data(), src.data(), src.size());
