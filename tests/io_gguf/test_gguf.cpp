@@ -439,6 +439,18 @@ private slots:
             QCOMPARE(s.merges[0], (std::pair<std::string, std::string>{"a", "b"}));
             QCOMPARE(s.merges[1], (std::pair<std::string, std::string>{"\xe2\x96\x81", "ab"}));
 
+            GgufTestWriter badId;
+            badId.add("tokenizer.ggml.model", gv::str("gpt2"));
+            badId.add("tokenizer.ggml.tokens", gv::strings({"a", "b"}));
+            badId.add("tokenizer.ggml.eos_token_id", gv::u32(2));
+            writeFile(dir / "badid.gguf", badId.build());
+            try {
+                io::GgufCheckpoint(dir / "badid.gguf").tokenizerSpec();
+                QFAIL("expected FormatError");
+            } catch (const io::FormatError& e) {
+                QVERIFY2(std::string(e.what()).find("tokenizer.ggml.eos_token_id") != std::string::npos, e.what());
+            }
+
             GgufTestWriter bad;
             bad.add("tokenizer.ggml.model", gv::str("llama"));
             bad.add("tokenizer.ggml.tokens", gv::strings({"a", "b"}));

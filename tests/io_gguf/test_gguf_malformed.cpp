@@ -43,6 +43,7 @@ std::vector<Case> cases()
     c.push_back({"wrong magic", [] { auto b = validWriter().build(); b[0] = 'X'; return b; }, "GGUF magic", true});
     c.push_back({"version 1", [] { auto w = validWriter(); w.version = 1; return w.build(); }, "GGUF v1 not supported", true});
     c.push_back({"version 99", [] { auto w = validWriter(); w.version = 99; return w.build(); }, "version 99", true});
+    c.push_back({"big-endian file", [] { auto w = validWriter(); w.version = 0x03000000; return w.build(); }, "big-endian", true});
     c.push_back({"truncated in header", [] { return validWriter().build().substr(0, 14); }, "truncated", true});
     c.push_back({"truncated in kv", [] {
                      auto w = validWriter();
