@@ -280,6 +280,50 @@ private slots:
         QCOMPARE(qs::ui::RecentModels::load(), QStringList{QStringLiteral("demo")});
     }
 
+    void opensReferenceFixtures_data()
+    {
+        QTest::addColumn<QString>("fixture");
+        QTest::addColumn<int>("topRows");        // embeddings, 2 blocks, final norm, [LM head]
+        QTest::addColumn<QStringList>("attention"); // Block 1 > Attention, in tree order
+        QTest::addColumn<int>("files");
+        const QStringList plain{"q_proj", "k_proj", "v_proj", "o_proj"};
+        QTest::newRow("llama") << "llama" << 5 << plain << 1;
+        QTest::newRow("llama-tied") << "llama-tied" << 4 << plain << 1;
+        QTest::newRow("llama-sharded") << "llama-sharded" << 5 << plain << 9;
+        QTest::newRow("qwen2 biases") << "qwen2" << 5
+                                      << QStringList{"q_proj", "q_proj.bias", "k_proj", "k_proj.bias", "v_proj",
+                                                     "v_proj.bias", "o_proj"}
+                                      << 1;
+        QTest::newRow("qwen3 q/k norms") << "qwen3" << 5 << (plain + QStringList{"q_norm", "k_norm"}) << 1;
+    }
+
+    void opensReferenceFixtures()
+    {
+        QFETCH(QString, fixture);
+        QFETCH(int, topRows);
+        QFETCH(QStringList, attention);
+        QFETCH(int, files);
+        const auto dir = qs::test::fixturesDir() / fixture.toStdString();
+        if (!std::filesystem::exists(dir / "config.json"))
+            QSKIP("fixture missing");
+        MainWindow w;
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        QSignalSpy failed(&w, &MainWindow::modelOpenFailed);
+        w.openModel(QString::fromStdString(dir.string()));
+        QVERIFY2(opened.wait(kWaitMs), failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
+        QAbstractItemModel* tree = w.layerBrowser()->view()->model();
+        QCOMPARE(tree->rowCount(), topRows);
+        const QModelIndex attn = tree->index(0, 0, tree->index(2, 0));
+        QCOMPARE(attn.data().toString(), QStringLiteral("Attention"));
+        QStringList labels;
+        for (int r = 0; r < tree->rowCount(attn); ++r)
+            labels << tree->index(r, 0, attn).data().toString();
+        QCOMPARE(labels, attention);
+        QCOMPARE(labelText(w, "summaryStatus"), QStringLiteral("supported"));
+        QVERIFY2(labelText(w, "summaryFormat").endsWith(QStringLiteral("in %1 file(s)").arg(files)),
+                 qPrintable(labelText(w, "summaryFormat")));
+    }
+
     void logsGoToFileAndDock()
     {
         const QString path = qs::ui::setupLogging();

@@ -2,6 +2,7 @@
 
 #include "ui/text/number_format.hpp"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 
 #include <spdlog/spdlog.h>
@@ -59,6 +60,8 @@ void ModelLoader::onFailed(quint64 requestId, const QString& spec, const QString
 
 void ModelOpenWorker::open(quint64 requestId, const QString& spec)
 {
+    // The point of this class: the GUI thread never blocks on a file system or a parser.
+    Q_ASSERT(QThread::currentThread() != QCoreApplication::instance()->thread());
     QElapsedTimer timer;
     timer.start();
     try {

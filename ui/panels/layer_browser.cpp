@@ -79,7 +79,7 @@ bool LayerBrowser::selectTensor(const QString& tensorName)
         proxyIndex = proxy_->mapFromSource(source);
     }
     view_->setCurrentIndex(proxyIndex);
-    view_->scrollTo(proxyIndex);
+    view_->scrollTo(proxyIndex, QAbstractItemView::PositionAtCenter);
     return true;
 }
 
