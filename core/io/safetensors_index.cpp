@@ -41,6 +41,8 @@ SafetensorsIndex parseSafetensorsIndex(std::span<const std::uint8_t> bytes, cons
         root = json::parse(bytes.begin(), bytes.end(), limitDepth);
     } catch (const json::parse_error& e) {
         throw FormatError(fileName, e.byte > 0 ? e.byte - 1 : 0, std::string("invalid index JSON: ") + e.what());
+    } catch (const json::exception& e) { // e.g. out_of_range for a number like 1e999
+        throw FormatError(fileName, std::string("invalid index JSON: ") + e.what());
     }
     if (!root.is_object())
         throw FormatError(fileName, 0, std::string("expected the index to be a JSON object, found ") + root.type_name());

@@ -238,6 +238,8 @@ ArchSpec parseHfConfigText(const std::string& text, const std::string& fileNameF
         root = json::parse(text);
     } catch (const json::parse_error& e) {
         throw io::FormatError(fileNameForErrors, e.byte > 0 ? e.byte - 1 : 0, std::string("invalid JSON: ") + e.what());
+    } catch (const json::exception& e) { // e.g. out_of_range for a number like 1e999
+        throw io::FormatError(fileNameForErrors, std::string("invalid JSON: ") + e.what());
     }
     if (!root.is_object())
         throw io::FormatError(fileNameForErrors, std::string("expected a JSON object, found ") + root.type_name());

@@ -259,6 +259,7 @@ private slots:
         expectFormatError(withKey(kLlama31, "rope_scaling", R"({"rope_type": "llama3", "factor": 8.0})"),
                           "original_max_position_embeddings");
         expectFormatError(std::string("{\"model_type\": \"llama\", \"x\": \"\xff\"}"), "invalid JSON");
+        expectFormatError(R"({"architectures": ["LlamaForCausalLM"], "intermediate_size": 121e3088})", "invalid JSON"); // fuzz finding
     }
 
     void fromFile()

@@ -170,6 +170,15 @@ const std::vector<MalformedCase>& cases()
              return d;
          },
          "model.safetensors.index.json", std::nullopt, "invalid index JSON"},
+        {"number out of double range in header", [](const fs::path& d) { return single(d, stRaw(R"({"w": 1e999})")); },
+         "bad.safetensors", 8, "invalid header JSON"},
+        {"number out of double range in index (fuzz finding)",
+         [](const fs::path& d) {
+             shardedFolder(d, [](nlohmann::json&) {});
+             writeBytes(d / "model.safetensors.index.json", R"({"metadata": {"total_size": 121e3088}, "weight_map": {}})");
+             return d;
+         },
+         "model.safetensors.index.json", std::nullopt, "invalid index JSON"},
         {"bad header inside a shard",
          [](const fs::path& d) {
              const auto p = shardedFolder(d, [](nlohmann::json&) {});
