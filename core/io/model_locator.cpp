@@ -107,12 +107,13 @@ fs::path demoModelPath()
             return overridden;
         throw NotFoundError("demo model: QS_DEMO_MODEL is set to " + overridden + ", which is not a folder");
     }
-    std::vector<fs::path> candidates{
-        fs::path(QS_SOURCE_RESOURCES_DIR) / "demo-model",
-        fs::path(QS_INSTALL_DATA_DIR) / "demo-model",
-    };
+    // An installed (or unpacked) copy beside the executable wins, so an install never reads the
+    // source tree it was built from; a build tree has no such copy and uses the source tree.
+    std::vector<fs::path> candidates;
     if (const auto exeDir = executableDir(); !exeDir.empty())
         candidates.push_back((exeDir / ".." / "share" / "quantscope" / "demo-model").lexically_normal());
+    candidates.push_back(fs::path(QS_SOURCE_RESOURCES_DIR) / "demo-model");
+    candidates.push_back(fs::path(QS_INSTALL_DATA_DIR) / "demo-model");
     std::string tried;
     for (const auto& c : candidates) {
         if (isDir(c))
