@@ -1,6 +1,7 @@
 // The main window offscreen: open a tiny safetensors model through the loader thread, browse
-// the tree, click a tensor, filter, drop a folder, fail on a missing path, recent models.
+// the tree, click a tensor, filter, drop a folder, fail on a missing path, recent models, logs.
 #include "tiny_checkpoint.hpp"
+#include "window_test_support.hpp"
 #include "ui/logging/app_logging.hpp"
 #include "ui/models/layer_tree_model.hpp"
 #include "ui/text/number_format.hpp"
@@ -28,15 +29,10 @@
 using qs::ui::LayerTreeModel;
 using qs::ui::MainWindow;
 
+using qs::test::kWaitMs;
+using qs::test::labelText;
+
 namespace {
-
-constexpr int kWaitMs = 10000; // opening a tiny model takes milliseconds; this is a hang guard
-
-QString labelText(const QWidget& w, const char* objectName)
-{
-    const auto* l = w.findChild<QLabel*>(QString::fromLatin1(objectName));
-    return l ? l->text() : QStringLiteral("<no label %1>").arg(QLatin1String(objectName));
-}
 
 QModelIndex proxyIndexOf(MainWindow& w, const QString& tensorName)
 {
@@ -257,71 +253,6 @@ private slots:
         QCOMPARE(list.size(), qs::ui::RecentModels::kMaxEntries);
         QCOMPARE(list.first(), QStringLiteral("org/model-11"));
         QVERIFY(!list.contains(llama_));
-    }
-
-    void opensTheDemoModel()
-    {
-        if (!std::filesystem::exists(qs::test::sourceDir() / "resources" / "demo-model" / "model.safetensors"))
-            QSKIP("resources/demo-model has no weights yet");
-        MainWindow w;
-        QSignalSpy opened(&w, &MainWindow::modelOpened);
-        QSignalSpy failed(&w, &MainWindow::modelOpenFailed);
-        w.openModel(QStringLiteral("demo"));
-        QVERIFY2(opened.wait(kWaitMs), failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
-        const auto& spec = w.currentModel()->spec;
-        QVERIFY(spec.supported);
-        QVERIFY(spec.numLayers > 0);
-        QAbstractItemModel* tree = w.layerBrowser()->view()->model();
-        // Embeddings, the blocks, the final norm, and the LM head unless it is tied.
-        QCOMPARE(tree->rowCount(), int(1 + spec.numLayers + (spec.tieWordEmbeddings ? 1 : 2)));
-        QVERIFY(w.selectTensor(QStringLiteral("model.layers.0.mlp.down_proj.weight")));
-        QCOMPARE(labelText(w, "tensorShape"), QStringLiteral("[%1, %2]").arg(spec.hiddenSize).arg(spec.intermediateSize));
-        QVERIFY2(labelText(w, "summaryTokenizer").contains(QStringLiteral("BPE")), qPrintable(labelText(w, "summaryTokenizer")));
-        QCOMPARE(qs::ui::RecentModels::load(), QStringList{QStringLiteral("demo")});
-    }
-
-    void opensReferenceFixtures_data()
-    {
-        QTest::addColumn<QString>("fixture");
-        QTest::addColumn<int>("topRows");        // embeddings, 2 blocks, final norm, [LM head]
-        QTest::addColumn<QStringList>("attention"); // Block 1 > Attention, in tree order
-        QTest::addColumn<int>("files");
-        const QStringList plain{"q_proj", "k_proj", "v_proj", "o_proj"};
-        QTest::newRow("llama") << "llama" << 5 << plain << 1;
-        QTest::newRow("llama-tied") << "llama-tied" << 4 << plain << 1;
-        QTest::newRow("llama-sharded") << "llama-sharded" << 5 << plain << 9;
-        QTest::newRow("qwen2 biases") << "qwen2" << 5
-                                      << QStringList{"q_proj", "q_proj.bias", "k_proj", "k_proj.bias", "v_proj",
-                                                     "v_proj.bias", "o_proj"}
-                                      << 1;
-        QTest::newRow("qwen3 q/k norms") << "qwen3" << 5 << (plain + QStringList{"q_norm", "k_norm"}) << 1;
-    }
-
-    void opensReferenceFixtures()
-    {
-        QFETCH(QString, fixture);
-        QFETCH(int, topRows);
-        QFETCH(QStringList, attention);
-        QFETCH(int, files);
-        const auto dir = qs::test::fixturesDir() / fixture.toStdString();
-        if (!std::filesystem::exists(dir / "config.json"))
-            QSKIP("fixture missing");
-        MainWindow w;
-        QSignalSpy opened(&w, &MainWindow::modelOpened);
-        QSignalSpy failed(&w, &MainWindow::modelOpenFailed);
-        w.openModel(QString::fromStdString(dir.string()));
-        QVERIFY2(opened.wait(kWaitMs), failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(1).toString()));
-        QAbstractItemModel* tree = w.layerBrowser()->view()->model();
-        QCOMPARE(tree->rowCount(), topRows);
-        const QModelIndex attn = tree->index(0, 0, tree->index(2, 0));
-        QCOMPARE(attn.data().toString(), QStringLiteral("Attention"));
-        QStringList labels;
-        for (int r = 0; r < tree->rowCount(attn); ++r)
-            labels << tree->index(r, 0, attn).data().toString();
-        QCOMPARE(labels, attention);
-        QCOMPARE(labelText(w, "summaryStatus"), QStringLiteral("supported"));
-        QVERIFY2(labelText(w, "summaryFormat").endsWith(QStringLiteral("in %1 file(s)").arg(files)),
-                 qPrintable(labelText(w, "summaryFormat")));
     }
 
     void logsGoToFileAndDock()
