@@ -27,7 +27,8 @@ std::optional<std::string> findSpecProblem(const TokenizerSpec& spec)
         ids.emplace(spec.vocab[id], static_cast<std::int32_t>(id));
     }
     for (std::size_t rank = 0; rank < spec.merges.size(); ++rank) {
-        const auto& [a, b] = spec.merges[rank];
+        const std::string& a = spec.merges[rank].first; // not a structured binding: clang 14 cannot capture those
+        const std::string& b = spec.merges[rank].second;
         const auto describe = [&] { return "merge " + std::to_string(rank) + " (\"" + a + "\" \"" + b + "\")"; };
         if (!ids.count(a) || !ids.count(b))
             return describe() + " refers to a token that is not in the vocabulary";
