@@ -1,0 +1,306 @@
+#include "core/compute/benchmark.hpp"
+
+#include "core/compute/backend.hpp"
+#include "core/compute/random_weights.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <sstream>
+
+namespace qs::compute {
+namespace {
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+double normErr(const float* a, const float* ref, std::size_t n)
+{
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double d = double(a[i]) - double(ref[i]);
+        if (std::isnan(d))
+            return INFINITY;
+        num += d * d;
+        den += double(ref[i]) * ref[i];
+    }
+    return den > 0 ? std::sqrt(num / den) : (num > 0 ? INFINITY : 0.0);
+}
+
+// Rows of X whose outputs are checked against the CPU: the first two and the last two, so
+// both the first and the last row tile of the kernel are covered.
+std::vector<int> checkedRows(int m)
+{
+    std::vector<int> r{0, 1, m - 2, m - 1};
+    std::erase_if(r, [&](int i) { return i < 0 || i >= m; });
+    std::sort(r.begin(), r.end());
+    r.erase(std::unique(r.begin(), r.end()), r.end());
+    return r;
+}
+
+struct Timing {
+    double median = 0, min = 0;
+    bool allGpu = true;
+};
+
+template <typename F>
+Timing timeRuns(VulkanBackend& gpu, int warmup, int reps, F run)
+{
+    for (int i = 0; i < warmup; ++i)
+        run(i);
+    std::vector<double> t;
+    Timing out;
+    for (int i = 0; i < reps; ++i) {
+        run(warmup + i);
+        out.allGpu = out.allGpu && gpu.lastRanOnGpu();
+        t.push_back(gpu.lastKernelMs());
+    }
+    std::sort(t.begin(), t.end());
+    out.median = t[t.size() / 2];
+    out.min = t.front();
+    return out;
+}
+
+std::string shapeText(int n, int k, int m) { return "N=" + std::to_string(n) + " K=" + std::to_string(k) + " M=" + std::to_string(m); }
+
+void say(const BenchOptions& opt, const std::string& line)
+{
+    if (opt.progress)
+        opt.progress(line);
+}
+
+BenchRow finish(BenchRow row, const Timing& t, double bytes, double flops)
+{
+    row.ms = t.median;
+    row.msMin = t.min;
+    row.gbPerS = bytes / (t.median * 1e-3) / 1e9;
+    row.tflops = flops / (t.median * 1e-3) / 1e12;
+    if (!t.allGpu)
+        row.checked += " (SOME RUNS FELL BACK TO THE CPU)";
+    return row;
+}
+
+void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
+{
+    for (auto [n, k] : opt.shapes)
+        for (const auto& format : opt.formats) {
+            std::vector<std::shared_ptr<const WeightMatrix>> host;
+            std::vector<std::shared_ptr<PreparedWeights>> sets;
+            host.push_back(std::make_shared<const WeightMatrix>(randomWeights(format, n, k, rng)));
+            const std::uint64_t bytes = weightBytes(*host[0]);
+            const int count = int(std::clamp<std::uint64_t>((opt.rotateBytes + bytes - 1) / bytes, 2, 16));
+            while (int(host.size()) < count)
+                host.push_back(std::make_shared<const WeightMatrix>(randomWeights(format, n, k, rng)));
+            for (auto& h : host)
+                sets.push_back(gpu.prepare(h));
+            auto cpuW = cpu.prepare(host[0]);
+            for (std::size_t i = 1; i < host.size(); ++i)
+                host[i].reset();  // the device copies stay; free host memory
+            for (int m : opt.batches) {
+                const auto x = randomNormal(std::size_t(m) * k, rng);
+                std::vector<float> y(std::size_t(m) * n);
+                const Timing t = timeRuns(gpu, opt.warmup, opt.reps,
+                                          [&](int i) { gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data()); });
+                gpu.dequantGemm(x.data(), m, *sets[0], y.data());
+                BenchRow row{"dequant-gemm", format, shapeText(n, k, m), 0, 0, 0, 0, 0, {}};
+                const auto rows = checkedRows(m);
+                std::vector<float> xs, ys(rows.size() * std::size_t(n));
+                for (int r : rows)
+                    xs.insert(xs.end(), x.begin() + std::ptrdiff_t(r) * k, x.begin() + std::ptrdiff_t(r + 1) * k);
+                cpu.dequantGemm(xs.data(), int(rows.size()), *cpuW, ys.data());
+                for (std::size_t i = 0; i < rows.size(); ++i)
+                    row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                row.checked = std::to_string(rows.size()) + " rows of Y";
+                const double moved = double(bytes) + 4.0 * m * k + 4.0 * m * n;
+                rep.rows.push_back(finish(row, t, moved, 2.0 * m * n * k));
+                say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+            }
+        }
+}
+
+void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
+{
+    for (auto [n, k] : opt.shapes) {
+        std::vector<std::shared_ptr<PreparedWeights>> sets;
+        auto w0 = std::make_shared<const WeightMatrix>(randomInt8PerChannel(n, k, rng));
+        const std::uint64_t bytes = weightBytes(*w0);
+        const int count = int(std::clamp<std::uint64_t>((opt.rotateBytes + bytes - 1) / bytes, 2, 16));
+        sets.push_back(gpu.prepare(w0));
+        for (int i = 1; i < count; ++i)
+            sets.push_back(gpu.prepare(std::make_shared<const WeightMatrix>(randomInt8PerChannel(n, k, rng))));
+        auto cpuW = cpu.prepare(w0);
+        std::uniform_int_distribution<int> d(-127, 127);
+        for (int m : opt.batches) {
+            Int8Activations x{m, k, std::vector<std::int8_t>(std::size_t(m) * k), randomNormal(std::size_t(m), rng)};
+            for (auto& v : x.q)
+                v = std::int8_t(d(rng));
+            std::vector<float> y(std::size_t(m) * n);
+            const Timing t = timeRuns(gpu, opt.warmup, opt.reps,
+                                      [&](int i) { gpu.w8a8Gemm(x, *sets[std::size_t(i) % sets.size()], y.data()); });
+            gpu.w8a8Gemm(x, *sets[0], y.data());
+            BenchRow row{"w8a8", "int8 x int8, per-token", shapeText(n, k, m), 0, 0, 0, 0, 0, {}};
+            const auto rows = checkedRows(m);
+            Int8Activations xs{int(rows.size()), k, {}, {}};
+            for (int r : rows) {
+                xs.q.insert(xs.q.end(), x.q.begin() + std::ptrdiff_t(r) * k, x.q.begin() + std::ptrdiff_t(r + 1) * k);
+                xs.scale.push_back(x.scale[std::size_t(r)]);
+            }
+            std::vector<float> ys(rows.size() * std::size_t(n));
+            cpu.w8a8Gemm(xs, *cpuW, ys.data());
+            for (std::size_t i = 0; i < rows.size(); ++i)
+                row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+            row.checked = std::to_string(rows.size()) + " rows of Y";
+            const double moved = double(bytes) + double(m) * k + 4.0 * m + 4.0 * m * n;
+            rep.rows.push_back(finish(row, t, moved, 2.0 * m * n * k));
+            say(opt, "w8a8 " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+        }
+    }
+}
+
+void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
+{
+    if (opt.hessian) {
+        for (auto [m, k] : opt.calibShapes) {
+            const auto x = randomNormal(std::size_t(m) * k, rng);
+            std::vector<float> h(std::size_t(k) * k, 0.0f);
+            const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
+            // Check the first 64 rows of H on a fresh accumulator.
+            auto h0 = randomNormal(std::size_t(k) * k, rng);
+            h = h0;
+            gpu.hessianAccumulate(x.data(), m, k, h.data());
+            Eigen::Map<const RowMajorF> X(x.data(), m, k);
+            Eigen::Map<const RowMajorF> H0(h0.data(), k, k);
+            const int rows = std::min(64, k);
+            RowMajorF ref = H0.topRows(rows);
+            ref.noalias() += X.leftCols(rows).transpose() * X;
+            BenchRow row{"hessian X^T X", "f32", "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, {}};
+            row.error = normErr(h.data(), ref.data(), std::size_t(rows) * k);
+            row.checked = "first 64 rows of H";
+            rep.rows.push_back(finish(row, t, 4.0 * m * k + 8.0 * k * k, 2.0 * m * double(k) * k));
+            say(opt, "hessian " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+        }
+    }
+    if (opt.stats) {
+        for (auto [m, k] : opt.calibShapes) {
+            const auto x = randomNormal(std::size_t(m) * k, rng);
+            ChannelStats acc(k);
+            const Timing t = timeRuns(gpu, opt.warmup, opt.reps, [&](int) { gpu.channelStats(x.data(), m, k, acc); });
+            ChannelStats g(k), c(k);
+            gpu.channelStats(x.data(), m, k, g);
+            cpu.channelStats(x.data(), m, k, c);
+            std::vector<float> gv, cv;
+            for (int i = 0; i < k; ++i) {
+                gv.insert(gv.end(), {g.absmax[std::size_t(i)], float(g.meanAbs(i)), float(g.meanSq(i))});
+                cv.insert(cv.end(), {c.absmax[std::size_t(i)], float(c.meanAbs(i)), float(c.meanSq(i))});
+            }
+            BenchRow row{"channel stats", "f32", "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, {}};
+            row.error = normErr(gv.data(), cv.data(), gv.size());
+            row.checked = "absmax, mean|x|, mean x^2";
+            rep.rows.push_back(finish(row, t, 4.0 * m * k + 12.0 * k, 3.0 * m * k));
+            say(opt, "channel stats " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+        }
+    }
+    if (opt.histogram && opt.histogramElements > 0) {
+        const auto x = randomNormal(std::size_t(opt.histogramElements), rng);
+        std::vector<float> edges;
+        for (int i = 0; i <= 256; ++i)
+            edges.push_back(-4.0f + 8.0f * float(i) / 256.0f);
+        Histogram acc(edges);
+        const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.histogram(x, acc); });
+        Histogram g(edges), c(edges);
+        gpu.histogram(x, g);
+        cpu.histogram(x, c);
+        double diff = 0;
+        for (std::size_t i = 0; i < g.counts.size(); ++i)
+            diff += std::fabs(double(g.counts[i]) - double(c.counts[i]));
+        diff += std::fabs(double(g.below) - double(c.below)) + std::fabs(double(g.above) - double(c.above));
+        BenchRow row{"histogram", "256 bins", "n=" + std::to_string(opt.histogramElements), 0, 0, 0, 0, 0, {}};
+        row.error = diff / double(opt.histogramElements);
+        row.checked = "counts (0 = exact)";
+        rep.rows.push_back(finish(row, t, 4.0 * double(opt.histogramElements), 0));
+        say(opt, "histogram: " + std::to_string(rep.rows.back().ms) + " ms");
+    }
+}
+
+} // namespace
+
+BenchOptions defaultBenchOptions()
+{
+    BenchOptions o;
+    o.formats = {"f16", "int8", "int4-g128-sym", "int4-g128-asym-gidx", "nf4-dq", "Q8_0", "Q4_0", "Q4_K", "Q6_K"};
+    o.shapes = {{4096, 4096}, {14336, 4096}, {4096, 14336}};
+    o.batches = {1, 8, 512};
+    return o;
+}
+
+BenchOptions quickBenchOptions()
+{
+    BenchOptions o;
+    o.formats = {"f16", "int4-g128-asym", "Q4_K"};
+    o.shapes = {{256, 512}};
+    o.batches = {1, 8};
+    o.reps = 5;
+    o.warmup = 1;
+    o.rotateBytes = 1 << 20;
+    o.copyBytes = 16 << 20;
+    o.histogramElements = 1 << 20;
+    o.calibShapes = {{64, 256}};
+    return o;
+}
+
+BenchReport runBenchmarks(const BenchOptions& opt)
+{
+    BenchReport rep;
+    std::string why;
+    auto gpu = VulkanBackend::create(&why);
+    if (!gpu) {
+        rep.error = why;
+        return rep;
+    }
+    gpu->setGemmTiling(std::uint32_t(opt.workgroup), std::uint32_t(opt.rowsPerWorkgroup));
+    rep.device = describeDevice(gpu->device());
+    say(opt, "device: " + gpu->device().name);
+    rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);
+    say(opt, "copy ceiling: " + std::to_string(rep.copyGBs) + " GB/s");
+    auto cpu = makeCpuBackend();
+    std::mt19937 rng(std::random_device{}());
+    benchDequant(opt, *gpu, *cpu, rng, rep);
+    if (opt.w8a8)
+        benchW8a8(opt, *gpu, *cpu, rng, rep);
+    benchCalibration(opt, *gpu, *cpu, rng, rep);
+    for (const auto& r : rep.rows)
+        if (r.kernel != "histogram" && r.kernel != "channel stats")
+            rep.bestTflops = std::max(rep.bestTflops, r.tflops);
+    return rep;
+}
+
+std::string formatReport(const BenchReport& r)
+{
+    std::ostringstream s;
+    if (!r.error.empty()) {
+        s << "no Vulkan device: " << r.error << "\n";
+        return s.str();
+    }
+    char buf[512];
+    s << "Device:\n" << r.device << "\nCopy ceiling (shader copy, read+write): " << r.copyGBs
+      << " GB/s; best GEMM among the rows: " << r.bestTflops << " TFLOP/s\n\n";
+    s << "| kernel | format | shape | median ms | min ms | GB/s | % copy | TFLOP/s | % best GEMM | max norm. err | checked |\n";
+    s << "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";
+    for (const auto& row : r.rows) {
+        std::snprintf(buf, sizeof(buf), "| %s | %s | %s | %.4f | %.4f | %.1f | %.1f%% | %.2f | %s | %.2e | %s |\n",
+                      row.kernel.c_str(), row.format.c_str(), row.shape.c_str(), row.ms, row.msMin, row.gbPerS,
+                      r.copyGBs > 0 ? 100.0 * row.gbPerS / r.copyGBs : 0.0, row.tflops,
+                      (row.tflops > 0 && r.bestTflops > 0 && row.kernel != "histogram" && row.kernel != "channel stats")
+                          ? (std::to_string(int(std::lround(100.0 * row.tflops / r.bestTflops))) + "%").c_str()
+                          : "-",
+                      row.error, row.checked.c_str());
+        s << buf;
+    }
+    return s.str();
+}
+
+} // namespace qs::compute

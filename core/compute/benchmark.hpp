@@ -1,0 +1,51 @@
+#pragma once
+// Kernel benchmarks on the selected Vulkan device (quantscope-bench, quantscope-cli bench):
+// warm-up, median of many timed runs (GPU timestamps around the dispatches), weight sets
+// rotated so they exceed the L2 cache, and the normalized error against the CPU twin.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qs::compute {
+
+struct BenchOptions {
+    std::vector<std::string> formats;                // dequant formats (random_weights.hpp names)
+    std::vector<std::pair<int, int>> shapes;          // N x K (output x input features)
+    std::vector<int> batches;                         // M
+    bool w8a8 = true, hessian = true, stats = true, histogram = true;
+    std::vector<std::pair<int, int>> calibShapes = {{2048, 4096}, {512, 14336}};  // M x K for X^T X and stats
+    int warmup = 3, reps = 25;
+    std::uint64_t rotateBytes = 256ull << 20;         // weight sets per case: at least this much
+    std::uint64_t copyBytes = 1ull << 30;             // bandwidth ceiling buffer
+    std::int64_t histogramElements = 100'000'000;
+    int workgroup = 128, rowsPerWorkgroup = 8;
+    std::function<void(const std::string&)> progress; // one line per case, may be empty
+};
+
+struct BenchRow {
+    std::string kernel;   // "dequant-gemm", "w8a8", "hessian", ...
+    std::string format;   // weight format or ""
+    std::string shape;    // "N=4096 K=4096 M=1"
+    double ms = 0;        // median
+    double msMin = 0;
+    double gbPerS = 0;    // bytes the kernel must move at least / median time
+    double tflops = 0;
+    double error = 0;     // max normalized error against the CPU twin (rows checked)
+    std::string checked;  // what the error covers ("Y rows 0..3", "exact counts")
+};
+
+struct BenchReport {
+    std::string device;           // describeDevice text
+    double copyGBs = 0;           // measured bandwidth ceiling (read + write)
+    double bestTflops = 0;        // best GEMM rate among the rows
+    std::vector<BenchRow> rows;
+    std::string error;            // non-empty: no Vulkan device (reason)
+};
+
+BenchOptions defaultBenchOptions();
+BenchOptions quickBenchOptions();  // small shapes, for a smoke run on lavapipe
+BenchReport runBenchmarks(const BenchOptions& opt);
+std::string formatReport(const BenchReport& r);  // markdown
+
+} // namespace qs::compute
