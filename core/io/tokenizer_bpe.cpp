@@ -26,6 +26,20 @@ BpeModel::BpeModel(std::unordered_map<std::string, std::int32_t> vocab,
         const auto& m = merges[rank];
         merges_.insert_or_assign(pairKey(m[0], m[1]), MergeTarget{static_cast<std::int32_t>(rank), m[2]});
     }
+    const std::string meta = "\xE2\x96\x81";
+    std::vector<const std::string*> tokenOf;
+    for (const auto& [token, id] : vocab_) {
+        if (id >= 0 && static_cast<std::size_t>(id) >= tokenOf.size())
+            tokenOf.resize(static_cast<std::size_t>(id) + 1, nullptr);
+        if (id >= 0)
+            tokenOf[static_cast<std::size_t>(id)] = &token;
+    }
+    splitBeforeMetaspace_ = vocab_.count(meta) > 0;
+    for (const auto& m : merges) {
+        const std::string* merged = m[2] >= 0 && static_cast<std::size_t>(m[2]) < tokenOf.size() ? tokenOf[static_cast<std::size_t>(m[2])] : nullptr;
+        if (!merged || merged->find(meta, 1) != std::string::npos)
+            splitBeforeMetaspace_ = false;
+    }
     for (int b = 0; b < 256; ++b) {
         char name[8];
         std::snprintf(name, sizeof name, "<0x%02X>", b);
@@ -43,6 +57,29 @@ std::optional<std::int32_t> BpeModel::find(std::string_view token) const
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<std::int32_t>& out) const
+{
+    if (word.size() <= kMaxCachedWord || !splitBeforeMetaspace_) {
+        tokenizeCached(word, out);
+        return;
+    }
+    if (options_.ignoreMerges) {
+        if (auto id = find(word)) {
+            out.push_back(*id);
+            return;
+        }
+    }
+    static constexpr std::string_view meta = "\xE2\x96\x81";
+    std::size_t start = 0;
+    while (start < word.size()) {
+        std::size_t next = word.find(meta, start + 1);
+        if (next == std::string_view::npos)
+            next = word.size();
+        tokenizeCached(word.substr(start, next - start), out);
+        start = next;
+    }
+}
+
+void BpeModel::tokenizeCached(std::string_view word, std::vector<std::int32_t>& out) const
 {
     {
         std::lock_guard lock(cacheMutex_);

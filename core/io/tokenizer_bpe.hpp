@@ -32,7 +32,13 @@ public:
     std::optional<std::int32_t> find(std::string_view token) const;
 
 private:
+    void tokenizeCached(std::string_view word, std::vector<std::int32_t>& out) const;
     std::vector<std::int32_t> tokenizeUncached(std::string_view word) const;
+
+    // Sentencepiece-style text without a pre-tokenizer reaches BPE as one long word. When no
+    // merge can make a token with U+2581 inside it, no merge crosses the gap before a U+2581,
+    // so the word is split there: same ids, but short cached pieces instead of one huge heap.
+    bool splitBeforeMetaspace_ = false;
 
     struct StringHash {
         using is_transparent = void;
