@@ -99,6 +99,7 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
             progress->beginStage("calibrating block " + std::to_string(b + 1) + " of " + std::to_string(blocks));
         BlockCalibration cal;
         cal.block = b;
+        cal.inputs = &hidden;
         for (int s = 0; s < 4; ++s)
             cal.sites[std::size_t(s)].emplace(channels[s], options.hessian, options.maxSampleRows,
                                               options.seed * 1000003u + std::uint64_t(b) * 4u + std::uint64_t(s));

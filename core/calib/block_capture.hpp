@@ -51,9 +51,15 @@ private:
 struct BlockCalibration {
     int block = 0;
     std::array<std::optional<LinearInputStats>, 4> sites; // by InputSite
+    // The block's input hidden states, one [L][hidden] matrix per sample (before its input
+    // norm): what GPTQ's true-sequential order and the AWQ search rerun parts of the block on.
+    const std::vector<runtime::Mat>* inputs = nullptr;
 
     const LinearInputStats& site(InputSite s) const { return *sites[std::size_t(s)]; }
     const LinearInputStats& forLinear(runtime::LinearRole r) const { return site(inputSiteOf(r)); }
+    bool hasStats(runtime::LinearRole r) const { return sites[std::size_t(inputSiteOf(r))].has_value(); }
+    // The sampled input rows of a linear, empty when no statistics were gathered.
+    runtime::Mat sampleFor(runtime::LinearRole r) const { return hasStats(r) ? forLinear(r).sample() : runtime::Mat(); }
 };
 
 struct CaptureOptions {

@@ -22,6 +22,8 @@ public:
     std::string describe() const override;
 
     const compute::WeightMatrix& weight() const { return prepared_->matrix(); }
+    const std::optional<Vec>& bias() const { return bias_; }
+    const std::shared_ptr<compute::Backend>& backend() const { return backend_; }
 
 private:
     std::shared_ptr<compute::Backend> backend_;

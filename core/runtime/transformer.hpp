@@ -43,9 +43,13 @@ public:
 
     static void rmsNorm(Mat& x, const Vec& weight, double eps);
 
+    // The two halves of a block on already-normalized input x (what AWQ and SmoothQuant judge
+    // a scaling by): self-attention through o_proj, and the SwiGLU MLP through down_proj.
+    Mat attention(int index, const Mat& x, int startPos = 0, KvCache* cache = nullptr,
+                  const ForwardHooks* hooks = nullptr) const;
+    Mat mlp(int index, const Mat& x, const ForwardHooks* hooks = nullptr) const;
+
 private:
-    Mat attention(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks) const;
-    Mat mlp(int index, const Mat& x, const ForwardHooks* hooks) const;
 
     LlamaWeights w_;
     Rope rope_;

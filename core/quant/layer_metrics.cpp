@@ -1,0 +1,62 @@
+#include "core/quant/layer_metrics.hpp"
+
+#include "core/compute/cpu/dequant.hpp"
+#include "core/runtime/backend_linear.hpp"
+#include "core/util/error.hpp"
+
+#include <cmath>
+
+namespace qs::quant {
+
+std::string linearName(int block, runtime::LinearRole role)
+{
+    const bool attention = role == runtime::LinearRole::Q || role == runtime::LinearRole::K ||
+                           role == runtime::LinearRole::V || role == runtime::LinearRole::O;
+    return "model.layers." + std::to_string(block) + (attention ? ".self_attn." : ".mlp.") +
+           runtime::linearRoleName(role);
+}
+
+runtime::Mat dequantize(const compute::WeightMatrix& w)
+{
+    runtime::Mat out(compute::rowsOf(w), compute::colsOf(w));
+    compute::dequantRows(w, 0, int(out.rows()), out.data());
+    return out;
+}
+
+runtime::Mat currentWeight(const runtime::LinearOp& op)
+{
+    if (const auto* d = dynamic_cast<const runtime::DenseLinear*>(&op))
+        return d->weight();
+    if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
+        return dequantize(b->weight());
+    throw Error("cannot read the weight of a " + op.describe() + " linear");
+}
+
+std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op)
+{
+    if (const auto* d = dynamic_cast<const runtime::DenseLinear*>(&op))
+        return d->bias();
+    if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
+        return b->bias();
+    return std::nullopt;
+}
+
+void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& w,
+                 const runtime::Mat& x, const runtime::Mat* effective)
+{
+    const runtime::Mat dq = effective ? *effective : dequantize(w);
+    report.format = compute::formatName(w);
+    report.bitsPerWeight = 8.0 * double(compute::weightBytes(w)) / double(reference.size());
+    const double err2 = double((reference - dq).squaredNorm());
+    const double sig2 = double(reference.squaredNorm());
+    report.weightMse = err2 / double(reference.size());
+    report.sqnrDb = err2 > 0 ? 10.0 * std::log10(sig2 / err2) : INFINITY;
+    if (x.size() > 0) {
+        const runtime::Mat y = x * reference.transpose();
+        const runtime::Mat yq = x * dq.transpose();
+        const double denom = double(y.norm());
+        report.outputRelError = denom > 0 ? double((y - yq).norm()) / denom : 0.0;
+    }
+}
+
+} // namespace qs::quant

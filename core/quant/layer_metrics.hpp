@@ -1,0 +1,26 @@
+#pragma once
+// The numbers every method reports per linear, computed one way for all of them.
+#include "core/compute/weight_formats.hpp"
+#include "core/quant/method.hpp"
+#include "core/runtime/matrix.hpp"
+
+namespace qs::quant {
+
+// HF-style name of a block's linear: "model.layers.3.mlp.down_proj".
+std::string linearName(int block, runtime::LinearRole role);
+
+// Dequantizes w (compute's CPU reference) to [N][K].
+runtime::Mat dequantize(const compute::WeightMatrix& w);
+
+// The f32 weight [out][in] and bias a linear computes with now (dense, or dequantized).
+runtime::Mat currentWeight(const runtime::LinearOp& op);
+std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op);
+
+// Fills format, bits per weight (every byte the format stores, bias excluded), weight MSE and
+// SQNR against `reference`, and the output error on the rows of x (skipped when x is empty).
+// `effective` is what the quantized layer computes, when it differs from dequantize(w) (for
+// example SmoothQuant's scaled weights); pass nullptr otherwise.
+void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& w,
+                 const runtime::Mat& x, const runtime::Mat* effective = nullptr);
+
+} // namespace qs::quant
