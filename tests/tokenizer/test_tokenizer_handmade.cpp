@@ -110,12 +110,12 @@ json llama2Style()
 }
 
 // Metaspace pre-tokenizer (prepend only at the start of the input), unk without byte fallback.
-json metaspaceStyle()
+json metaspaceStyle(const std::string& scheme = "first")
 {
     return {
         {"added_tokens", {addedToken(0, "<unk>", true), addedToken(6, "<sep>", true)}},
-        {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", kMeta}, {"prepend_scheme", "first"}, {"split", true}}},
-        {"decoder", {{"type", "Metaspace"}, {"replacement", kMeta}, {"prepend_scheme", "first"}, {"split", true}}},
+        {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", kMeta}, {"prepend_scheme", scheme}, {"split", true}}},
+        {"decoder", {{"type", "Metaspace"}, {"replacement", kMeta}, {"prepend_scheme", scheme}, {"split", true}}},
         {"model",
          {{"type", "BPE"}, {"unk_token", "<unk>"}, {"fuse_unk", true}, {"byte_fallback", false},
           {"vocab", {{"<unk>", 0}, {kMeta, 1}, {"a", 2}, {"b", 3}, {kMeta + "a", 4}, {"ab", 5}}},
@@ -178,6 +178,9 @@ class TokenizerHandmade : public QObject {
         row("ms fused unk", "metaspace", "xyz a", {1, 0, 4}, "<unk> a");
         row("ms after special", "metaspace", "a<sep>b", {4, 6, 3}, "a<sep>b");
         row("ms no merge", "metaspace", "ba", {1, 3, 2}, "ba");
+        // "always": the piece after a special token gets U+2581 too; "never": no piece does.
+        row("ms always after special", "metaspace-always", "a<sep>b", {4, 6, 1, 3}, "a<sep> b");
+        row("ms never", "metaspace-never", "ab ab", {5, 4, 3}, "ab ab");
         // Split behaviors on "a--b" (no decoder: tokens joined by spaces).
         row("split Removed", "Removed", "a--b", {0, 1}, "a b");
         row("split Isolated", "Isolated", "a--b", {0, 2, 2, 1}, "a - - b");
@@ -193,6 +196,8 @@ class TokenizerHandmade : public QObject {
         if (kind == "llama3-ignore") return build(llama3Style(true));
         if (kind == "llama2") return build(llama2Style());
         if (kind == "metaspace") return build(metaspaceStyle());
+        if (kind == "metaspace-always") return build(metaspaceStyle("always"));
+        if (kind == "metaspace-never") return build(metaspaceStyle("never"));
         const bool invert = kind.endsWith("-invert");
         return build(splitStyle(kind.section('-', 0, 0).toStdString(), invert));
     }
