@@ -1,7 +1,12 @@
 #pragma once
 // quantscope-cli subcommands. Each returns the process exit code; errors escape as exceptions
 // and main() prints them as one line on stderr.
+#include <functional>
 #include <string>
+
+namespace CLI {
+class App;
+}
 
 namespace qs::cli {
 
@@ -38,6 +43,15 @@ struct GenerateOptions {
     unsigned long long seed = 0;
 };
 int runGenerate(const GenerateOptions& o);
+
+// Subcommands that register their own options: the returned function runs the command when
+// its subcommand was chosen.
+struct Command {
+    CLI::App* app = nullptr;
+    std::function<int()> run;
+};
+Command addQuantizeCommand(CLI::App& app);
+Command addCompareCommand(CLI::App& app);
 
 std::string humanBytes(double bytes);
 

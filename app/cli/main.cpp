@@ -50,6 +50,8 @@ int main(int argc, char** argv)
     genCmd->add_option("--top-p", gen.topP, "Nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
     genCmd->add_option("--seed", gen.seed, "Sampling seed");
 
+    const qs::cli::Command commands[] = {qs::cli::addQuantizeCommand(app), qs::cli::addCompareCommand(app)};
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -67,6 +69,9 @@ int main(int argc, char** argv)
             return qs::cli::runEval(eval);
         if (*genCmd)
             return qs::cli::runGenerate(gen);
+        for (const auto& c : commands)
+            if (*c.app)
+                return c.run();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "quantscope-cli: error: %s\n", e.what());
         return 1;

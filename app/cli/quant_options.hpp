@@ -1,0 +1,31 @@
+#pragma once
+// Options shared by `quantize` and `compare`: method settings, calibration and evaluation.
+#include "core/quant/quant_config.hpp"
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace qs::cli {
+
+struct QuantRunOptions {
+    std::string model;
+    quant::QuantConfig config;
+    std::string calibText;     // default: the demo model's calibration text
+    int samples = 32;
+    int seqlen = 512;
+    std::string evalText;      // default: the demo model's evaluation text
+    int ctx = 512;
+    int evalWindows = 32;      // 0: the whole text
+    bool staticActivations = false; // smoothquant: per-tensor static activation scales
+    bool gpu = false;
+    bool json = false;
+};
+
+// Adds the method and calibration/evaluation options to a subcommand.
+void addMethodOptions(CLI::App& cmd, QuantRunOptions& o);
+void addRunOptions(CLI::App& cmd, QuantRunOptions& o);
+
+} // namespace qs::cli
