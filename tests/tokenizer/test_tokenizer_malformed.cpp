@@ -55,6 +55,7 @@ private slots:
         };
         row("not JSON", "{\"model\": ", "", "invalid JSON");
         row("empty file", "", "", "invalid JSON");
+        row("number beyond double (fuzz finding)", "777.388e88888888888888", "", "invalid JSON");
         row("invalid UTF-8 in a string", with([](json&) {}).replace(1, 0, "\"\xFF\xFE\":1,"), "", "UTF-8");
         row("top level is an array", "[1,2]", "", "expected an object");
         row("no model", R"({"added_tokens": []})", "", "model: expected a value");
