@@ -14,13 +14,14 @@
 int main(int argc, char** argv)
 {
     CLI::App app{"QuantScope kernel benchmarks (Vulkan vs ceilings measured on the device)"};
-    bool quick = false, list = false;
+    bool quick = false, list = false, onlyDequant = false;
     std::vector<std::string> formats, shapes;
     std::vector<int> batches;
     std::string out;
     int reps = 0, wg = 0, mt = 0;
     app.add_flag("--quick", quick, "small shapes (a smoke run, e.g. on lavapipe)");
     app.add_flag("--devices", list, "list Vulkan devices and exit");
+    app.add_flag("--only-dequant", onlyDequant, "skip W8A8, X^T X, channel stats and histogram");
     app.add_option("--formats", formats, "weight formats (f16, int4-g128-asym, nf4-dq, Q4_K, ...)");
     app.add_option("--shapes", shapes, "NxK weight shapes, e.g. 4096x14336");
     app.add_option("--batches", batches, "batch sizes M");
@@ -55,6 +56,8 @@ int main(int argc, char** argv)
             opt.shapes.emplace_back(std::stoi(m[1]), std::stoi(m[2]));
         }
     }
+    if (onlyDequant)
+        opt.w8a8 = opt.hessian = opt.stats = opt.histogram = false;
     if (reps > 0)
         opt.reps = reps;
     if (wg > 0)
