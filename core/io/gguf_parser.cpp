@@ -248,8 +248,8 @@ private:
             fail(at, who + " of type " + std::string(t.name) + " has ne[0] = " + std::to_string(ne0) +
                          ": expected a multiple of the block size " + std::to_string(t.blockSize));
         constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-        std::uint64_t numel = 1, bytes = (ne0 / t.blockSize) * t.blockBytes;
-        bool overflow = false;
+        std::uint64_t numel = 1, bytes = 0;
+        bool overflow = __builtin_mul_overflow(ne0 / t.blockSize, std::uint64_t{t.blockBytes}, &bytes);
         for (std::uint64_t n : rec.ne)
             overflow |= __builtin_mul_overflow(numel, n, &numel) || numel > kMax;
         for (std::size_t d = 1; d < rec.ne.size(); ++d)

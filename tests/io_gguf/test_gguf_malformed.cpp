@@ -186,6 +186,11 @@ std::vector<Case> cases()
                      w.addTensor("huge", {1ull << 32, 1ull << 32}, kF32, std::string(16, '\x05'));
                      return w.build();
                  }, "63 bits", true});
+    c.push_back({"byte count overflows", [] {
+                     auto w = validWriter();
+                     w.addTensor("wide", {1ull << 62}, 28 /* F64 */, std::string(16, '\x05'));
+                     return w.build();
+                 }, "63 bits", true});
     c.push_back({"dim not a multiple of the block size", [] {
                      auto w = validWriter();
                      w.addTensor("q", {48}, kQ4_0, std::string(18 * 2, '\x06'));
