@@ -1,0 +1,140 @@
+#include "core/quant/awq_scaling.hpp"
+
+#include "core/quant/layer_metrics.hpp"
+#include "core/util/error.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs::quant {
+
+using runtime::LinearRole;
+using runtime::Mat;
+using runtime::Vec;
+
+Vec awqWeightMean(const std::vector<const Mat*>& weights, int groupSize)
+{
+    if (weights.empty())
+        throw Error("awq: no weights to average");
+    const Eigen::Index k = weights.front()->cols();
+    const int gs = groupSize > 0 && groupSize < k ? groupSize : int(k);
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(k);
+    Eigen::Index rows = 0;
+    for (const Mat* w : weights) {
+        if (w->cols() != k)
+            throw Error("awq: the linears of a scaling group must share their input");
+        for (Eigen::Index r = 0; r < w->rows(); ++r)
+            for (Eigen::Index g = 0; g < k; g += gs) {
+                const auto seg = w->row(r).segment(g, gs);
+                const float denom = seg.cwiseAbs().maxCoeff() + 1e-6f; // AutoAWQ's + 1e-6
+                sum.segment(g, gs) += (seg.cwiseAbs() / denom).transpose().cast<double>();
+            }
+        rows += w->rows();
+    }
+    return (sum / double(rows)).cast<float>();
+}
+
+Vec awqScalesForRatio(const Vec& xMean, const Vec& wMean, float ratio, bool xOnly)
+{
+    Vec s(xMean.size());
+    for (Eigen::Index j = 0; j < s.size(); ++j) {
+        const double x = std::pow(double(xMean[j]), double(ratio));
+        const double v = xOnly ? x : x / (std::pow(double(wMean[j]), 1.0 - double(ratio)) + 1e-4);
+        s[j] = std::max(float(v), 1e-4f);
+    }
+    const float norm = std::sqrt(s.maxCoeff() * s.minCoeff());
+    s /= norm;
+    for (auto& v : s)
+        if (!std::isfinite(v))
+            v = 1.0f;
+    return s;
+}
+
+Mat fakeQuantizeScaled(const Mat& w, const Vec& s, const GroupGrid& grid, int groupSize)
+{
+    Mat scaled = w;
+    scaled.array().rowwise() *= s.transpose().array();
+    const auto q = quantizeGroupwise(scaled, grid, groupSize);
+    Mat dq = dequantizeGroupwise(q, int(w.rows()), int(w.cols()));
+    dq.array().rowwise() /= s.transpose().array();
+    return dq;
+}
+
+namespace {
+
+void scaleColumns(runtime::BlockWeights& block, LinearRole role, const Vec& s)
+{
+    auto& slot = block.linear(role);
+    if (slot->inFeatures() != s.size())
+        throw Error(std::string("awq scales do not match the inputs of ") + runtime::linearRoleName(role));
+    Mat w = currentWeight(*slot);
+    w.array().rowwise() *= s.transpose().array();
+    slot = std::make_shared<runtime::DenseLinear>(std::move(w), currentBias(*slot));
+}
+
+void divideRows(runtime::BlockWeights& block, LinearRole role, const Vec& s)
+{
+    auto& slot = block.linear(role);
+    if (slot->outFeatures() != s.size())
+        throw Error(std::string("awq scales do not match the outputs of ") + runtime::linearRoleName(role));
+    Mat w = currentWeight(*slot);
+    w.array().colwise() /= s.array();
+    auto bias = currentBias(*slot);
+    if (bias)
+        *bias = bias->cwiseQuotient(s);
+    slot = std::make_shared<runtime::DenseLinear>(std::move(w), std::move(bias));
+}
+
+} // namespace
+
+void applyAwqScales(runtime::BlockWeights& block, const AwqBlockScales& scales)
+{
+    if (scales.qkv) {
+        if (block.inputNorm.size() != scales.qkv->size())
+            throw Error("awq scales do not match input_layernorm");
+        block.inputNorm = block.inputNorm.cwiseQuotient(*scales.qkv);
+        for (auto r : {LinearRole::Q, LinearRole::K, LinearRole::V})
+            scaleColumns(block, r, *scales.qkv);
+    }
+    if (scales.vo) {
+        divideRows(block, LinearRole::V, *scales.vo);
+        scaleColumns(block, LinearRole::O, *scales.vo);
+    }
+    if (scales.gateUp) {
+        if (block.postAttentionNorm.size() != scales.gateUp->size())
+            throw Error("awq scales do not match post_attention_layernorm");
+        block.postAttentionNorm = block.postAttentionNorm.cwiseQuotient(*scales.gateUp);
+        for (auto r : {LinearRole::Gate, LinearRole::Up})
+            scaleColumns(block, r, *scales.gateUp);
+    }
+    if (scales.down) {
+        divideRows(block, LinearRole::Up, *scales.down);
+        scaleColumns(block, LinearRole::Down, *scales.down);
+    }
+}
+
+Vec awqInputScale(const AwqBlockScales& scales, LinearRole role, int inFeatures)
+{
+    const std::optional<Vec>* s = nullptr;
+    switch (role) {
+    case LinearRole::Q:
+    case LinearRole::K:
+    case LinearRole::V: s = &scales.qkv; break;
+    case LinearRole::O: s = &scales.vo; break;
+    case LinearRole::Gate:
+    case LinearRole::Up: s = &scales.gateUp; break;
+    case LinearRole::Down: s = &scales.down; break;
+    }
+    return s && *s ? **s : Vec::Ones(inFeatures);
+}
+
+Vec awqOutputScale(const AwqBlockScales& scales, LinearRole role, int outFeatures)
+{
+    if (role == LinearRole::V && scales.vo)
+        return *scales.vo;
+    if (role == LinearRole::Up && scales.down)
+        return *scales.down;
+    return Vec::Ones(outFeatures);
+}
+
+} // namespace qs::quant
