@@ -5,6 +5,7 @@
 #include "core/io/gguf_dequant.hpp"
 #include "core/io/gguf_parser.hpp"
 #include "core/io/gguf_specs.hpp"
+#include "core/io/gguf_types.hpp"
 #include "core/util/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -43,10 +44,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             (void)gguf::tokenizerSpecFrom(h.values, "fuzz.gguf");
     } catch (const FormatError&) {
     }
-    // Decode tensors as readF32 would; the parser promised each lies inside the input.
+    // Decode tensors as readF32 would; the parser promised each lies inside the input and is
+    // sized exactly as its type says (checked here in 128-bit arithmetic, so a wrapped size
+    // computation is a finding even when the tensor is too large to decode).
     constexpr std::int64_t kMaxElements = 1 << 20;
     for (std::size_t i = 0; i < h.tensors.size(); ++i) {
         const auto& info = h.tensors[i];
+        const auto traits = ggmlTypeTraits(h.records[i].type);
+        if (!traits || info.numel() < 0 || info.offset + info.nbytes > size ||
+            static_cast<unsigned __int128>(info.numel()) * traits->blockBytes !=
+                static_cast<unsigned __int128>(info.nbytes) * traits->blockSize)
+            __builtin_trap();
         if (info.numel() > kMaxElements)
             continue;
         std::vector<float> out(static_cast<std::size_t>(info.numel()));
