@@ -1,0 +1,53 @@
+#pragma once
+// GPTQ's solver for one linear (Frantar et al. 2022, gptq.py's fasterquant): quantize the
+// columns of W one at a time and spread each column's error over the columns not yet quantized
+// through the upper Cholesky factor of H^-1, in lazy batches of blockSize columns. Works in
+// double precision so that the blocked sweep and a column-by-column one give the same codes.
+#include "core/quant/groupwise.hpp"
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <vector>
+
+namespace qs::quant {
+
+struct GptqOptions {
+    GroupGrid grid;           // bits and symmetric
+    int groupSize = 0;        // 0: one group per output row (per channel)
+    double damp = 0.01;       // fraction of mean(diag H) added to the diagonal
+    int maxDampTries = 5;     // damp x10 after each failed Cholesky: 0.01 .. 100
+    bool actOrder = false;    // columns by descending diag(H)
+    bool staticGroups = false;// group params from the unpermuted weights before the sweep
+    bool mseGrid = false;     // quant.py's shrink search: 100-point grid, maxshrink 0.8, norm 2.4
+    int blockSize = 128;      // lazy batch width
+    // gptq.py finds a group's params from W, which within a lazy batch does not yet hold the
+    // batch's own updates; false (default) uses the weights as they stand at the group's first
+    // column (all earlier errors applied), as the unbatched algorithm does. The two agree
+    // whenever groups start on batch boundaries (group size a multiple of blockSize).
+    bool paramsFromBatchStart = false;
+};
+
+struct GptqResult {
+    GroupwiseResult q;              // codes [N][K] in original column order, params per group
+    std::vector<std::int32_t> gIdx; // group of each original column; empty when it is c / groupSize
+    Eigen::MatrixXd dequantized;    // Q [N][K], original column order
+    double dampUsed = 0;            // fraction of mean(diag H) that let Cholesky succeed
+    int dampTries = 1;
+    double loss = 0;                // sum (w - q)^2 / d^2 / 2, gptq.py's printed "error"
+    int deadColumns = 0;
+};
+
+// Quantization params of one group's values (count values at stride), GPTQ's find_params;
+// with mse, the shrink factor p = 1 - i/100 (i < 80) minimizing sum |q(x) - x|^2.4.
+void findGptqParams(const double* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
+                    float& zero);
+
+// H: [K][K] symmetric, 2/n X^T X. w: [N][K]. Throws qs::Error when the Cholesky factorization
+// fails after every damping try, or when the group size does not divide K.
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, Eigen::MatrixXd h, const GptqOptions& options);
+
+// tr((W - Q) H (W - Q)^T): the layer's output error on the calibration inputs (times 2/n).
+double layerError(const Eigen::MatrixXd& w, const Eigen::MatrixXd& q, const Eigen::MatrixXd& h);
+
+} // namespace qs::quant

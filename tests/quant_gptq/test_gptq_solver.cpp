@@ -1,0 +1,440 @@
+// GPTQ's solver on hand-computed cases, against an independent unbatched implementation
+// (gptq_reference.hpp), the published property (layer error at most RTN's on the same Hessian),
+// dead columns, automatic damping, the MSE grid and the stored formats.
+#include "gptq_reference.hpp"
+
+#include "core/compute/weight_formats.hpp"
+#include "core/quant/gptq_output.hpp"
+#include "core/quant/layer_metrics.hpp"
+#include "core/quant/methods.hpp"
+#include "core/util/error.hpp"
+
+#include <QtTest/QtTest>
+
+#include <Eigen/Eigenvalues>
+
+#include <cmath>
+#include <random>
+
+using namespace qs;
+using quant::GptqOptions;
+
+namespace {
+
+Eigen::MatrixXd randomMatrix(int rows, int cols, std::mt19937_64& rng, double sd = 1.0)
+{
+    std::normal_distribution<double> g(0.0, sd);
+    Eigen::MatrixXd m(rows, cols);
+    for (Eigen::Index i = 0; i < m.size(); ++i)
+        m.data()[i] = g(rng);
+    return m;
+}
+
+// H = 2/n X^T X for correlated inputs X = Z A with per-channel scales spread over 10x (as real
+// activations have outlier channels).
+Eigen::MatrixXd correlatedHessian(int k, int samples, std::mt19937_64& rng)
+{
+    const Eigen::MatrixXd z = randomMatrix(samples, k, rng);
+    Eigen::MatrixXd a = Eigen::MatrixXd::Identity(k, k) + 0.3 * randomMatrix(k, k, rng);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int c = 0; c < k; ++c)
+        a.col(c) *= std::pow(10.0, u(rng));
+    const Eigen::MatrixXd x = z * a;
+    return (2.0 / samples) * x.transpose() * x;
+}
+
+Eigen::MatrixXd rtnDequantized(const Eigen::MatrixXd& w, const quant::GroupGrid& grid, int groupSize)
+{
+    const runtime::Mat wf = w.cast<float>();
+    const auto r = quant::quantizeGroupwise(wf, grid, groupSize);
+    return quant::dequantizeGroupwise(r, int(w.rows()), int(w.cols())).cast<double>();
+}
+
+std::uint64_t freshSeed() { return std::random_device{}() * 0x9E3779B97F4A7C15ull + std::random_device{}(); }
+
+} // namespace
+
+class TestGptqSolver : public QObject {
+    Q_OBJECT
+private slots:
+    void identityHessianIsRtn();
+    void handComputedCorrelatedCase();
+    void blockedMatchesUnbatchedReference_data();
+    void blockedMatchesUnbatchedReference();
+    void paramsFromBatchStartAgreesOnBatchBoundaries();
+    void layerErrorAtMostRtn();
+    void deadColumns();
+    void indefiniteHessianRaisesDamp();
+    void hopelessHessianThrows();
+    void mseGridShrinksOutlierRange();
+    void storedFormatsDequantizeToResult();
+    void refusesUnsupportedSettings();
+};
+
+// H = I: no column carries information about another, so GPTQ is round to nearest exactly.
+void TestGptqSolver::identityHessianIsRtn()
+{
+    try {
+        Eigen::MatrixXd w(2, 4);
+        w << 0.1, -0.5, 0.9, 0.3, 0.25, 0.75, -0.25, 0.0;
+        GptqOptions o;
+        o.grid = {2, false};
+        const auto r = quant::gptqQuantize(w, Eigen::MatrixXd::Identity(4, 4), o);
+        // Row 0: range [-0.5, 0.9], scale 1.4/3, zero round(0.5/scale) = 1.
+        // Row 1: range [-0.25, 0.75], scale 1/3, zero 1.
+        const std::vector<std::uint8_t> expected = {1, 0, 3, 2, 2, 3, 0, 1};
+        QCOMPARE(r.q.codes, expected);
+        QVERIFY(std::abs(r.q.scales[0] - 1.4f / 3.0f) < 1e-7f);
+        QCOMPARE(r.q.zeros[0], 1.0f);
+        QVERIFY(std::abs(r.q.scales[1] - 1.0f / 3.0f) < 1e-7f);
+        QCOMPARE(r.q.zeros[1], 1.0f);
+        QCOMPARE(r.dampUsed, 0.01);
+        QCOMPARE(r.dampTries, 1);
+        const auto rtn = quant::quantizeGroupwise(w.cast<float>(), o.grid, 0);
+        QCOMPARE(r.q.codes, rtn.codes);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// One row, three columns, columns 0 and 1 anti-correlated (H01 = -0.5), 2 bits, per channel:
+// scale = 0.8/3, zero 0. Column 0: 0.35/scale = 1.3125 -> 1, q = 0.26667, error 0.08333.
+// H^-1 = [[4/3, 2/3], [2/3, 4/3]] on the first two, so column 1 moves by -0.08333 * (2/3)/(4/3)
+// = -0.041667: 0.42 -> 0.378333 = 1.41875 scale -> code 1, where RTN gives 0.42/scale = 1.575 -> 2.
+// Loss: 0.083333^2 / (4/3) / 2 + (0.378333 - 0.266667)^2 / 1 / 2 = 0.0088390.
+void TestGptqSolver::handComputedCorrelatedCase()
+{
+    try {
+        Eigen::MatrixXd w(1, 3);
+        w << 0.35, 0.42, 0.8;
+        Eigen::MatrixXd h(3, 3);
+        h << 1, -0.5, 0, -0.5, 1, 0, 0, 0, 1;
+        GptqOptions o;
+        o.grid = {2, false};
+        o.damp = 1e-12;
+        const auto r = quant::gptqQuantize(w, h, o);
+        const std::vector<std::uint8_t> expected = {1, 1, 3};
+        QCOMPARE(r.q.codes, expected);
+        const double s = 0.8 / 3.0;
+        const double loss = std::pow(0.35 - s, 2) / (4.0 / 3.0) / 2.0 + std::pow(0.42 - (0.35 - s) * 0.5 - s, 2) / 2.0;
+        QVERIFY2(std::abs(r.loss - loss) < 1e-6 * loss, qPrintable(QString("loss %1 vs %2").arg(r.loss).arg(loss)));
+        QVERIFY(std::abs(r.dequantized(0, 1) - s) < 1e-6);
+        const auto rtn = quant::quantizeGroupwise(w.cast<float>(), o.grid, 0);
+        QCOMPARE(int(rtn.codes[1]), 2); // the case really differs from RTN
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestGptqSolver::blockedMatchesUnbatchedReference_data()
+{
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("groupSize");
+    QTest::addColumn<bool>("actOrder");
+    QTest::addColumn<bool>("staticGroups");
+    QTest::addColumn<bool>("symmetric");
+    QTest::addColumn<bool>("mse");
+    QTest::addColumn<int>("blockSize");
+    QTest::newRow("w4 per-channel") << 4 << 0 << false << false << false << false << 128;
+    QTest::newRow("w4 g32") << 4 << 32 << false << false << false << false << 128;
+    QTest::newRow("w3 g32 sym") << 3 << 32 << false << false << true << false << 128;
+    QTest::newRow("w4 g32 act-order") << 4 << 32 << true << false << false << false << 128;
+    QTest::newRow("w4 per-channel act-order") << 4 << 0 << true << false << false << false << 128;
+    QTest::newRow("w4 g32 act-order static") << 4 << 32 << true << true << false << false << 128;
+    QTest::newRow("w2 g64 batch 40 (groups cross batches)") << 2 << 64 << false << false << false << false << 40;
+    QTest::newRow("w4 g32 act-order batch 24") << 4 << 32 << true << false << false << false << 24;
+    QTest::newRow("w4 g32 mse grid") << 4 << 32 << false << false << false << true << 128;
+}
+
+// The lazy blocked sweep with the Cholesky factor must give the same codes as the column-by-
+// column elimination of the paper, for random W and a random SPD H.
+void TestGptqSolver::blockedMatchesUnbatchedReference()
+{
+    QFETCH(int, bits);
+    QFETCH(int, groupSize);
+    QFETCH(bool, actOrder);
+    QFETCH(bool, staticGroups);
+    QFETCH(bool, symmetric);
+    QFETCH(bool, mse);
+    QFETCH(int, blockSize);
+    try {
+        const auto seed = freshSeed();
+        std::mt19937_64 rng(seed);
+        const int n = 24, k = 256;
+        const Eigen::MatrixXd w = randomMatrix(n, k, rng, 0.05);
+        const Eigen::MatrixXd h = correlatedHessian(k, 600, rng);
+        GptqOptions o;
+        o.grid = {bits, symmetric};
+        o.groupSize = groupSize;
+        o.actOrder = actOrder;
+        o.staticGroups = staticGroups;
+        o.mseGrid = mse;
+        o.blockSize = blockSize;
+        const auto r = quant::gptqQuantize(w, h, o);
+        const auto ref = test::referenceGptq(w, h, o);
+        int differing = 0;
+        for (std::size_t i = 0; i < r.q.codes.size(); ++i)
+            differing += r.q.codes[i] != ref.codes[i];
+        QVERIFY2(differing == 0, qPrintable(QString("%1 of %2 codes differ (seed %3)")
+                                                .arg(differing).arg(r.q.codes.size()).arg(seed)));
+        QCOMPARE(r.gIdx, ref.gIdx);
+        const double qErr = (r.dequantized - ref.q).norm() / ref.q.norm();
+        QVERIFY2(qErr < 1e-12, qPrintable(QString("dequantized differ by %1").arg(qErr)));
+        QVERIFY2(std::abs(r.loss - ref.loss) <= 1e-9 * ref.loss,
+                 qPrintable(QString("loss %1 vs reference %2").arg(r.loss).arg(ref.loss)));
+        if (actOrder && groupSize > 0 && !staticGroups) {
+            // g_idx: each group holds groupSize columns.
+            std::vector<int> count(std::size_t(k / groupSize), 0);
+            for (auto g : r.gIdx)
+                ++count[std::size_t(g)];
+            for (int c : count)
+                QCOMPARE(c, groupSize);
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// gptq.py's literal choice (group params from W as of the batch start) is the same as the
+// default whenever every group starts a lazy batch.
+void TestGptqSolver::paramsFromBatchStartAgreesOnBatchBoundaries()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const Eigen::MatrixXd w = randomMatrix(16, 128, rng, 0.05);
+        const Eigen::MatrixXd h = correlatedHessian(128, 400, rng);
+        GptqOptions o;
+        o.groupSize = 32;
+        o.blockSize = 32;
+        const auto a = quant::gptqQuantize(w, h, o);
+        o.paramsFromBatchStart = true;
+        const auto b = quant::gptqQuantize(w, h, o);
+        QCOMPARE(a.q.codes, b.q.codes);
+        QCOMPARE(a.q.scales, b.q.scales);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// The published property: on its own Hessian GPTQ's tr((W-Q) H (W-Q)^T) is at most RTN's.
+void TestGptqSolver::layerErrorAtMostRtn()
+{
+    try {
+        struct Case {
+            int bits, group;
+            bool actOrder;
+        };
+        // At 2 bits with groups and channels whose scales spread 10x, GPTQ without act-order is
+        // about as good as RTN (measured ratio 0.97 to 1.12 on this Hessian): the large errors
+        // pushed into a group before its params are found widen its range. Act-order (0.37 to
+        // 0.43) is what fixes it, so 2 bits is checked with act-order.
+        const Case cases[] = {{4, 0, false}, {4, 128, false}, {3, 128, true}, {3, 64, false}, {2, 64, true},
+                              {4, 32, true}};
+        for (int trial = 0; trial < 3; ++trial) {
+            const auto seed = freshSeed();
+            std::mt19937_64 rng(seed);
+            const Eigen::MatrixXd w = randomMatrix(64, 256, rng, 0.02);
+            const Eigen::MatrixXd h = correlatedHessian(256, 1024, rng);
+            for (const auto& c : cases) {
+                GptqOptions o;
+                o.grid = {c.bits, false};
+                o.groupSize = c.group;
+                o.actOrder = c.actOrder;
+                const auto r = quant::gptqQuantize(w, h, o);
+                const double gptq = quant::layerError(w, r.dequantized, h);
+                const double rtn = quant::layerError(w, rtnDequantized(w, o.grid, c.group), h);
+                QVERIFY2(std::isfinite(gptq) && gptq <= rtn,
+                         qPrintable(QString("w%1 g%2%3: GPTQ %4 > RTN %5 (seed %6)")
+                                        .arg(c.bits).arg(c.group).arg(c.actOrder ? " act-order" : "")
+                                        .arg(gptq).arg(rtn).arg(seed)));
+                if (trial == 0)
+                    qInfo("w%d g%d%s: layer error GPTQ/RTN = %.3f", c.bits, c.group, c.actOrder ? " act-order" : "",
+                          gptq / rtn);
+            }
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// Inputs that are always zero carry no information: their weights become exact zeros.
+void TestGptqSolver::deadColumns()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const int k = 64;
+        Eigen::MatrixXd x = randomMatrix(200, k, rng);
+        x.col(3).setZero();
+        x.col(40).setZero();
+        const Eigen::MatrixXd h = (2.0 / 200) * x.transpose() * x;
+        const Eigen::MatrixXd w = randomMatrix(8, k, rng, 0.1);
+        for (bool actOrder : {false, true}) {
+            GptqOptions o;
+            o.groupSize = 32;
+            o.actOrder = actOrder;
+            const auto r = quant::gptqQuantize(w, h, o);
+            QCOMPARE(r.deadColumns, 2);
+            QVERIFY(r.dequantized.allFinite());
+            QCOMPARE(r.dequantized.col(3).cwiseAbs().maxCoeff(), 0.0);
+            QCOMPARE(r.dequantized.col(40).cwiseAbs().maxCoeff(), 0.0);
+            QVERIFY(std::isfinite(r.loss));
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// A Hessian with a slightly negative eigenvalue (what f32 accumulation makes of a near-singular
+// X^T X): damp 0.01 and 0.1 of the mean diagonal leave it indefinite, 1.0 does not.
+void TestGptqSolver::indefiniteHessianRaisesDamp()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const int k = 48;
+        const Eigen::HouseholderQR<Eigen::MatrixXd> qr(randomMatrix(k, k, rng));
+        const Eigen::MatrixXd basis = qr.householderQ();
+        Eigen::VectorXd lambda(k);
+        std::uniform_real_distribution<double> u(1.0, 2.0);
+        for (int i = 0; i < k; ++i)
+            lambda[i] = u(rng);
+        lambda[0] = -0.5; // mean diagonal ~1.5: needs damp > 0.33 of it
+        const Eigen::MatrixXd h = basis * lambda.asDiagonal() * basis.transpose();
+        const double mean = h.diagonal().mean();
+        QVERIFY(0.1 * mean < 0.5 && 1.0 * mean > 0.5);
+        const Eigen::MatrixXd w = randomMatrix(8, k, rng, 0.1);
+        GptqOptions o;
+        const auto r = quant::gptqQuantize(w, h, o);
+        QCOMPARE(r.dampTries, 3);
+        QVERIFY(std::abs(r.dampUsed - 1.0) < 1e-12);
+        QVERIFY(r.dequantized.allFinite());
+        QVERIFY(std::isfinite(r.loss));
+        for (auto c : r.q.codes)
+            QVERIFY(c <= 15);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestGptqSolver::hopelessHessianThrows()
+{
+    const Eigen::MatrixXd w = Eigen::MatrixXd::Constant(2, 32, 0.5);
+    const Eigen::MatrixXd h = -Eigen::MatrixXd::Identity(32, 32);
+    bool threw = false;
+    try {
+        quant::gptqQuantize(w, h, GptqOptions{});
+    } catch (const Error& e) {
+        threw = QString(e.what()).contains("not positive definite");
+    }
+    QVERIFY(threw);
+}
+
+// quant.py's MSE search: one outlier stretches the range; shrinking it clips the outlier and
+// rounds the other 127 values more finely (3 bits, symmetric). The chosen scale is the best of
+// the shrink grid 1 - i/100, i < 80, by sum |err|^2.4, and beats the full range.
+void TestGptqSolver::mseGridShrinksOutlierRange()
+{
+    try {
+        std::vector<double> v;
+        std::mt19937_64 rng(freshSeed());
+        std::uniform_real_distribution<double> u(-0.2, 0.2);
+        for (int i = 0; i < 127; ++i)
+            v.push_back(u(rng));
+        v.push_back(1.0);
+        const int count = int(v.size());
+        const quant::GroupGrid grid{3, true};
+        float s0, z0, s1, z1;
+        quant::findGptqParams(v.data(), count, 1, grid, false, s0, z0);
+        quant::findGptqParams(v.data(), count, 1, grid, true, s1, z1);
+        QCOMPARE(z1, 4.0f);
+        QVERIFY(s1 < s0);
+        auto err = [&](float s, float z) {
+            double e = 0;
+            for (double x : v) {
+                const double q = (std::clamp(std::nearbyint(x / s) + z, 0.0, 7.0) - z) * s;
+                e += std::pow(std::abs(q - x), 2.4);
+            }
+            return e;
+        };
+        double best = 1e300;
+        for (int i = 0; i < 80; ++i) {
+            float s, z;
+            quant::findParams(std::vector<float>(v.begin(), v.end()).data(), count, 1, grid, s, z, float(1.0 - i / 100.0));
+            best = std::min(best, err(s, z));
+        }
+        QCOMPARE(err(s1, z1), best);
+        QVERIFY(err(s1, z1) < err(s0, z0));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// Per channel (stored as repeated groups of 128), act-order g_idx and 8-bit int8 per channel all
+// dequantize (compute's CPU reference) to what the solver computed.
+void TestGptqSolver::storedFormatsDequantizeToResult()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const int n = 16, k = 256;
+        const Eigen::MatrixXd w = randomMatrix(n, k, rng, 0.05);
+        const Eigen::MatrixXd h = correlatedHessian(k, 400, rng);
+        struct Case {
+            int bits, group;
+            bool sym, actOrder;
+            int stored;
+        };
+        for (const Case c : {Case{4, 0, false, false, 128}, Case{3, 32, false, true, 32}, Case{2, 256, true, true, 128},
+                             Case{4, 64, true, false, 64}, Case{8, 0, true, true, 0}}) {
+            GptqOptions o;
+            o.grid = {c.bits, c.sym};
+            o.groupSize = c.group;
+            o.actOrder = c.actOrder;
+            const auto r = quant::gptqQuantize(w, h, o);
+            const auto stored = quant::storeGptqResult(r, n, k, o.grid);
+            QCOMPARE(stored.storedGroupSize, c.stored);
+            const Eigen::MatrixXd dq = quant::dequantize(stored.matrix).cast<double>();
+            const double rel = (dq - r.dequantized).norm() / r.dequantized.norm();
+            QVERIFY2(rel < 1e-6, qPrintable(QString("w%1 g%2: stored differs by %3").arg(c.bits).arg(c.group).arg(rel)));
+            if (c.bits == 8)
+                QVERIFY(std::holds_alternative<compute::Int8PerChannel>(stored.matrix));
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestGptqSolver::refusesUnsupportedSettings()
+{
+    auto refuses = [](quant::QuantConfig c, const char* word) {
+        c.method = "gptq";
+        try {
+            quant::makeMethod(c);
+        } catch (const Error& e) {
+            return QString(e.what()).contains(word);
+        }
+        return false;
+    };
+    quant::QuantConfig c;
+    c.bits = 8; // asymmetric group-wise 8 bits has no kernel format
+    QVERIFY(refuses(c, "8 bits"));
+    c.bits = 5;
+    QVERIFY(refuses(c, "5 bits"));
+    c.bits = 4;
+    c.groupSize = 48;
+    QVERIFY(refuses(c, "multiple of 32"));
+    c.groupSize = 128;
+    c.damp = 0;
+    QVERIFY(refuses(c, "damp"));
+    quant::QuantConfig ok;
+    ok.method = "gptq";
+    ok.bits = 8;
+    ok.symmetric = true;
+    ok.groupSize = 0;
+    try {
+        QVERIFY(quant::makeMethod(ok) != nullptr);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestGptqSolver)
+#include "test_gptq_solver.moc"
