@@ -52,6 +52,7 @@ struct Command {
 };
 Command addQuantizeCommand(CLI::App& app);
 Command addCompareCommand(CLI::App& app);
+Command addSpeedCommand(CLI::App& app);
 
 std::string humanBytes(double bytes);
 

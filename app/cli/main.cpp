@@ -50,7 +50,8 @@ int main(int argc, char** argv)
     genCmd->add_option("--top-p", gen.topP, "Nucleus sampling mass")->check(CLI::Range(0.0, 1.0));
     genCmd->add_option("--seed", gen.seed, "Sampling seed");
 
-    const qs::cli::Command commands[] = {qs::cli::addQuantizeCommand(app), qs::cli::addCompareCommand(app)};
+    const qs::cli::Command commands[] = {qs::cli::addQuantizeCommand(app), qs::cli::addCompareCommand(app),
+                                         qs::cli::addSpeedCommand(app)};
 
     try {
         app.parse(argc, argv);

@@ -1,5 +1,6 @@
 #include "core/runtime/llama_weights.hpp"
 
+#include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -77,7 +78,7 @@ private:
 
 } // namespace
 
-LlamaWeights loadLlamaWeights(const model::Model& model)
+LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& options)
 {
     const auto& s = model.spec;
     if (!s.supported)
@@ -106,8 +107,13 @@ LlamaWeights loadLlamaWeights(const model::Model& model)
             const std::string biasName = names.linear(i, r, ".bias");
             if (load.has(biasName))
                 bias = load.vector(biasName, outDims[ri]);
-            b.linear(r) = std::make_shared<DenseLinear>(load.matrix(names.linear(i, r, ".weight"), outDims[ri], inDims[ri]),
-                                                        std::move(bias));
+            Mat weight = load.matrix(names.linear(i, r, ".weight"), outDims[ri], inDims[ri]);
+            if (options.linearBackend)
+                b.linear(r) = std::make_shared<BackendLinear>(
+                    options.linearBackend, std::make_shared<const compute::WeightMatrix>(toDenseHalf(weight)),
+                    std::move(bias));
+            else
+                b.linear(r) = std::make_shared<DenseLinear>(std::move(weight), std::move(bias));
         }
         b.inputNorm = load.vector(names.block(i, "input_layernorm.weight", "attn_norm.weight"), H);
         b.postAttentionNorm = load.vector(names.block(i, "post_attention_layernorm.weight", "ffn_norm.weight"), H);

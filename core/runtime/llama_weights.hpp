@@ -4,6 +4,10 @@
 #include "core/model/model.hpp"
 #include "core/runtime/linear.hpp"
 
+namespace qs::compute {
+class Backend;
+}
+
 #include <array>
 #include <memory>
 #include <optional>
@@ -35,8 +39,14 @@ struct LlamaWeights {
     std::shared_ptr<LinearOp> lmHead; // shares the embedding when tied
 };
 
+struct LoadOptions {
+    // When set, every linear is stored as f16 on this backend as it is read (a 7B model then
+    // needs 13.5 GB, not 27 GB in f32) and runs its products there.
+    std::shared_ptr<compute::Backend> linearBackend;
+};
+
 // Reads every weight as f32. Throws qs::Error naming the missing tensor or the shape that
 // disagrees with the spec; an unsupported architecture is refused with its reason.
-LlamaWeights loadLlamaWeights(const model::Model& model);
+LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& options = {});
 
 } // namespace qs::runtime
