@@ -176,7 +176,10 @@ Placement place(const std::string& name)
         return placeInBlock(block, rest, true);
 
     Placement p;
-    const auto [stem, param] = splitParam(name);
+    // Plain variables, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    const auto split = splitParam(name);
+    const auto stem = split.first;
+    const auto param = split.second;
     const auto topLevel = [&](Section s, std::string_view role, std::string_view module) {
         p.section = s;
         p.role = std::string(role);
