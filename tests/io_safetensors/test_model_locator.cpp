@@ -151,9 +151,9 @@ private slots:
         const fs::path sourceCopy = qs::test::sourceDir() / "resources" / "demo-model";
         try {
             const auto p = qs::io::demoModelPath();
+            // An installed copy beside the executable may win over the source tree's.
             QVERIFY(fs::is_directory(p));
-            if (fs::is_directory(sourceCopy))
-                QCOMPARE(p, sourceCopy);
+            QCOMPARE(p.filename().string(), std::string("demo-model"));
         } catch (const qs::io::NotFoundError& e) {
             QVERIFY2(!fs::is_directory(sourceCopy), e.what());
             QVERIFY2(std::string(e.what()).find(sourceCopy.string()) != std::string::npos, e.what());
