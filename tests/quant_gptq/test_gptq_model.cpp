@@ -72,6 +72,9 @@ bool demoPresent() { return std::filesystem::exists(demoDir() / "model.safetenso
 class TestGptqModel : public QObject {
     Q_OBJECT
 private slots:
+    // CI runs the suites side by side on 2 cores: Eigen's OpenMP threads would only fight the
+    // other suites (measured 10x slower under load), so each suite computes on one thread.
+    void initTestCase() { Eigen::setNbThreads(1); }
     void fixtureEveryLinearReplacedAndDeterministic();
     void fixtureTrueSequentialOffUsesCapture();
     void demoBlock0LayerErrorAtMostRtn();
@@ -114,7 +117,7 @@ void TestGptqModel::fixtureEveryLinearReplacedAndDeterministic()
             }
         for (const auto& l : runA.layers) {
             QVERIFY(l.choices.contains("damp_used"));
-            QVERIFY(l.choices["damp_used"].get<double>() >= 0.01);
+            QVERIFY(l.choices["damp_used"].get<double>() >= 0.0099); // 0.01 as a float
             QVERIFY(std::isfinite(l.choices["gptq_loss"].get<double>()));
             QCOMPARE(l.choices["act_order"].get<bool>(), true);
             QCOMPARE(l.choices["group_size"].get<int>(), 32);

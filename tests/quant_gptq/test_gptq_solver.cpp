@@ -57,6 +57,7 @@ std::uint64_t freshSeed() { return std::random_device{}() * 0x9E3779B97F4A7C15ul
 class TestGptqSolver : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { Eigen::setNbThreads(1); } // suites run side by side on 2 cores in CI
     void identityHessianIsRtn();
     void handComputedCorrelatedCase();
     void blockedMatchesUnbatchedReference_data();
