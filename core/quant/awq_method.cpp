@@ -126,6 +126,7 @@ public:
             nlohmann::json scaling = {{"group", choice.name}, {"searched", choice.searched}};
             if (choice.searched) {
                 scaling["ratio"] = choice.ratio;
+                scaling["kept_rtn"] = choice.keptRtn; // s = 1: no ratio beat plain RTN
                 scaling["module_mse"] = choice.error;
                 scaling["module_mse_rtn"] = choice.rtnError;
                 scaling["mse_per_ratio"] = choice.errors;

@@ -121,6 +121,10 @@ AwqGroupChoice searchAwqRatio(const std::string& name, const Vec& xMean, const s
         fake[j] = dequantizeGroupwise(quantizeGroupwise(weights[j], grid, config.groupSize), int(weights[j].rows()),
                                       int(weights[j].cols()));
     c.rtnError = judge(fake);
+    if (c.rtnError < c.error) {
+        c.keptRtn = true;
+        c.error = c.rtnError;
+    }
     c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return c;
 }
@@ -132,6 +136,8 @@ Vec scalesOf(const AwqGroupChoice& c, const Vec& xMean, const std::vector<Mat>& 
     std::vector<const Mat*> ptrs;
     for (const auto& w : weights)
         ptrs.push_back(&w);
+    if (c.keptRtn)
+        return Vec::Ones(xMean.size());
     return awqScalesForRatio(xMean, awqWeightMean(ptrs, config.groupSize), c.ratio, config.awqXOnly);
 }
 

@@ -20,8 +20,12 @@
 namespace qs::quant {
 
 // Tokens of calibration the scale search reruns the block's halves on (whole samples, at
-// least one): bounds the search's cost, 20 module runs per group, on large calibration sets.
-constexpr int kAwqSearchTokens = 4096;
+// least one). The search runs each judged module 21 times per group, so its cost is about
+// 21 forward passes of the block over these tokens; AutoAWQ uses every calibration token
+// (128 x 512), which on the 2-core CPU would take minutes per block of the demo model.
+// 512 tokens keep the demo model's whole AWQ run to seconds; the statistics (mean |x|) still
+// come from every calibration token.
+constexpr int kAwqSearchTokens = 512;
 
 struct AwqGroupChoice {
     std::string name;            // "input_layernorm -> q,k,v"
@@ -30,6 +34,7 @@ struct AwqGroupChoice {
     float ratio = 0;             // the chosen grid ratio
     double error = 0;            // mean squared output error of the judged module at that ratio
     double rtnError = 0;         // the same with s = 1: plain RTN of the group's linears
+    bool keptRtn = false;        // no grid ratio beat s = 1 on the module: the group keeps s = 1
     std::vector<double> errors;  // per ratio of the grid
     double seconds = 0;
 };
@@ -46,7 +51,10 @@ using AwqJudge = std::function<double(const std::vector<runtime::Mat>&)>;
 
 // The grid search of one group: for r = i / config.awqGrid, s = awqScalesForRatio(xMean,
 // awqWeightMean(weights), r), judge(fakeQuantizeScaled(W, s) for every W); keeps the lowest
-// error. rtnError is judge(plain RTN of every W).
+// error. rtnError is judge(plain RTN of every W). With duo scaling r = 0 is not s = 1, so the
+// grid may miss plain RTN; when RTN's error is lower the group keeps s = 1 (keptRtn), as
+// llm-awq's x-only grid, whose r = 0 is s = 1, would. AWQ's module error is then never above
+// RTN's (AutoAWQ's duo grid alone does not promise that).
 AwqGroupChoice searchAwqRatio(const std::string& name, const runtime::Vec& xMean, const std::vector<runtime::Mat>& weights,
                               const QuantConfig& config, const AwqJudge& judge);
 

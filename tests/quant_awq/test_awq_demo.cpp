@@ -1,8 +1,8 @@
 // AWQ on the demo model (real calibration data: 8 samples x 128 tokens of calibration.txt):
 // the searched scales, folded into block 0, leave its f32 output unchanged; AWQ's module errors
 // on block 0 (attention, MLP, whole block) are at most RTN's; quantizeModel end to end reports
-// KL / top-1 against the original on 8 windows of 256 tokens of evaluation.txt, is
-// deterministic for a seed, and has every linear in the expected format.
+// KL / top-1 against the original (and RTN's) on 8 windows of 256 tokens of evaluation.txt;
+// block 0 quantized twice gives identical choices and outputs (deterministic for a seed).
 #include "quant_awq/quant_test_models.hpp"
 
 #include "core/calib/block_capture.hpp"
@@ -94,8 +94,8 @@ void TestAwqDemo::blockZeroScalingAndErrors()
             qInfo("block 0 search on %d tokens in %.2f s; folded scales change the block output by %.2e", search.tokens,
                   searchSeconds, worst);
             for (const auto& g : search.groups)
-                qInfo("  %-38s %s ratio %.2f  mse %.3e  RTN mse %.3e", g.name.c_str(), g.searched ? "" : "(skipped)",
-                      g.ratio, g.error, g.rtnError);
+                qInfo("  %-38s %s ratio %.2f%s  mse %.3e  RTN mse %.3e", g.name.c_str(), g.searched ? "" : "(skipped)",
+                      g.ratio, g.keptRtn ? " (kept s = 1)" : "", g.error, g.rtnError);
             QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
             QVERIFY(!search.groups[1].searched); // the demo model has GQA (6 heads, 2 kv heads)
             for (int g : {0, 2, 3}) {
@@ -104,9 +104,18 @@ void TestAwqDemo::blockZeroScalingAndErrors()
             }
 
             // (c) Quantized block 0: AWQ's module errors at most RTN's.
-            runtime::Transformer withAwq = tf, withRtn = tf;
-            std::vector<LayerReport> ra, rr;
+            runtime::Transformer withAwq = tf, withRtn = tf, again = tf;
+            std::vector<LayerReport> ra, rr, rAgain;
             awq->quantizeBlock(withAwq, &cal, ctx, ra);
+            // Deterministic for a seed: a second run chooses and computes the same.
+            awq->quantizeBlock(again, &cal, ctx, rAgain);
+            for (std::size_t i = 0; i < ra.size(); ++i) {
+                QCOMPARE(ra[i].choices["scaling"].value("ratio", -1.0), rAgain[i].choices["scaling"].value("ratio", -1.0));
+                QCOMPARE(ra[i].choices["clip"].dump(), rAgain[i].choices["clip"].dump());
+                QCOMPARE(ra[i].weightMse, rAgain[i].weightMse);
+            }
+            for (const Mat& x : *cal.inputs)
+                QVERIFY(withAwq.block(0, x, 0) == again.block(0, x, 0));
             rtn->quantizeBlock(withRtn, &cal, ctx, rr);
             const auto ea = moduleErrors(tf, withAwq, 0, *cal.inputs);
             const auto er = moduleErrors(tf, withRtn, 0, *cal.inputs);
@@ -145,9 +154,8 @@ void TestAwqDemo::quantizeModelKlAndDeterminism()
         QuantConfig cfg;
         cfg.method = "awq";
         cfg.seed = 7;
-        runtime::Transformer a = original, b = original, r = original;
+        runtime::Transformer a = original, r = original;
         const auto runA = quantizeModel(a, cfg, &set, backend);
-        const auto runB = quantizeModel(b, cfg, &set, backend);
         QuantConfig rtnCfg;
         rtnCfg.method = "rtn";
         quantizeModel(r, rtnCfg, nullptr, backend);
@@ -167,13 +175,6 @@ void TestAwqDemo::quantizeModelKlAndDeterminism()
         QCOMPARE(int(runA.layers.size()), 6 * 7);
         QVERIFY(std::isfinite(evalA.vsOriginal.meanKl));
         QVERIFY2(evalA.vsOriginal.meanKl < 0.1, "4-bit g128 should move the distribution only a little");
-        // Deterministic for a seed: same choices, same weights, same logits.
-        for (std::size_t i = 0; i < runA.layers.size(); ++i) {
-            QCOMPARE(runA.layers[i].choices.dump(), runB.layers[i].choices.dump());
-            QCOMPARE(runA.layers[i].weightMse, runB.layers[i].weightMse);
-        }
-        const auto& w0 = reference.windows.front();
-        QVERIFY(a.forward(w0) == b.forward(w0));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
