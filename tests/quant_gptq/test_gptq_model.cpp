@@ -1,6 +1,7 @@
 // GPTQ through the pipeline: every linear replaced, layer errors against RTN on real
 // calibration inputs, true-sequential Hessians, determinism for a seed. The demo model's KL and
-// perplexity against RTN are printed when QS_GPTQ_EVAL=1 (too slow for every CI run).
+// perplexity against RTN are printed when QS_GPTQ_EVAL=1 (too slow for every CI run;
+// QS_GPTQ_SAMPLES=N calibrates on N x 128 tokens, QS_GPTQ_ACTORDER=1 turns act-order on).
 #include "common/test_support.hpp"
 
 #include "core/calib/block_capture.hpp"
@@ -254,6 +255,7 @@ void TestGptqModel::demoKlAndPerplexity()
                 auto tf = load(demoDir());
                 auto cfg = gptqConfig(bits, 128);
                 cfg.method = method;
+                cfg.actOrder = qEnvironmentVariableIntValue("QS_GPTQ_ACTORDER") == 1;
                 const auto run = quant::quantizeModel(tf, cfg, &set, backend);
                 const auto ev = eval::evaluateAgainst(ref, tf);
                 qInfo("%s w%d g128: ppl %.3f  KL %.5f  top-1 %.4f  mean layer err %.4f  %.1f s", method, bits,
