@@ -23,11 +23,13 @@ class TestComputeVulkan : public QObject {
 private slots:
     void initTestCase();
     void listsDevices();
+    void deviceOverrideAndCpuFallback();
     void dequantGemm_data();
     void dequantGemm();
     void dequantGemmSplitsBindings_data();
     void dequantGemmSplitsBindings();
     void unsupportedShapeFallsBackToCpu();
+    void stagedTransfers();
     void w8a8();
     void hessian();
     void hessianSplitsRows();
@@ -72,6 +74,24 @@ void TestComputeVulkan::listsDevices()
         }
     }
     QCOMPARE(selected, 1);
+}
+
+void TestComputeVulkan::deviceOverrideAndCpuFallback()
+{
+    REQUIRE_GPU();
+    // By index: device 0 is selected.
+    qputenv("QS_VULKAN_DEVICE", "0");
+    const auto list = listVulkanDevices();
+    QVERIFY(!list.devices.empty() && list.devices[0].selected == list.devices[0].usable);
+    // A name that matches nothing: no Vulkan backend, a reason, and makeBackend gives the CPU.
+    qputenv("QS_VULKAN_DEVICE", "no-such-device-xyz");
+    std::string why;
+    QVERIFY(VulkanBackend::create(&why) == nullptr);
+    QVERIFY2(why.find("no-such-device-xyz") != std::string::npos, why.c_str());
+    auto b = makeBackend(true);
+    QVERIFY(!b->isGpu());
+    qunsetenv("QS_VULKAN_DEVICE");
+    QVERIFY(makeBackend(true)->isGpu());
 }
 
 void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int k)
@@ -133,6 +153,31 @@ void TestComputeVulkan::dequantGemmSplitsBindings()
         gpu_->setMaxBindingBytesForTesting(~0ull);
         QFAIL(e.what());
     }
+}
+
+void TestComputeVulkan::stagedTransfers()
+{
+    // The discrete-GPU path: weights, X, Y, H and counts all move through the staging buffer
+    // (a 70 MB tensor also crosses its 64 MB chunking), with timestamps only on compute.
+    REQUIRE_GPU();
+    gpu_->setForceStagingForTesting(true);
+    try {
+        compareGemm("int4-g128-asym", 3, 40, 256);
+        auto rng = freshRng();
+        const auto x = randomNormal(std::size_t(70) << 18, rng);  // 70 MiB of floats
+        std::vector<float> edges{-2.0f, -0.5f, 0.0f, 0.7f, 3.0f};
+        Histogram g(edges), c(edges);
+        gpu_->histogram(x, g);
+        QVERIFY(gpu_->lastRanOnGpu());
+        QVERIFY(gpu_->lastKernelMs() > 0);
+        cpu_->histogram(x, c);
+        for (std::size_t i = 0; i < c.counts.size(); ++i)
+            QCOMPARE(g.counts[i], c.counts[i]);
+    } catch (const std::exception& e) {
+        gpu_->setForceStagingForTesting(false);
+        QFAIL(e.what());
+    }
+    gpu_->setForceStagingForTesting(false);
 }
 
 void TestComputeVulkan::unsupportedShapeFallsBackToCpu()

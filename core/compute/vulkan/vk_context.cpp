@@ -398,7 +398,7 @@ void Device::upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::
         return;
     if (dstOffset + bytes > dst.size)
         throw VkError("upload past the end of a buffer", VK_ERROR_UNKNOWN);
-    if (dst.mapped)
+    if (dst.mapped && !forceStaging)
         std::memcpy(static_cast<std::uint8_t*>(dst.mapped) + dstOffset, src, bytes);
     else
         staged(dst, dstOffset, const_cast<void*>(src), bytes, true);
@@ -410,7 +410,7 @@ void Device::download(Buffer& src, std::uint64_t srcOffset, void* dst, std::uint
         return;
     if (srcOffset + bytes > src.size)
         throw VkError("download past the end of a buffer", VK_ERROR_UNKNOWN);
-    if (src.mapped)
+    if (src.mapped && !forceStaging)
         std::memcpy(dst, static_cast<const std::uint8_t*>(src.mapped) + srcOffset, bytes);
     else
         staged(src, srcOffset, dst, bytes, false);
@@ -422,6 +422,7 @@ VkCommandBuffer Device::begin()
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     check(fn.vkBeginCommandBuffer(cmd_, &bi), "vkBeginCommandBuffer");
+    written_ = 0;
     if (timestamps)
         fn.vkCmdResetQueryPool(cmd_, queries_, 0, 2);
     return cmd_;
@@ -429,9 +430,11 @@ VkCommandBuffer Device::begin()
 
 void Device::timestamp(VkCommandBuffer cb, std::uint32_t slot)
 {
-    if (timestamps)
-        fn.vkCmdWriteTimestamp(cb, slot == 0 ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-                               queries_, slot);
+    if (!timestamps)
+        return;
+    fn.vkCmdWriteTimestamp(cb, slot == 0 ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT : VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                           queries_, slot);
+    written_ |= 1u << slot;
 }
 
 void Device::computeBarrier(VkCommandBuffer cb)
@@ -455,7 +458,7 @@ double Device::submitAndWait(VkCommandBuffer cb)
     check(fn.vkQueueSubmit(queue, 1, &si, fence_), "vkQueueSubmit");
     check(fn.vkWaitForFences(device, 1, &fence_, VK_TRUE, 60ull * 1000 * 1000 * 1000), "vkWaitForFences");
     const double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    if (!timestamps)
+    if (!timestamps || written_ != 3u)
         return wallMs;
     std::uint64_t ts[2] = {0, 0};
     const VkResult r = fn.vkGetQueryPoolResults(device, queries_, 0, 2, sizeof(ts), ts, sizeof(std::uint64_t),

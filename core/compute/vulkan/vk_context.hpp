@@ -94,6 +94,7 @@ public:
     VkDevice device = VK_NULL_HANDLE;
     VkQueue queue = VK_NULL_HANDLE;
     bool timestamps = false;
+    bool forceStaging = false;  // tests: use the staging path even for host-visible buffers
 
     // Device-local storage buffer (host-visible and mapped when the device is not discrete).
     Buffer createDeviceBuffer(std::uint64_t bytes);
@@ -123,6 +124,9 @@ private:
     VkQueryPool queries_ = VK_NULL_HANDLE;
     Buffer staging_;
     std::uint32_t queueFamily_ = 0;
+    // Timestamps written since begin(): results are read only when both were (waiting on a
+    // query that was reset but never written hangs on NVIDIA).
+    std::uint32_t written_ = 0;
 };
 
 } // namespace qs::compute::vk

@@ -486,6 +486,8 @@ void VulkanBackend::setMaxBindingBytesForTesting(std::uint64_t bytes)
     d_->maxBinding = std::min<std::uint64_t>(floorTo(bytes, 16), d_->dev().info.maxStorageBufferRange);
 }
 
+void VulkanBackend::setForceStagingForTesting(bool on) { d_->dev().forceStaging = on; }
+
 std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
 {
     if (!w)

@@ -77,6 +77,9 @@ public:
     void setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup);
     // Pretend bindings are at most this large, to exercise the splitting on small tensors.
     void setMaxBindingBytesForTesting(std::uint64_t bytes);
+    // Move data through the staging buffer even where device memory is host-visible (as on a
+    // discrete GPU), so that lavapipe exercises that path too.
+    void setForceStagingForTesting(bool on);
 
 private:
     VulkanBackend();
