@@ -9,6 +9,8 @@
 
 #include <QtTest/QtTest>
 
+#include <Eigen/Core>
+
 #include <random>
 
 using namespace qs;
@@ -31,6 +33,7 @@ double rel(const Mat& a, const Mat& b) { return double((a - b).norm()) / double(
 class TestQuantAbsmax : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { Eigen::setNbThreads(1); } // suites run side by side on 2 cores in CI
     void perChannelByHand();
     void perTensorByHand();
     void outlierColumnsKeepLargeActivationsExact();

@@ -16,6 +16,8 @@
 
 #include <QtTest/QtTest>
 
+#include <Eigen/Core>
+
 #include <cmath>
 
 using namespace qs;
@@ -73,6 +75,7 @@ double expectedBits(const quant::QuantConfig& c, int n, int k, int outlierColumn
 class TestQuantModels : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { Eigen::setNbThreads(1); } // suites run side by side on 2 cores in CI
     void fixtureEveryLinearReplaced_data();
     void fixtureEveryLinearReplaced();
     void deterministic();
