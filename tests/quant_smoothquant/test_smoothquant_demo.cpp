@@ -1,7 +1,8 @@
 // SmoothQuant on the demo model (8 samples x 128 tokens of calibration.txt): the smoothing
 // computed from block 0's calibration absmax leaves the block's f32 output unchanged; W8A8
 // through quantizeModel (per-token dynamic and per-tensor static activations) reports KL and
-// top-1 against the original on 8 windows of 256 tokens of evaluation.txt, deterministically.
+// top-1 against the original on 8 windows of 256 tokens of evaluation.txt; block 0 quantized
+// twice computes the same (deterministic for a seed).
 #include "quant_awq/quant_test_models.hpp"
 
 #include "core/calib/block_capture.hpp"
@@ -55,6 +56,21 @@ void TestSmoothQuantDemo::smoothingKeepsDemoBlock()
                       alpha, a.maxCoeff() / a.mean(), s.attention.minCoeff(), s.attention.maxCoeff(), worst);
                 QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
             }
+            // Deterministic for a seed: block 0 quantized twice computes the same.
+            QuantConfig cfg;
+            cfg.method = "smoothquant";
+            cfg.bits = 8;
+            cfg.seed = 3;
+            auto method = makeSmoothQuantMethod(cfg);
+            MethodContext ctx{compute::makeCpuBackend(), &cfg, nullptr};
+            runtime::Transformer a = tf, b = tf;
+            std::vector<LayerReport> ra, rb;
+            method->quantizeBlock(a, &cal, ctx, ra);
+            method->quantizeBlock(b, &cal, ctx, rb);
+            for (std::size_t i = 0; i < ra.size(); ++i)
+                QCOMPARE(ra[i].choices.dump(), rb[i].choices.dump());
+            const Mat& x = cal.inputs->front();
+            QVERIFY(a.block(0, x, 0) == b.block(0, x, 0));
         });
         QVERIFY(ran);
     } catch (const std::exception& e) {
@@ -67,7 +83,6 @@ void TestSmoothQuantDemo::quantizeModelKl_data()
     QTest::addColumn<bool>("perTensorStatic");
     QTest::addColumn<float>("alpha");
     QTest::newRow("per-token dynamic, alpha 0.5") << false << 0.5f;
-    QTest::newRow("per-token dynamic, alpha 0.85") << false << 0.85f;
     QTest::newRow("per-tensor static, alpha 0.5") << true << 0.5f;
 }
 
@@ -90,9 +105,8 @@ void TestSmoothQuantDemo::quantizeModelKl()
         cfg.alpha = alpha;
         cfg.activationQuant = perTensorStatic ? ActivationQuant::PerTensorStatic : ActivationQuant::PerTokenDynamic;
         cfg.seed = 3;
-        runtime::Transformer a = original, b = original;
+        runtime::Transformer a = original;
         const auto run = quantizeModel(a, cfg, &set, backend);
-        quantizeModel(b, cfg, &set, backend);
         const auto e = eval::evaluateAgainst(reference, a);
         qInfo("demo SmoothQuant W8A8 (%s, alpha %.2f): %.2f s, %.3f bits/weight, mean layer error %.4f (worst %.4f)",
               perTensorStatic ? "per-tensor static" : "per-token dynamic", alpha, run.seconds, run.bitsPerWeight,
@@ -109,8 +123,6 @@ void TestSmoothQuantDemo::quantizeModelKl()
         }
         QVERIFY(std::isfinite(e.vsOriginal.meanKl));
         QVERIFY2(e.vsOriginal.meanKl < (perTensorStatic ? 0.05 : 0.01), "W8A8 should barely move the distribution");
-        const auto& w0 = reference.windows.front();
-        QVERIFY(a.forward(w0) == b.forward(w0)); // deterministic for a seed
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
