@@ -221,7 +221,7 @@ void TestQuantModels::demoQuality()
         auto model = model::openModel(demo.string());
         const auto tokens = model.tokenizer->encode(test::readFile(demo / "evaluation.txt"));
         const auto calibTokens = model.tokenizer->encode(test::readFile(demo / "calibration.txt"));
-        const auto set = calib::sampleWindows(calibTokens, 32, 256, 0);
+        const auto set = calib::sampleWindows(calibTokens, 8, 256, 0); // for the outlier columns and layer errors
         const runtime::Transformer original(runtime::loadLlamaWeights(model));
         const auto ref = eval::computeReference(original, tokens, 256, 8);
         qInfo("original: perplexity %.4f on %zu windows of 256", ref.perplexity.perplexity(), ref.windows.size());
