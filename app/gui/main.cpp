@@ -1,6 +1,11 @@
 // quantscope: the desktop app. Argument parsing and start-up only; the window lives in ui/.
-//   quantscope [MODEL] [--select TENSOR] [--screenshot FILE]
+//   quantscope [MODEL] [--select TENSOR] [--view TAB] [--run-compare METHODS [--preset P]]
+//              [--screenshot FILE]
+#include "ui/compare/run_panel.hpp"
+#include "ui/inspector/tensor_inspector.hpp"
 #include "ui/logging/app_logging.hpp"
+#include "ui/metrics/metrics_panel.hpp"
+#include "ui/windows/analysis_tabs.hpp"
 #include "ui/windows/main_window.hpp"
 
 #include <QApplication>
@@ -15,12 +20,62 @@
 
 namespace {
 
-// Saves the window once the model is in (or at once when no model was asked for), then quits
-// with 0, or 1 when the model failed to open or the image could not be written.
-void arrangeScreenshot(qs::ui::MainWindow& window, const QString& file, const QString& select, bool waitForModel)
+struct StartupActions {
+    QString select;       // tensor to select
+    int view = -1;        // AnalysisTabs::Tab to show
+    QStringList compare;  // methods to run once the model is open
+    QString preset;       // calibration preset for that run
+};
+
+int tabIndex(const QString& name)
+{
+    const QStringList names{QStringLiteral("details"), QStringLiteral("inspector"), QStringLiteral("metrics"),
+                            QStringLiteral("compare")};
+    return int(names.indexOf(name.toLower()));
+}
+
+// Selects, switches the tab and starts the compare run asked for on the command line.
+void applyStartupActions(qs::ui::MainWindow& window, const StartupActions& a)
+{
+    if (!a.select.isEmpty() && !window.selectTensor(a.select))
+        spdlog::warn("--select: no tensor named '{}'", a.select.toStdString());
+    auto* tabs = window.analysisTabs();
+    if (a.view >= 0)
+        tabs->setCurrentIndex(a.view);
+    if (!a.compare.isEmpty()) {
+        qs::ui::CompareSettings s = tabs->runPanel()->settings();
+        s.methods.clear();
+        for (const QString& m : a.compare)
+            s.methods.push_back(m.trimmed().toStdString());
+        if (!a.preset.isEmpty())
+            s.calibrationPreset = a.preset.toStdString();
+        tabs->runPanel()->setSettings(s);
+        tabs->startCompare(s);
+    }
+}
+
+// Every background job of the window is done: what a screenshot must wait for.
+bool windowIsIdle(qs::ui::MainWindow& window)
+{
+    auto* tabs = window.analysisTabs();
+    return !tabs->isRunning() && !tabs->inspector()->isBusy() && !tabs->metrics()->isScanning();
+}
+
+// Saves the window once the model is in and every job it started is done (or at once when no
+// model was asked for), then quits with 0, or 1 when the model failed to open or the image
+// could not be written.
+void arrangeScreenshot(qs::ui::MainWindow& window, const QString& file, const StartupActions& actions,
+                       bool waitForModel)
 {
     auto shoot = [&window, file] {
-        // Let layouts and the tree settle before grabbing.
+        auto* poll = new QTimer(&window);
+        poll->setInterval(100);
+        QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll] {
+            if (!windowIsIdle(window))
+                return;
+            poll->stop();
+            poll->deleteLater();
+        // Let layouts, plots and the tree settle before grabbing.
         QTimer::singleShot(300, &window, [&window, file] {
             QDir().mkpath(QFileInfo(file).absolutePath());
             const bool ok = window.grab().save(file);
@@ -30,14 +85,15 @@ void arrangeScreenshot(qs::ui::MainWindow& window, const QString& file, const QS
                 spdlog::error("cannot write screenshot {}", file.toStdString());
             QCoreApplication::exit(ok ? 0 : 1);
         });
+        });
+        poll->start();
     };
     if (!waitForModel) {
         shoot();
         return;
     }
-    QObject::connect(&window, &qs::ui::MainWindow::modelOpened, &window, [&window, select, shoot] {
-        if (!select.isEmpty() && !window.selectTensor(select))
-            spdlog::warn("--select: no tensor named '{}'", select.toStdString());
+    QObject::connect(&window, &qs::ui::MainWindow::modelOpened, &window, [&window, actions, shoot] {
+        applyStartupActions(window, actions);
         shoot();
     });
     QObject::connect(&window, &qs::ui::MainWindow::modelOpenFailed, &window, [] {
@@ -69,8 +125,21 @@ int main(int argc, char** argv)
     const QCommandLineOption selectOption(QStringLiteral("select"),
                                           QStringLiteral("Select the tensor NAME in the layer tree once MODEL is open."),
                                           QStringLiteral("NAME"));
+    const QCommandLineOption viewOption(QStringLiteral("view"),
+                                        QStringLiteral("Show the tab TAB: details, inspector, metrics or compare."),
+                                        QStringLiteral("TAB"));
+    const QCommandLineOption compareOption(
+        QStringLiteral("run-compare"),
+        QStringLiteral("Once MODEL is open, compare METHODS (comma-separated: rtn,absmax,smoothquant,gptq,awq,nf4)."),
+        QStringLiteral("METHODS"));
+    const QCommandLineOption presetOption(QStringLiteral("preset"),
+                                          QStringLiteral("Calibration preset for --run-compare: tiny, quick, standard."),
+                                          QStringLiteral("PRESET"));
     parser.addOption(screenshotOption);
     parser.addOption(selectOption);
+    parser.addOption(viewOption);
+    parser.addOption(compareOption);
+    parser.addOption(presetOption);
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -80,6 +149,15 @@ int main(int argc, char** argv)
     }
     const QString model = args.value(0);
     const QString screenshot = parser.value(screenshotOption);
+    StartupActions actions;
+    actions.select = parser.value(selectOption);
+    if (parser.isSet(viewOption) && (actions.view = tabIndex(parser.value(viewOption))) < 0) {
+        std::fprintf(stderr, "quantscope: --view must be details, inspector, metrics or compare\n");
+        return 2;
+    }
+    if (parser.isSet(compareOption))
+        actions.compare = parser.value(compareOption).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    actions.preset = parser.value(presetOption);
 
     qs::ui::setupLogging();
     spdlog::info("QuantScope {} starting", QS_VERSION);
@@ -87,12 +165,10 @@ int main(int argc, char** argv)
     qs::ui::MainWindow window;
     if (!screenshot.isEmpty()) {
         window.resize(1280, 800); // the same framing every time, whatever the saved geometry
-        arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath(), parser.value(selectOption),
-                          !model.isEmpty());
-    } else if (parser.isSet(selectOption) && !model.isEmpty()) {
-        const QString select = parser.value(selectOption);
+        arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath(), actions, !model.isEmpty());
+    } else if (!model.isEmpty()) {
         QObject::connect(&window, &qs::ui::MainWindow::modelOpened, &window,
-                         [&window, select] { window.selectTensor(select); });
+                         [&window, actions] { applyStartupActions(window, actions); }, Qt::SingleShotConnection);
     }
     window.show();
     if (!model.isEmpty())

@@ -91,7 +91,7 @@ private slots:
         QVERIFY(labelText(w, "summaryParameters").contains(qs::ui::formatExact(w.currentModel()->checkpoint->totalParameters())));
         QVERIFY(labelText(w, "summaryArchitecture").startsWith(QStringLiteral("LlamaForCausalLM")));
         QVERIFY(labelText(w, "statusModelLabel").startsWith(QStringLiteral("tiny-llama")));
-        QCOMPARE(labelText(w, "computeLabel"), QStringLiteral("Compute: CPU"));
+        QCOMPARE(labelText(w, "computeLabel"), QStringLiteral("Compute: cpu (Eigen)"));
         QVERIFY(w.windowTitle().contains(QStringLiteral("tiny-llama")));
     }
 

@@ -1,5 +1,8 @@
 #include "ui/windows/main_window.hpp"
 
+#include "core/compute/backend.hpp"
+#include "ui/windows/analysis_tabs.hpp"
+
 #include "ui/logging/log_view.hpp"
 #include "ui/models/layer_tree_model.hpp"
 #include "ui/panels/layer_browser.hpp"
@@ -74,10 +77,11 @@ MainWindow::MainWindow(QWidget* parent)
 
     splitter_ = new QSplitter(Qt::Horizontal, this);
     splitter_->setObjectName(QStringLiteral("mainSplitter"));
+    tabs_ = new AnalysisTabs(detailsScroll, this);
     splitter_->addWidget(browser_);
-    splitter_->addWidget(detailsScroll);
-    splitter_->setStretchFactor(0, 3);
-    splitter_->setStretchFactor(1, 2);
+    splitter_->addWidget(tabs_);
+    splitter_->setStretchFactor(0, 2);
+    splitter_->setStretchFactor(1, 5);
     splitter_->setChildrenCollapsible(false);
     setCentralWidget(splitter_);
 
@@ -94,6 +98,15 @@ MainWindow::MainWindow(QWidget* parent)
     connect(loader_, &ModelLoader::loaded, this, &MainWindow::onLoaded);
     connect(loader_, &ModelLoader::failed, this, &MainWindow::onLoadFailed);
     connect(browser_, &LayerBrowser::currentChanged, this, &MainWindow::onCurrentRowChanged);
+    connect(tabs_, &AnalysisTabs::tensorRequested, this, &MainWindow::selectTensor);
+    connect(tabs_, &AnalysisTabs::computeDeviceChanged, this,
+            [this](const QString& name) { computeLabel_->setText(tr("Compute: %1").arg(name)); });
+    connect(tabs_, &AnalysisTabs::runProgressed, this, [this](const QString& stage, double fraction, double) {
+        statusBar()->showMessage(QStringLiteral("%1 \u00b7 %2%").arg(stage).arg(int(100 * fraction)));
+    });
+    connect(tabs_, &AnalysisTabs::runFinished, this, [this] { statusBar()->showMessage(tr("Compare finished"), 5000); });
+    connect(tabs_, &AnalysisTabs::runCancelled, this, [this] { statusBar()->showMessage(tr("Compare cancelled"), 5000); });
+    connect(tabs_, &AnalysisTabs::runFailed, this, [this] { statusBar()->showMessage(tr("Compare failed"), 5000); });
 
     restoreWindowState();
 }
@@ -122,6 +135,12 @@ void MainWindow::createMenus()
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->setObjectName(QStringLiteral("viewMenu"));
+    const QString tabNames[] = {tr("&Details"), tr("&Inspector"), tr("Layer &Metrics"), tr("&Compare")};
+    for (int i = 0; i < 4; ++i) {
+        QAction* a = view->addAction(tabNames[i], this, [this, i] { tabs_->setCurrentIndex(i); });
+        a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
+    }
+    view->addSeparator();
 }
 
 void MainWindow::createStatusBar()
@@ -135,7 +154,8 @@ void MainWindow::createStatusBar()
     progress_->setMaximumHeight(16);
     progress_->setTextVisible(false);
     progress_->hide();
-    computeLabel_ = new QLabel(tr("Compute: CPU"), this);
+    // The backend a run uses is reported by the run; until then, the CPU reference.
+    computeLabel_ = new QLabel(tr("Compute: %1").arg(QString::fromStdString(compute::makeCpuBackend()->name())), this);
     computeLabel_->setObjectName(QStringLiteral("computeLabel"));
     statusBar()->addWidget(modelLabel_, 1);
     statusBar()->addPermanentWidget(progress_);
@@ -209,6 +229,7 @@ void MainWindow::onLoaded(const QString& spec, ModelPtr model, double elapsedMs)
     treeModel_->setModel(model_);
     details_->showModel(model_.get());
     browser_->showInitialState();
+    tabs_->setModel(model_);
 
     const QString name = displayName(*model_);
     setWindowTitle(QStringLiteral("%1 \u2014 QuantScope").arg(name));
@@ -251,12 +272,15 @@ void MainWindow::onCurrentRowChanged(const QModelIndex& sourceIndex)
 {
     if (!sourceIndex.isValid()) {
         details_->clearSelection();
+        tabs_->showTensor({});
         return;
     }
     if (const io::TensorInfo* t = treeModel_->toTensorInfo(sourceIndex)) {
         details_->showTensor(*t);
+        tabs_->showTensor(QString::fromStdString(t->name));
         return;
     }
+    tabs_->showTensor({});
     const QModelIndex row = sourceIndex.siblingAtColumn(LayerTreeModel::NameColumn);
     details_->showGroup(row.data().toString(), row.data(LayerTreeModel::TensorCountRole).toInt(),
                         row.data(LayerTreeModel::ParamsRole).toLongLong(),
@@ -266,6 +290,7 @@ void MainWindow::onCurrentRowChanged(const QModelIndex& sourceIndex)
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
+    tabs_->cancelCompare(); // the runner's destructor then waits for the job's next check only
     saveWindowState();
     QMainWindow::closeEvent(event);
 }
@@ -296,7 +321,7 @@ void MainWindow::restoreWindowState()
             resizeDocks({dock}, {110}, Qt::Vertical);
     }
     if (!splitter_->restoreState(s.value(QStringLiteral("mainWindow/splitter")).toByteArray()))
-        splitter_->setSizes({720, 560});
+        splitter_->setSizes({400, 880});
 }
 
 void MainWindow::saveWindowState()

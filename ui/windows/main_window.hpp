@@ -1,7 +1,8 @@
 #pragma once
 // The main window: File menu (open folder/file/demo, recent models), drag and drop, the layer
-// browser on the left, model and selection details on the right, the log in a dock, and a
-// status bar with the open model and the compute device. Opening runs on ModelLoader's thread.
+// browser on the left, tabs on the right (details, tensor inspector, layer metrics, compare),
+// the log in a dock, and a status bar with the open model, run progress and the compute device.
+// Opening runs on ModelLoader's thread; inspecting and comparing on the tabs' job runners.
 #include "ui/loading/model_loader.hpp"
 
 #include <QMainWindow>
@@ -14,6 +15,7 @@ class QSplitter;
 
 namespace qs::ui {
 
+class AnalysisTabs;
 class LayerBrowser;
 class LayerTreeModel;
 class ModelDetailsPanel;
@@ -32,6 +34,7 @@ public:
     LayerTreeModel* layerTreeModel() const { return treeModel_; }
     LayerBrowser* layerBrowser() const { return browser_; }
     ModelLoader* loader() const { return loader_; }
+    AnalysisTabs* analysisTabs() const { return tabs_; }
 
 signals:
     void modelOpened(const QString& spec);
@@ -61,6 +64,7 @@ private:
     ModelPtr model_;
     LayerBrowser* browser_ = nullptr;
     ModelDetailsPanel* details_ = nullptr;
+    AnalysisTabs* tabs_ = nullptr;
     QSplitter* splitter_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QLabel* modelLabel_ = nullptr;
