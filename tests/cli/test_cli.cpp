@@ -1,6 +1,8 @@
 // quantscope-cli as a user runs it: real process, real files the test writes itself.
 #include "common/test_support.hpp"
 
+#include "core/tensor/tensor.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <QProcess>
