@@ -24,5 +24,5 @@ shot() { # FILE ARGS...
 
 shot main-window.png "$model" --select model.layers.0.self_attn.q_proj.weight
 shot inspector.png "$model" --select model.layers.1.mlp.down_proj.weight --view inspector
-shot metrics.png "$model" --select model.layers.1.mlp.down_proj.weight --view metrics --run-compare rtn,nf4,gptq --preset quick
+shot metrics.png "$model" --select model.layers.1.mlp.down_proj.weight --view metrics --run-compare rtn,nf4,gptq --preset tiny
 shot compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset quick

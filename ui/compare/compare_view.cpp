@@ -70,6 +70,10 @@ CompareView::CompareView(QWidget* parent)
     sorted->setSortRole(CompareTableModel::SortRole);
     tableView_ = makeTable(QStringLiteral("compareTable"), sorted, this);
     tableView_->setSortingEnabled(true);
+    sorted->sort(-1); // the run's order until the user clicks a header
+    tableView_->horizontalHeader()->setSortIndicatorShown(false);
+    connect(tableView_->horizontalHeader(), &QHeaderView::sectionClicked, this,
+            [this] { tableView_->horizontalHeader()->setSortIndicatorShown(true); });
 
     plot_ = new QCustomPlot(this);
     plot_->setObjectName(QStringLiteral("layerErrorPlot"));
@@ -85,6 +89,12 @@ CompareView::CompareView(QWidget* parent)
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     plot_->axisRect()->setRangeZoom(Qt::Horizontal);
     plot_->axisRect()->setRangeDrag(Qt::Horizontal);
+    // The lines fill the whole axis rect: the legend goes in a row of its own underneath.
+    plot_->axisRect()->insetLayout()->take(plot_->legend);
+    plot_->plotLayout()->addElement(plot_->plotLayout()->rowCount(), 0, plot_->legend);
+    plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    plot_->legend->setBorderPen(Qt::NoPen);
+    plot_->plotLayout()->setRowStretchFactor(plot_->plotLayout()->rowCount() - 1, 0.001);
     connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
         if (e->button() != Qt::LeftButton || !table_->results())
             return;
@@ -215,7 +225,6 @@ void CompareView::drawLayerErrors()
     plot_->xAxis->setRange(-0.5, std::max(maxX, kRoles - 1) + 0.5);
     plot_->yAxis->setRange(std::isfinite(lo) ? lo / 1.5 : 1e-4, hi > 0 ? hi * 1.5 : 1.0);
     plot_->legend->setVisible(plot_->graphCount() > 0);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     markSelectedLayer();
 }
 

@@ -148,6 +148,8 @@ void drawChannelAbsmax(QCustomPlot* plot, const std::vector<double>& values, con
     plot->xAxis->setRange(-0.5, std::max<double>(1.0, double(values.size()) - 0.5));
     plot->yAxis->setRange(0, std::max(top, threshold) * 1.08);
     plot->legend->setVisible(true);
+    // Channel maxima sit high on the axis: the legend goes where the data is not.
+    plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     plot->replot();
 }
 

@@ -6,6 +6,16 @@
 
 namespace qs::ui {
 
+QString shortLinearName(const std::string& tensorName)
+{
+    QString s = QString::fromStdString(tensorName);
+    if (s.startsWith(QLatin1String("model.")))
+        s.remove(0, 6);
+    if (s.endsWith(QLatin1String(".weight")))
+        s.chop(7);
+    return s;
+}
+
 LinearMetricsModel::LinearMetricsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
 void LinearMetricsModel::setLinears(std::vector<LinearEntry> linears)
@@ -114,13 +124,13 @@ QVariant LinearMetricsModel::data(const QModelIndex& index, int role) const
     }
     if (role == Qt::TextAlignmentRole)
         return col == NameColumn ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
-    if (role == Qt::ToolTipRole && col == NameColumn)
-        return QString::fromStdString(e.tensorName);
+    if (col == NameColumn && (role == Qt::ToolTipRole || role == Qt::EditRole))
+        return QString::fromStdString(e.tensorName); // full name: tooltips and CSV
     if (role != Qt::DisplayRole && role != SortRole)
         return {};
     const bool sort = role == SortRole;
     switch (col) {
-    case NameColumn: return sort ? QVariant(row) : QVariant(QString::fromStdString(e.tensorName));
+    case NameColumn: return sort ? QVariant(row) : QVariant(shortLinearName(e.tensorName));
     case ShapeColumn: return sort ? QVariant(qlonglong(e.params)) : QVariant(QString::fromStdString(shapeToString(e.shape)));
     case ParamsColumn: return sort ? QVariant(qlonglong(e.params)) : QVariant(formatCount(e.params));
     case AbsmaxColumn: return !s.known ? QVariant(sort ? -1.0 : QVariant()) : sort ? QVariant(s.absmax) : QVariant(QString::number(s.absmax, 'g', 4));

@@ -11,6 +11,9 @@
 
 namespace qs::ui {
 
+// What the table shows for a linear: "layers.3.mlp.down_proj" for "model.layers.3.mlp.down_proj.weight".
+QString shortLinearName(const std::string& tensorName);
+
 class LinearMetricsModel : public QAbstractTableModel {
     Q_OBJECT
 public:

@@ -52,6 +52,7 @@ MetricsPanel::MetricsPanel(QWidget* parent)
     view_->setSelectionBehavior(QAbstractItemView::SelectRows);
     view_->setSelectionMode(QAbstractItemView::SingleSelection);
     view_->setAlternatingRowColors(true);
+    view_->setTextElideMode(Qt::ElideLeft); // the end of a name tells linears apart
     view_->verticalHeader()->hide();
     view_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     view_->horizontalHeader()->setSectionResizeMode(LinearMetricsModel::NameColumn, QHeaderView::Stretch);

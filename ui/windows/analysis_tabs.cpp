@@ -26,7 +26,8 @@ AnalysisTabs::AnalysisTabs(QWidget* details, QWidget* parent)
     runScroll->setWidget(runPanel_);
     runScroll->setWidgetResizable(true);
     runScroll->setFrameShape(QFrame::NoFrame);
-    runScroll->setMinimumWidth(runPanel_->sizeHint().width() + 16);
+    runScroll->setMinimumWidth(runPanel_->minimumSizeHint().width() + 16);
+    runScroll->setMaximumWidth(300); // the compare view gets the rest
     auto* comparePage = new QSplitter(Qt::Horizontal, this);
     comparePage->setObjectName(QStringLiteral("comparePage"));
     comparePage->addWidget(runScroll);
