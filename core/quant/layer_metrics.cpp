@@ -1,6 +1,8 @@
 #include "core/quant/layer_metrics.hpp"
 
 #include "core/compute/cpu/dequant.hpp"
+#include "core/quant/outlier_linear.hpp"
+#include "core/quant/w8a8_linear.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
 
@@ -29,6 +31,10 @@ runtime::Mat currentWeight(const runtime::LinearOp& op)
         return d->weight();
     if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
         return dequantize(b->weight());
+    if (const auto* w = dynamic_cast<const W8A8Linear*>(&op))
+        return dequantize(w->weight()); // the weight half of W8A8; activations are quantized at run time
+    if (const auto* o = dynamic_cast<const OutlierLinear*>(&op))
+        return o->effectiveWeight();
     throw Error("cannot read the weight of a " + op.describe() + " linear");
 }
 
@@ -38,6 +44,10 @@ std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op)
         return d->bias();
     if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
         return b->bias();
+    if (const auto* w = dynamic_cast<const W8A8Linear*>(&op))
+        return w->bias();
+    if (const auto* o = dynamic_cast<const OutlierLinear*>(&op))
+        return o->bias();
     return std::nullopt;
 }
 

@@ -7,8 +7,9 @@
 namespace qs::quant {
 
 enum class ActivationQuant {
-    PerTokenDynamic, // SmoothQuant O3 style: one scale per token, computed at run time
-    PerTensorStatic  // O1/O2: one scale from calibration absmax
+    PerTokenDynamic, // SmoothQuant's O1: one scale per token, computed at run time
+    PerTensorStatic  // O3: one scale for the tensor, from calibration absmax (O2, per-tensor
+                     // dynamic, is not offered)
 };
 
 struct QuantConfig {
