@@ -164,7 +164,8 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
 void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
 {
     if (opt.hessian) {
-        for (auto [m, k] : opt.calibShapes) {
+        for (const auto& mk : opt.calibShapes) {
+            const int m = mk.first, k = mk.second;
             const auto x = randomNormal(std::size_t(m) * k, rng);
             std::vector<float> h(std::size_t(k) * k, 0.0f);
             const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
@@ -185,7 +186,8 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
         }
     }
     if (opt.stats) {
-        for (auto [m, k] : opt.calibShapes) {
+        for (const auto& mk : opt.calibShapes) {
+            const int m = mk.first, k = mk.second;
             const auto x = randomNormal(std::size_t(m) * k, rng);
             ChannelStats acc(k);
             const Timing t = timeRuns(gpu, opt.warmup, opt.reps, [&](int) { gpu.channelStats(x.data(), m, k, acc); });
