@@ -39,6 +39,8 @@ QVariant CompareTableModel::data(const QModelIndex& index, int role) const
         return col <= ConfigColumn || col == StatusColumn ? QVariant() : QVariant(int(Qt::AlignRight | Qt::AlignVCenter));
     if (role == Qt::ForegroundRole && !m.ok())
         return col == StatusColumn ? QVariant(QColor(200, 40, 40)) : QVariant();
+    if (role == Qt::ToolTipRole && col == MethodColumn)
+        return QString::fromStdString(m.config);
     if (role == Qt::ToolTipRole && col == StatusColumn && !m.ok())
         return QString::fromStdString(m.error);
     if (role != Qt::DisplayRole && role != SortRole && role != Qt::EditRole)

@@ -172,6 +172,8 @@ void CompareView::setResults(std::shared_ptr<const CompareResults> results)
                               .arg(results->calibrationLength)
                               .arg(QString::fromStdString(results->backendName)));
     tableView_->resizeColumnsToContents();
+    // The config is the Method cell's tooltip (and in the CSV): the numbers need the width.
+    tableView_->setColumnHidden(CompareTableModel::ConfigColumn, true);
     drawLayerErrors();
     selectLayer(selectedBlock_, selectedRole_);
 }

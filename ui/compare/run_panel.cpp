@@ -50,6 +50,7 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent)
 
     auto* settingsBox = new QGroupBox(tr("Settings"), this);
     auto* form = new QFormLayout(settingsBox);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint); // a narrow panel, wide results
     bits_ = new QSpinBox(settingsBox);
     bits_->setObjectName(QStringLiteral("bitsSpin"));
     bits_->setRange(2, 8);
