@@ -64,11 +64,6 @@ void printTableRow(const std::string& label, const MethodOutcome& m)
                 m.run.seconds);
 }
 
-void finishConfig(QuantRunOptions& o)
-{
-    o.config.activationQuant =
-        o.staticActivations ? quant::ActivationQuant::PerTensorStatic : quant::ActivationQuant::PerTokenDynamic;
-}
 
 } // namespace
 
@@ -81,7 +76,7 @@ Command addQuantizeCommand(CLI::App& app)
         ->check(CLI::IsMember(quant::methodNames()));
     addRunOptions(*cmd, *o);
     return {cmd, [o] {
-                finishConfig(*o);
+                o->config = configFor(*o, o->config.method);
                 auto session = prepareSession(*o);
                 const auto outcome = runMethod(session, *o, o->config);
                 if (o->json) {
@@ -110,7 +105,6 @@ Command addCompareCommand(CLI::App& app)
     cmd->add_option("--methods", *methods, "Comma-separated list or \"all\"");
     addRunOptions(*cmd, *o);
     return {cmd, [o, methods] {
-                finishConfig(*o);
                 std::vector<std::string> names;
                 if (*methods == "all") {
                     names = quant::methodNames();
@@ -119,17 +113,13 @@ Command addCompareCommand(CLI::App& app)
                     for (std::string n; std::getline(ss, n, ',');)
                         names.push_back(n);
                 }
-                for (const auto& n : names) {
-                    quant::QuantConfig c = o->config;
-                    c.method = n;
-                    quant::makeMethod(c); // validates names and settings before any work
-                }
+                for (const auto& n : names)
+                    quant::makeMethod(configFor(*o, n)); // validates names and settings before any work
                 auto session = prepareSession(*o);
                 nlohmann::json all = nlohmann::json::array();
                 std::vector<std::pair<std::string, MethodOutcome>> rows;
                 for (const auto& n : names) {
-                    quant::QuantConfig c = o->config;
-                    c.method = n;
+                    const quant::QuantConfig c = configFor(*o, n);
                     rows.emplace_back(c.describe(), runMethod(session, *o, c));
                     all.push_back(outcomeJson(rows.back().second, session.reference, false));
                 }

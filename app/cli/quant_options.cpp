@@ -7,7 +7,7 @@ namespace qs::cli {
 void addMethodOptions(CLI::App& cmd, QuantRunOptions& o)
 {
     quant::QuantConfig& c = o.config;
-    cmd.add_option("--bits", c.bits, "Weight bits (rtn/gptq/awq: 2, 3, 4)")->check(CLI::Range(2, 8));
+    cmd.add_option("--bits", o.bits, "Weight bits (rtn/gptq/awq: 2, 3, 4; default 4; absmax/smoothquant: 8)")->check(CLI::Range(2, 8));
     cmd.add_option("--group", c.groupSize, "Group size in input columns (0: per output channel)")->check(CLI::Range(0, 1 << 20));
     cmd.add_flag("--sym", c.symmetric, "Symmetric grid (no zero point)");
     cmd.add_flag("--per-tensor", c.perTensor, "absmax: one scale for the whole matrix");
@@ -38,6 +38,20 @@ void addRunOptions(CLI::App& cmd, QuantRunOptions& o)
     cmd.add_flag("--gpu", o.gpu, "Run kernels on the Vulkan device when one works");
     cmd.add_flag("--json", o.json, "Print JSON");
     addMethodOptions(cmd, o);
+}
+
+} // namespace qs::cli
+
+namespace qs::cli {
+
+quant::QuantConfig configFor(const QuantRunOptions& o, const std::string& method)
+{
+    quant::QuantConfig c = o.config;
+    c.method = method;
+    c.bits = o.bits > 0 ? o.bits : (method == "absmax" || method == "smoothquant" ? 8 : 4);
+    c.activationQuant =
+        o.staticActivations ? quant::ActivationQuant::PerTensorStatic : quant::ActivationQuant::PerTokenDynamic;
+    return c;
 }
 
 } // namespace qs::cli
