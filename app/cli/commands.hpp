@@ -53,6 +53,9 @@ struct Command {
 Command addQuantizeCommand(CLI::App& app);
 Command addCompareCommand(CLI::App& app);
 Command addSpeedCommand(CLI::App& app);
+Command addExportCommand(CLI::App& app);
+Command addDevicesCommand(CLI::App& app);  // cmd_devices.cpp
+Command addBenchCommand(CLI::App& app);    // cmd_bench.cpp
 
 std::string humanBytes(double bytes);
 

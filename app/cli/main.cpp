@@ -51,7 +51,8 @@ int main(int argc, char** argv)
     genCmd->add_option("--seed", gen.seed, "Sampling seed");
 
     const qs::cli::Command commands[] = {qs::cli::addQuantizeCommand(app), qs::cli::addCompareCommand(app),
-                                         qs::cli::addSpeedCommand(app)};
+                                         qs::cli::addSpeedCommand(app), qs::cli::addExportCommand(app),
+                                         qs::cli::addDevicesCommand(app), qs::cli::addBenchCommand(app)};
 
     try {
         app.parse(argc, argv);
