@@ -1,0 +1,126 @@
+#include "bench_args.hpp"
+
+#include "core/compute/benchmark.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+namespace qs::bench {
+
+void addBenchOptions(CLI::App& app, BenchArgs& a)
+{
+    app.add_flag("--quick", a.quick, "small shapes (a smoke run, e.g. on lavapipe)");
+    app.add_flag("--devices", a.list, "list Vulkan devices and exit");
+    app.add_flag("--only-dequant", a.onlyDequant, "skip W8A8, X^T X, channel stats and histogram");
+    app.add_option("--formats", a.formats, "weight formats (f16, int8, int4-g128-asym, nf4-dq, Q4_K, ...)");
+    app.add_option("--shapes", a.shapes, "NxK weight shapes, e.g. 4096x14336");
+    app.add_option("--batches", a.batches, "batch sizes M");
+    app.add_option("--reps", a.reps, "timed runs per case (median reported)");
+    app.add_option("--workgroup", a.workgroup, "threads per workgroup of the portable GEMM kernels");
+    app.add_option("--rows-per-workgroup", a.rowsPerWorkgroup, "rows of X per workgroup of the portable GEMM kernels");
+    app.add_option("--out", a.out, "also write the markdown table to this file");
+    app.add_option("--device", a.device, "Vulkan device: an index or part of its name (as QS_VULKAN_DEVICE)");
+}
+
+void applyDeviceOverride(const std::string& device)
+{
+    if (!device.empty())
+        ::setenv("QS_VULKAN_DEVICE", device.c_str(), 1);
+}
+
+int printDevices(bool json)
+{
+    const auto l = compute::listVulkanDevices();
+    if (json) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& d : l.devices) {
+            nlohmann::json heaps = nlohmann::json::array();
+            for (const auto& h : d.heaps)
+                heaps.push_back({{"bytes", h.size}, {"deviceLocal", h.deviceLocal}});
+            arr.push_back({{"index", d.index},
+                           {"name", d.name},
+                           {"type", d.type},
+                           {"driver", d.driver},
+                           {"subgroupSize", d.subgroupSize},
+                           {"subgroupArithmetic", d.subgroupArithmetic},
+                           {"shaderFloat16", d.shaderFloat16},
+                           {"shaderInt8", d.shaderInt8},
+                           {"storage8Bit", d.storage8Bit},
+                           {"storage16Bit", d.storage16Bit},
+                           {"nvCooperativeMatrix", d.nvCooperativeMatrix},
+                           {"khrCooperativeMatrix", d.khrCooperativeMatrix},
+                           {"cooperativeMatrixShapes", d.cooperativeMatrixShapes},
+                           {"maxStorageBufferRange", d.maxStorageBufferRange},
+                           {"heaps", heaps},
+                           {"usable", d.usable},
+                           {"selected", d.selected}});
+        }
+        nlohmann::json out{{"devices", arr}};
+        if (!l.error.empty())
+            out["error"] = l.error;
+        std::cout << out.dump(2) << "\n";
+    } else {
+        for (const auto& d : l.devices)
+            std::cout << compute::describeDevice(d);
+        if (!l.error.empty())
+            std::cout << "no usable device: " << l.error << "\n";
+        else
+            for (const auto& d : l.devices)
+                if (d.selected)
+                    std::cout << "used: [" << d.index << "] " << d.name
+                              << " (override with --device or QS_VULKAN_DEVICE=<index or part of the name>)\n";
+    }
+    return l.error.empty() && !l.devices.empty() ? 0 : 1;
+}
+
+int runBench(const BenchArgs& a)
+{
+    applyDeviceOverride(a.device);
+    if (a.list)
+        return printDevices(false);
+    auto opt = a.quick ? compute::quickBenchOptions() : compute::defaultBenchOptions();
+    if (!a.formats.empty())
+        opt.formats = a.formats;
+    if (!a.batches.empty())
+        opt.batches = a.batches;
+    if (!a.shapes.empty()) {
+        opt.shapes.clear();
+        static const std::regex re(R"((\d+)x(\d+))");
+        for (const auto& s : a.shapes) {
+            std::smatch m;
+            if (!std::regex_match(s, m, re)) {
+                std::cerr << "bad shape '" << s << "' (want NxK, e.g. 4096x14336)\n";
+                return 2;
+            }
+            opt.shapes.emplace_back(std::stoi(m[1]), std::stoi(m[2]));
+        }
+    }
+    if (a.onlyDequant)
+        opt.w8a8 = opt.hessian = opt.stats = opt.histogram = false;
+    if (a.reps > 0)
+        opt.reps = a.reps;
+    if (a.workgroup > 0)
+        opt.workgroup = a.workgroup;
+    if (a.rowsPerWorkgroup > 0)
+        opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
+    opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    const auto report = compute::runBenchmarks(opt);
+    const std::string text = compute::formatReport(report);
+    std::cout << text;
+    if (!a.out.empty()) {
+        std::ofstream f(a.out);
+        f << text;
+        if (!f)
+            throw std::runtime_error("cannot write " + a.out);
+    }
+    return report.error.empty() ? 0 : 1;
+}
+
+} // namespace qs::bench

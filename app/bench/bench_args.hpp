@@ -1,0 +1,31 @@
+#pragma once
+// The options of quantscope-bench, shared with `quantscope-cli bench` so that both take the
+// same arguments and print the same table. Parsing and output only; the work is in core.
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace qs::bench {
+
+struct BenchArgs {
+    bool quick = false, list = false, onlyDequant = false;
+    std::vector<std::string> formats, shapes;
+    std::vector<int> batches;
+    std::string out;
+    std::string device;  // index or part of a name; sets QS_VULKAN_DEVICE
+    int reps = 0, workgroup = 0, rowsPerWorkgroup = 0;
+};
+
+// Registers the options on `app` (the bench program or the `bench` subcommand).
+void addBenchOptions(CLI::App& app, BenchArgs& a);
+// Applies --device (QS_VULKAN_DEVICE) so that device listing and selection both see it.
+void applyDeviceOverride(const std::string& device);
+// Runs the benchmarks (or lists devices with --devices); returns the exit code.
+int runBench(const BenchArgs& a);
+// Prints every Vulkan device and which one is used; returns 0 when one is usable.
+int printDevices(bool json);
+
+} // namespace qs::bench
