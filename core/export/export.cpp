@@ -72,12 +72,10 @@ ExportResult exportModel(const ExportRequest& request, jobs::Progress* progress)
     ExportResult result;
     switch (request.format) {
     case ExportFormat::Gguf: notBuilt(request.format);
-    // export-hf: replace each notBuilt with the call once its file exists, e.g.
-    //   case ExportFormat::Gptq: result = exportHfGptq(request, progress); break;
-    case ExportFormat::Gptq: notBuilt(request.format);
-    case ExportFormat::Awq: notBuilt(request.format);
-    case ExportFormat::BnbNf4: notBuilt(request.format);
-    case ExportFormat::W8a8: notBuilt(request.format);
+    case ExportFormat::Gptq: result = exportHfGptq(request, progress); break;
+    case ExportFormat::Awq: result = exportHfAwq(request, progress); break;
+    case ExportFormat::BnbNf4: result = exportHfBnbNf4(request, progress); break;
+    case ExportFormat::W8a8: result = exportHfW8a8(request, progress); break;
     }
     (void)progress;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

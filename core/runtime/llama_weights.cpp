@@ -1,6 +1,8 @@
 #include "core/runtime/llama_weights.hpp"
 
+#include "core/compute/backend.hpp"
 #include "core/runtime/backend_linear.hpp"
+#include "core/runtime/quantized_loading.hpp"
 #include "core/util/error.hpp"
 
 #include <spdlog/spdlog.h>
@@ -97,6 +99,13 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
     const std::int64_t qDim = s.numHeads * D, kvDim = s.numKvHeads * D;
     w.embedding = load.matrix(names.embedding(), s.vocabSize, H);
 
+    // Packed GPTQ/AWQ/NF4 linears (quantization_config in config.json) run on this backend.
+    const auto packed = checkpointQuantization(model);
+    std::shared_ptr<compute::Backend> packedBackend = options.linearBackend;
+    if (packed && !packedBackend)
+        packedBackend = compute::makeCpuBackend();
+    const io::RawTensorReader raw(ck);
+
     const std::int64_t outDims[] = {qDim, kvDim, kvDim, H, I, I, H};
     const std::int64_t inDims[] = {H, H, H, qDim, H, H, I};
     for (int i = 0; i < s.numLayers; ++i) {
@@ -107,6 +116,11 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
             const std::string biasName = names.linear(i, r, ".bias");
             if (load.has(biasName))
                 bias = load.vector(biasName, outDims[ri]);
+            if (packed) {
+                b.linear(r) = loadPackedLinear(raw, *packed, names.linear(i, r, ""), int(outDims[ri]), int(inDims[ri]),
+                                               std::move(bias), packedBackend);
+                continue;
+            }
             Mat weight = load.matrix(names.linear(i, r, ".weight"), outDims[ri], inDims[ri]);
             if (options.linearBackend)
                 b.linear(r) = std::make_shared<BackendLinear>(
