@@ -1,10 +1,14 @@
 // The forward pass against transformers' own outputs (tests/fixtures/<case>/golden.safetensors,
 // made by scripts/demo-model/make_fixtures.py in f32, eager attention): logits, the hidden state
-// after every decoder block and the input of every linear of block 0, within 1e-4 relative.
+// after every decoder block and the input of every linear of block 0, within 1e-4 relative;
+// with the f32 Eigen linears, and with every linear (LM head included) on a compute backend, the
+// CPU reference and Vulkan (lavapipe in CI), as f16 hi+lo pairs (split_half_linear.hpp: f32
+// precision from the f16 kernels, so the same 1e-4 holds).
 #include "common/test_support.hpp"
 
 #include "core/io/safetensors.hpp"
 #include "core/model/model.hpp"
+#include "core/runtime/split_half_linear.hpp"
 #include "core/runtime/transformer.hpp"
 
 #include <QtTest/QtTest>
@@ -43,13 +47,16 @@ private slots:
 void TestForwardFixtures::matchesTransformers_data()
 {
     QTest::addColumn<QString>("name");
-    for (const char* c : {"llama", "mistral", "qwen2", "qwen3", "llama-tied", "llama31-rope", "llama-sharded"})
-        QTest::newRow(c) << c;
+    QTest::addColumn<QString>("backend"); // "", "cpu" or "vulkan"
+    for (const char* b : {"", "cpu", "vulkan"})
+        for (const char* c : {"llama", "mistral", "qwen2", "qwen3", "llama-tied", "llama31-rope", "llama-sharded"})
+            QTest::newRow((std::string(c) + (*b ? " linears on " : "") + b).c_str()) << c << b;
 }
 
 void TestForwardFixtures::matchesTransformers()
 {
     QFETCH(QString, name);
+    QFETCH(QString, backend);
     const auto dir = test::fixturesDir() / name.toStdString();
     if (!std::filesystem::exists(dir / "golden.safetensors"))
         QSKIP("fixture missing");
@@ -57,6 +64,16 @@ void TestForwardFixtures::matchesTransformers()
         auto model = model::openModel(dir.string());
         QVERIFY2(model.spec.supported, model.spec.unsupportedReason.c_str());
         runtime::Transformer tf(runtime::loadLlamaWeights(model));
+        if (!backend.isEmpty()) {
+            std::shared_ptr<compute::Backend> b =
+                backend == "vulkan" ? compute::makeBackend(true) : compute::makeCpuBackend();
+            if (backend == "vulkan" && !b->isGpu())
+                QSKIP("no Vulkan device here");
+            runtime::moveLinearsToBackendSplitHalf(tf.weights(), b);
+            QVERIFY(tf.weights().blocks[1].linear(runtime::LinearRole::Down)->describe().find(b->name()) !=
+                    std::string::npos);
+            QVERIFY(tf.weights().lmHead->describe().find("hi+lo") != std::string::npos);
+        }
         auto golden = io::openSafetensors(dir / "golden.safetensors");
         const Tensor ids = golden->readF32("input_ids");
         std::vector<std::int32_t> tokens(ids.data.begin(), ids.data.end());
