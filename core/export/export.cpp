@@ -1,5 +1,6 @@
 #include "core/export/export.hpp"
 
+#include "core/export/gguf_export.hpp"
 #include "core/export/hf_export.hpp"
 #include "core/util/error.hpp"
 
@@ -71,13 +72,12 @@ ExportResult exportModel(const ExportRequest& request, jobs::Progress* progress)
     const auto start = std::chrono::steady_clock::now();
     ExportResult result;
     switch (request.format) {
-    case ExportFormat::Gguf: notBuilt(request.format);
+    case ExportFormat::Gguf: result = exportGguf(request, progress); break;
     case ExportFormat::Gptq: result = exportHfGptq(request, progress); break;
     case ExportFormat::Awq: result = exportHfAwq(request, progress); break;
     case ExportFormat::BnbNf4: result = exportHfBnbNf4(request, progress); break;
     case ExportFormat::W8a8: result = exportHfW8a8(request, progress); break;
     }
-    (void)progress;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
 }
