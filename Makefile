@@ -3,7 +3,7 @@ BUILD ?= build
 MODEL ?= demo
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test clean
+.PHONY: all deps configure build run test package package-check clean
 
 all: build
 
@@ -27,6 +27,14 @@ run: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
+
+# The Debian package (quantscope_VERSION_ARCH.deb in $(BUILD)/package), and its check: unpack it
+# with dpkg -x into a temporary root and run the programs from there.
+package: build
+	@cd $(BUILD) && rm -f package/quantscope_*.deb && cpack -G DEB -B package >/dev/null && ls "$$PWD"/package/quantscope_*.deb
+
+package-check: package
+	@bash packaging/check-deb.sh $(BUILD)/package
 
 clean:
 	rm -rf $(BUILD)

@@ -5,11 +5,12 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
-  qt6-base-dev qt6-base-dev-tools libqt6svg6-dev qt6-svg-dev libgl-dev
+  qt6-base-dev qt6-base-dev-tools qt6-svg-dev libgl-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
   libeigen3-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libpcre2-dev
   libvulkan-dev vulkan-tools glslc mesa-vulkan-drivers
   xvfb xauth
+  help2man librsvg2-bin file desktop-file-utils appstream libxml2-utils groff-base man-db
   clang libclang-rt-14-dev
 )
 
