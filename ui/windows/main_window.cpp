@@ -7,6 +7,7 @@
 #include "ui/models/layer_tree_model.hpp"
 #include "ui/panels/layer_browser.hpp"
 #include "ui/panels/model_details_panel.hpp"
+#include "ui/playground/playground_view.hpp"
 #include "ui/settings/recent_models.hpp"
 #include "ui/text/number_format.hpp"
 
@@ -78,6 +79,8 @@ MainWindow::MainWindow(QWidget* parent)
     splitter_ = new QSplitter(Qt::Horizontal, this);
     splitter_->setObjectName(QStringLiteral("mainSplitter"));
     tabs_ = new AnalysisTabs(detailsScroll, this);
+    playground_ = new PlaygroundView(tabs_);
+    tabs_->addTab(playground_, tr("Playground"));
     splitter_->addWidget(browser_);
     splitter_->addWidget(tabs_);
     splitter_->setStretchFactor(0, 2);
@@ -140,6 +143,9 @@ void MainWindow::createMenus()
         QAction* a = view->addAction(tabNames[i], this, [this, i] { tabs_->setCurrentIndex(i); });
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + i)));
     }
+    QAction* playground = view->addAction(tr("&Playground"), this, [this] { tabs_->setCurrentWidget(playground_); });
+    playground->setObjectName(QStringLiteral("actionShowPlayground"));
+    playground->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_G));
     view->addSeparator();
 }
 
@@ -230,6 +236,7 @@ void MainWindow::onLoaded(const QString& spec, ModelPtr model, double elapsedMs)
     details_->showModel(model_.get());
     browser_->showInitialState();
     tabs_->setModel(model_);
+    playground_->setModel(model_);
 
     const QString name = displayName(*model_);
     setWindowTitle(QStringLiteral("%1 \u2014 QuantScope").arg(name));
@@ -291,6 +298,7 @@ void MainWindow::onCurrentRowChanged(const QModelIndex& sourceIndex)
 void MainWindow::closeEvent(QCloseEvent* event)
 {
     tabs_->cancelCompare(); // the runner's destructor then waits for the job's next check only
+    playground_->cancel();
     saveWindowState();
     QMainWindow::closeEvent(event);
 }

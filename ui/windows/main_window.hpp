@@ -19,6 +19,7 @@ class AnalysisTabs;
 class LayerBrowser;
 class LayerTreeModel;
 class ModelDetailsPanel;
+class PlaygroundView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -35,6 +36,7 @@ public:
     LayerBrowser* layerBrowser() const { return browser_; }
     ModelLoader* loader() const { return loader_; }
     AnalysisTabs* analysisTabs() const { return tabs_; }
+    PlaygroundView* playground() const { return playground_; }
 
 signals:
     void modelOpened(const QString& spec);
@@ -65,6 +67,7 @@ private:
     LayerBrowser* browser_ = nullptr;
     ModelDetailsPanel* details_ = nullptr;
     AnalysisTabs* tabs_ = nullptr;
+    PlaygroundView* playground_ = nullptr;
     QSplitter* splitter_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QLabel* modelLabel_ = nullptr;
