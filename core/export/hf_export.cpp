@@ -289,7 +289,7 @@ ExportResult exportHf(const ExportRequest& r, ExportFormat format, LinearPacker&
     }
     out.addUnquantized(w);
     if (format == ExportFormat::Gptq) {
-        packer.config.dampPercent = r.run->config.damp;
+        packer.config.dampPercent = std::round(double(r.run->config.damp) * 1e6) / 1e6; // 0.01, not 0.009999999776
         packer.config.trueSequential = r.run->config.trueSequential;
         packer.config.staticGroups = r.run->config.staticGroups;
     }
