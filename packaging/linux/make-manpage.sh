@@ -46,7 +46,7 @@ escape() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
   cat "$extra"
 } >"$work/include.h2m"
 
-help2man --no-info --no-discard-stderr --section=1 \
+help2man --no-info --section=1 \
   --name="$name" --version-string="$version" \
   --include="$work/include.h2m" --output="$work/page.1" "$prog"
 
