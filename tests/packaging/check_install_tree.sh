@@ -37,6 +37,9 @@ if [[ $gui == ON ]]; then
   # The entry's Exec and Icon must name what was installed.
   grep -qx 'Exec=quantscope %f' "$prefix/share/applications/quantscope.desktop" || fail "Exec is not 'quantscope %f'"
   grep -qx 'Icon=quantscope' "$prefix/share/applications/quantscope.desktop" || fail "Icon is not 'quantscope'"
+  # AppStream's view of the whole tree: the metainfo's launchable .desktop entry must be there.
+  mkdir "$prefix/root" && ln -s "$prefix" "$prefix/root/usr"
+  appstreamcli validate-tree --no-net "$prefix/root" || fail "appstreamcli validate-tree"
 fi
 
 json=$("$prefix/bin/quantscope-cli" inspect demo --json) || fail "installed quantscope-cli inspect demo failed"
