@@ -1,5 +1,8 @@
 #version 450
 // f16 or bf16 (flags bit 0) weights, two per word.
+#ifdef QS_COOPMAT
+#define QS_TILE_LOADER
+#endif
 #include "gemm_common.glsl"
 
 void dequant32(uint n, uint u, out float w[32])
@@ -18,3 +21,29 @@ void dequant32(uint n, uint u, out float w[32])
         }
     }
 }
+
+#ifdef QS_COOPMAT
+vec4 bf16x4(uvec2 v)
+{
+    return vec4(uintBitsToFloat(v.x << 16), uintBitsToFloat(v.x & 0xFFFF0000u), uintBitsToFloat(v.y << 16),
+                uintBitsToFloat(v.y & 0xFFFF0000u));
+}
+
+// 128 rows x 128 bytes: four 16-byte loads per thread, 8 threads per row; f16 is stored as is.
+bool loadWTile(uint n0, uint k0, uint tid)
+{
+    const bool bf16 = (pc.flags & 1u) != 0u;
+    for (uint r = 0; r < 4; ++r) {
+        const uint idx = tid + 256u * r;
+        const uint row = idx / 8u, c = idx % 8u;
+        uvec4 v = uvec4(0u);
+        if (n0 + row < pc.rows) {
+            v = W4[(n0 + row) * (pc.K / 8u) + k0 / 8u + c];
+            if (bf16)
+                v = packHalf8(bf16x4(v.xy), bf16x4(v.zw));
+        }
+        Ws[row * SA4 + c] = v;
+    }
+    return true;
+}
+#endif

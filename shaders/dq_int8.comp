@@ -1,5 +1,8 @@
 #version 450
 // int8 per-channel: w = q * S[n].
+#ifdef QS_COOPMAT
+#define QS_TILE_LOADER
+#endif
 #include "gemm_common.glsl"
 
 void dequant32(uint n, uint u, out float w[32])
@@ -12,3 +15,31 @@ void dequant32(uint n, uint u, out float w[32])
             w[4 * j + b] = float(bitfieldExtract(v, int(8 * b), 8)) * s;
     }
 }
+
+#ifdef QS_COOPMAT
+// Signed bytes to floats without conversions: b ^ 0x80 = b + 128, and 2^23 + c - (2^23 + 128).
+vec4 bytes4(uint v)
+{
+    v ^= 0x80808080u;
+    return uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
+}
+
+// 128 rows x 64 bytes: two 16-byte loads per thread, 4 threads per row.
+bool loadWTile(uint n0, uint k0, uint tid)
+{
+    for (uint r = 0; r < 2; ++r) {
+        const uint idx = tid + 256u * r;
+        const uint row = idx / 4u, c = idx % 4u;
+        uvec4 lo = uvec4(0u), hi = uvec4(0u);
+        if (n0 + row < pc.rows) {
+            const uvec4 v = W4[(n0 + row) * (pc.K / 16u) + k0 / 16u + c];
+            const float s = S[n0 + row];
+            lo = packHalf8(bytes4(v.x) * s, bytes4(v.y) * s);
+            hi = packHalf8(bytes4(v.z) * s, bytes4(v.w) * s);
+        }
+        Ws[row * SA4 + 2u * c] = lo;
+        Ws[row * SA4 + 2u * c + 1u] = hi;
+    }
+    return true;
+}
+#endif

@@ -1,13 +1,33 @@
-// Shared by every dequant-GEMM shader: bindings, push constants and the portable main loop.
-// A workgroup owns one weight row n (within the bound row chunk) and MT rows of X; each thread
-// walks 32-element units of K and the workgroup reduces through shared memory (no assumption
-// on the subgroup size, so lavapipe's 8 and NVIDIA's 32 both work).
-// The including shader defines dequant32(n, u, w): weights k = 32u .. 32u+31 of row n.
+// Shared by every dequant-GEMM shader: bindings, push constants and the main loop.
+// The including shader defines dequant32(n, u, w): weights k = 32u .. 32u+31 of row n (within
+// the bound row chunk).
+//
+// Portable path (default): a workgroup owns one weight row n and MT rows of X; each thread walks
+// 32-element units of K and the workgroup reduces through shared memory (no assumption on the
+// subgroup size, so lavapipe's 8 and NVIDIA's 32 both work).
+//
+// QS_COOPMAT (GL_NV_cooperative_matrix, f16 x f16 -> f32, subgroups of 32): a workgroup of 8
+// subgroups owns a 128 x 128 tile of Y; per 64-wide step of K it converts X to f16 and
+// dequantizes W to f16 into shared memory, then each subgroup multiplies a 64 x 32 sub-tile with
+// 16x16x16 matrix products. Tiles are staged through shared memory on the way out, so any M
+// and N work. A shader that defines QS_TILE_LOADER supplies loadWTile, a coalesced loader for
+// its common layouts; otherwise each thread dequantizes one 32-weight unit (dequant32).
 #extension GL_GOOGLE_include_directive : enable
+#ifdef QS_COOPMAT
+#extension GL_NV_cooperative_matrix : enable
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : enable
+#extension GL_KHR_memory_scope_semantics : enable
+#extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_EXT_control_flow_attributes : enable
+#endif
 
 layout(constant_id = 0) const uint WG = 128;  // threads per workgroup, a power of two
 layout(constant_id = 1) const uint MT = 4;    // rows of X per workgroup
+#ifdef QS_COOPMAT
+layout(local_size_x = 256) in;
+#else
 layout(local_size_x_id = 0) in;
+#endif
 
 layout(push_constant) uniform Params {
     uint M;        // rows of X in this dispatch
@@ -18,6 +38,7 @@ layout(push_constant) uniform Params {
     uint groupSize;
     uint flags;    // format-specific switches
     uint rowBytes; // bytes per weight row (raw block formats)
+    uint rows;     // weight rows bound in this dispatch
 } pc;
 
 layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
@@ -27,9 +48,11 @@ layout(std430, binding = 3) readonly buffer SBuf { float S[]; };
 layout(std430, binding = 4) readonly buffer ZBuf { float Z[]; };
 layout(std430, binding = 5) readonly buffer ABuf { int A[]; };
 
-shared float red[WG * MT];
-
 void dequant32(uint n, uint u, out float w[32]);
+
+#ifndef QS_COOPMAT
+
+shared float red[WG * MT];
 
 void main()
 {
@@ -65,3 +88,98 @@ void main()
     if (tid < MT && m0 + tid < pc.M)
         Y[(m0 + tid) * pc.N + pc.rowBase + n] = red[tid * WG];
 }
+
+#else
+
+const uint BM = 128, BN = 128, BK = 64;
+// Tiles in shared memory as uvec4 (8 halves): 8 per row of the tile plus one of padding, so
+// that the rows a quarter-subgroup reads at once fall in different banks. The matrix loads
+// count element offsets and strides in uvec4s.
+const uint SA4 = BK / 8 + 1;
+shared uvec4 Xs[BM * SA4];
+shared uvec4 Ws[BN * SA4];
+shared float Cs[8 * 256];  // one 16x16 f32 tile per subgroup on the way out
+
+layout(std430, binding = 2) readonly buffer W4Buf { uvec4 W4[]; };  // W again, 16 bytes at a time
+
+uvec4 packHalf8(vec4 a, vec4 b)
+{
+    return uvec4(packHalf2x16(a.xy), packHalf2x16(a.zw), packHalf2x16(b.xy), packHalf2x16(b.zw));
+}
+
+#ifdef QS_TILE_LOADER
+// Writes Ws for weight rows n0.. and k0..k0+63 with coalesced 16-byte loads; false when this
+// layout is not one the including shader handles fast (the generic dequant32 path runs).
+bool loadWTile(uint n0, uint k0, uint tid);
+#else
+bool loadWTile(uint n0, uint k0, uint tid) { return false; }
+#endif
+
+void main()
+{
+    const uint tid = gl_LocalInvocationID.x;
+    const uint warp = tid / 32u, lane = tid % 32u;
+    const uint wm = warp / 4u, wn = warp % 4u;  // 2 x 4 subgroups, 64 x 32 each
+    const uint m0 = gl_WorkGroupID.y * BM;
+    const uint n0 = gl_WorkGroupID.x * BN;
+    const uint kv = pc.K / 4;
+    fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][2];
+    [[unroll]] for (uint i = 0; i < 4; ++i)
+        [[unroll]] for (uint j = 0; j < 2; ++j)
+            acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+
+    for (uint k0 = 0; k0 < pc.K; k0 += BK) {
+        // X: 128 rows x 8 groups of 8 floats; 8 neighbouring threads read one row's 256 bytes.
+        [[unroll]] for (uint r = 0; r < 4; ++r) {
+            const uint idx = tid + 256u * r;
+            const uint row = idx / 8u, c = idx % 8u;
+            uvec4 v = uvec4(0u);
+            if (m0 + row < pc.M) {
+                const uint base = (m0 + row) * kv + k0 / 4 + 2u * c;
+                v = packHalf8(X[base], X[base + 1]);
+            }
+            Xs[row * SA4 + c] = v;
+        }
+        if (!loadWTile(n0, k0, tid)) {
+            // Any format: one 32-weight unit per thread, 128 rows x 2 units.
+            const uint row = tid % 128u, half_ = tid / 128u;
+            float w[32];
+            if (n0 + row < pc.rows)
+                dequant32(n0 + row, k0 / 32u + half_, w);
+            else
+                [[unroll]] for (uint j = 0; j < 32; ++j)
+                    w[j] = 0.0;
+            [[unroll]] for (uint q = 0; q < 4; ++q)
+                Ws[row * SA4 + half_ * 4u + q] = packHalf8(vec4(w[8 * q], w[8 * q + 1], w[8 * q + 2], w[8 * q + 3]),
+                                                          vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
+        }
+        barrier();
+        [[unroll]] for (uint kk = 0; kk < BK; kk += 16) {
+            fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4];
+            fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b[2];
+            [[unroll]] for (uint i = 0; i < 4; ++i)
+                coopMatLoadNV(a[i], Xs, (wm * 64u + i * 16u) * SA4 + kk / 8u, SA4, false);
+            [[unroll]] for (uint j = 0; j < 2; ++j)
+                coopMatLoadNV(b[j], Ws, (wn * 32u + j * 16u) * SA4 + kk / 8u, SA4, true);
+            [[unroll]] for (uint i = 0; i < 4; ++i)
+                [[unroll]] for (uint j = 0; j < 2; ++j)
+                    acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+        }
+        barrier();
+    }
+    [[unroll]] for (uint i = 0; i < 4; ++i)
+        [[unroll]] for (uint j = 0; j < 2; ++j) {
+            coopMatStoreNV(acc[i][j], Cs, warp * 256u, 16, false);
+            memoryBarrierShared();
+            subgroupBarrier();
+            const uint rm = m0 + wm * 64u + i * 16u, rn = n0 + wn * 32u + j * 16u;
+            [[unroll]] for (uint e = lane; e < 256u; e += 32u) {
+                const uint r = e / 16u, c = e % 16u;
+                if (rm + r < pc.M && rn + c < pc.rows)
+                    Y[(rm + r) * pc.N + pc.rowBase + rn + c] = Cs[warp * 256u + e];
+            }
+            subgroupBarrier();
+        }
+}
+
+#endif

@@ -25,6 +25,12 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--reps", a.reps, "timed runs per case (median reported)");
     app.add_option("--workgroup", a.workgroup, "threads per workgroup of the portable GEMM kernels");
     app.add_option("--rows-per-workgroup", a.rowsPerWorkgroup, "rows of X per workgroup of the portable GEMM kernels");
+    app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
+    app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
+    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS (e.g. 256x4)");
+    app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
+    app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
+    app.add_flag("--no-coopmat", a.noCoopMatrix, "never use cooperative matrices (portable GEMM and X^T X)");
     app.add_option("--out", a.out, "also write the markdown table to this file");
     app.add_option("--device", a.device, "Vulkan device: an index or part of its name (as QS_VULKAN_DEVICE)");
 }
@@ -110,6 +116,22 @@ int runBench(const BenchArgs& a)
         opt.workgroup = a.workgroup;
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
+    for (const auto& v : a.gemvVariants) {
+        static const std::regex re(R"((\d+)x(\d+))");
+        std::smatch m;
+        if (!std::regex_match(v, m, re)) {
+            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS, e.g. 256x4)\n";
+            return 2;
+        }
+        opt.gemvVariants.emplace_back(std::stoi(m[1]), std::stoi(m[2]));
+    }
+    if (a.gemvWorkgroup > 0)
+        opt.gemvWorkgroup = a.gemvWorkgroup;
+    if (a.gemvRows > 0)
+        opt.gemvRows = a.gemvRows;
+    opt.gemv = !a.noGemv;
+    opt.gemvSubgroupAdd = !a.noSubgroup;
+    opt.coopMatrix = !a.noCoopMatrix;
     opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     const auto report = compute::runBenchmarks(opt);
     const std::string text = compute::formatReport(report);

@@ -20,15 +20,23 @@ struct BenchOptions {
     std::uint64_t copyBytes = 1ull << 30;             // bandwidth ceiling buffer
     std::int64_t histogramElements = 100'000'000;
     int workgroup = 128, rowsPerWorkgroup = 8;
+    int gemvWorkgroup = 128, gemvRows = 4;
+    bool gemvSubgroupAdd = true;
+    bool gemv = true;          // false: the portable kernel for small batches too
+    // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.
+    std::vector<std::pair<int, int>> gemvVariants;
+    bool coopMatrix = true;    // false: never the cooperative-matrix kernels
     std::function<void(const std::string&)> progress; // one line per case, may be empty
 };
 
 struct BenchRow {
     std::string kernel;   // "dequant-gemm", "w8a8", "hessian", ...
     std::string format;   // weight format or ""
+    std::string path;     // kernel variant: gemv, coopmat, portable
     std::string shape;    // "N=4096 K=4096 M=1"
-    double ms = 0;        // median
+    double ms = 0;        // median (dequant-gemm: per GEMM, back to back in one submission)
     double msMin = 0;
+    double msSingle = 0;  // dequant-gemm: median of single GEMMs, one submission each
     double gbPerS = 0;    // bytes the kernel must move at least / median time
     double tflops = 0;
     double error = 0;     // max normalized error against the CPU twin (rows checked)

@@ -26,6 +26,8 @@ private slots:
     void deviceOverrideAndCpuFallback();
     void dequantGemm_data();
     void dequantGemm();
+    void gemvVariants_data();
+    void gemvVariants();
     void dequantGemmSplitsBindings_data();
     void dequantGemmSplitsBindings();
     void unsupportedShapeFallsBackToCpu();
@@ -38,7 +40,7 @@ private slots:
     void histogramManyBinsAndSplits();
 
 private:
-    void compareGemm(const std::string& format, int m, int n, int k);
+    void compareGemm(const std::string& format, int m, int n, int k, GemmPath expected);
     std::unique_ptr<VulkanBackend> gpu_;
     std::unique_ptr<Backend> cpu_ = makeCpuBackend();
     QString why_;
@@ -94,7 +96,13 @@ void TestComputeVulkan::deviceOverrideAndCpuFallback()
     QVERIFY(makeBackend(true)->isGpu());
 }
 
-void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int k)
+// Formats that gemv.comp handles; the rest run the portable kernel at every batch.
+static bool gemvFormat(const std::string& f) { return f == "f16" || f == "bf16" || f == "int8" || f.rfind("int4-", 0) == 0 && f.find("gidx") == std::string::npos; }
+
+// The path a batch of m rows should take on a device without cooperative matrices (lavapipe).
+static GemmPath expectedPath(const std::string& f, int m) { return gemvFormat(f) && m <= kGemvMaxRows ? GemmPath::Gemv : GemmPath::Portable; }
+
+void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int k, GemmPath expected)
 {
     auto rng = freshRng();
     auto w = std::make_shared<const WeightMatrix>(randomWeights(format, n, k, rng));
@@ -103,6 +111,8 @@ void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int
     auto pg = gpu_->prepare(w);
     gpu_->dequantGemm(x.data(), m, *pg, y.data());
     QVERIFY2(gpu_->lastRanOnGpu(), "fell back to the CPU");
+    if (!gpu_->hasCooperativeMatrix() || m < kCoopMinRows)
+        QCOMPARE(gemmPathName(gpu_->lastGemmPath()), gemmPathName(expected));
     cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
     const double err = normalizedError(y, ref);
     qInfo("%s M=%d N=%d K=%d: normalized error %.3g", format.c_str(), m, n, k, err);
@@ -114,7 +124,7 @@ void TestComputeVulkan::dequantGemm_data()
     QTest::addColumn<QString>("format");
     QTest::addColumn<int>("m");
     for (const auto& f : standardFormatNames())
-        for (int m : {1, 11})
+        for (int m : {1, 11, 40})
             QTest::newRow((f + " M=" + std::to_string(m)).c_str()) << QString::fromStdString(f) << m;
     QTest::newRow("int3-g32-sym-gidx M=3") << QString("int3-g32-sym-gidx") << 3;
     QTest::newRow("int2-g128-sym M=2") << QString("int2-g128-sym") << 2;
@@ -127,8 +137,49 @@ void TestComputeVulkan::dequantGemm()
     QFETCH(QString, format);
     QFETCH(int, m);
     try {
-        compareGemm(format.toStdString(), m, 72, 512);
+        compareGemm(format.toStdString(), m, 72, 512, expectedPath(format.toStdString(), m));
     } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestComputeVulkan::gemvVariants_data()
+{
+    // Workgroup sizes, loads in flight, and the shared-memory reduction in place of subgroupAdd
+    // (devices whose subgroups do not match one weight row's threads); rows of X 1..32 and row
+    // counts that leave a workgroup partly empty.
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<int>("workgroup");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<bool>("subgroupAdd");
+    QTest::addColumn<int>("m");
+    QTest::newRow("int4-g128-sym wg32 r1 sg") << QString("int4-g128-sym") << 32 << 1 << true << 1;
+    QTest::newRow("int4-g32-asym wg256 r3 shared") << QString("int4-g32-asym") << 256 << 3 << false << 8;
+    QTest::newRow("int4-g64-sym wg64 r4 shared M=32") << QString("int4-g64-sym") << 64 << 4 << false << 32;
+    QTest::newRow("int8 wg128 r8 sg M=17") << QString("int8") << 128 << 8 << true << 17;
+    QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2;
+    QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7;
+    QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3;
+}
+
+void TestComputeVulkan::gemvVariants()
+{
+    REQUIRE_GPU();
+    QFETCH(QString, format);
+    QFETCH(int, workgroup);
+    QFETCH(int, rows);
+    QFETCH(bool, subgroupAdd);
+    QFETCH(int, m);
+    try {
+        GemvTuning t;
+        t.workgroup = std::uint32_t(workgroup);
+        t.rows = std::uint32_t(rows);
+        t.subgroupAdd = subgroupAdd;
+        gpu_->setGemvTuning(t);
+        compareGemm(format.toStdString(), m, 83, 1024, GemmPath::Gemv);
+        gpu_->setGemvTuning(GemvTuning{});
+    } catch (const std::exception& e) {
+        gpu_->setGemvTuning(GemvTuning{});
         QFAIL(e.what());
     }
 }
@@ -147,7 +198,9 @@ void TestComputeVulkan::dequantGemmSplitsBindings()
     try {
         // 8 KiB bindings: weights, X and Y all split into many chunks.
         gpu_->setMaxBindingBytesForTesting(8192);
-        compareGemm(format.toStdString(), 37, 300, 512);
+        compareGemm(format.toStdString(), 37, 300, 512, GemmPath::Portable);
+        if (gemvFormat(format.toStdString()))
+            compareGemm(format.toStdString(), 5, 300, 512, GemmPath::Gemv);
         gpu_->setMaxBindingBytesForTesting(~0ull);
     } catch (const std::exception& e) {
         gpu_->setMaxBindingBytesForTesting(~0ull);
@@ -162,7 +215,7 @@ void TestComputeVulkan::stagedTransfers()
     REQUIRE_GPU();
     gpu_->setForceStagingForTesting(true);
     try {
-        compareGemm("int4-g128-asym", 3, 40, 256);
+        compareGemm("int4-g128-asym", 3, 40, 256, GemmPath::Gemv);
         auto rng = freshRng();
         const auto x = randomNormal(std::size_t(70) << 18, rng);  // 70 MiB of floats
         std::vector<float> edges{-2.0f, -0.5f, 0.0f, 0.7f, 3.0f};

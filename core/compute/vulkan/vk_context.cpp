@@ -236,9 +236,42 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
     qci.queueFamilyIndex = queueFamily_;
     qci.queueCount = 1;
     qci.pQueuePriorities = &priority;
+    // Enable what the kernels may use and the device has: 8/16-bit storage, f16/int8 arithmetic
+    // and, on NVIDIA, cooperative matrices (only shaders that need them declare them).
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cmf{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+    VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    f11.pNext = &f12;
+    if (info.nvCooperativeMatrix)
+        f12.pNext = &cmf;
+    VkPhysicalDeviceFeatures2 have{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    have.pNext = &f11;
+    fn.vkGetPhysicalDeviceFeatures2(physical, &have);
+    VkPhysicalDeviceCooperativeMatrixFeaturesNV cmOn{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+    VkPhysicalDeviceVulkan11Features on11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
+    VkPhysicalDeviceVulkan12Features on12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
+    on11.storageBuffer16BitAccess = f11.storageBuffer16BitAccess;
+    on12.storageBuffer8BitAccess = f12.storageBuffer8BitAccess;
+    on12.shaderFloat16 = f12.shaderFloat16;
+    on12.shaderInt8 = f12.shaderInt8;
+    on11.pNext = &on12;
+    bool hasF16Shape = false;
+    for (const auto& shape : info.cooperativeMatrixShapes)
+        hasF16Shape = hasF16Shape || shape == "16x16x16 f16*f16+f32->f32";
+    coopMatrixF16 = info.nvCooperativeMatrix && cmf.cooperativeMatrix && f12.shaderFloat16 && hasF16Shape &&
+                    info.subgroupSize == 32 && info.maxSharedMemory >= 45056 && !std::getenv("QS_VULKAN_NO_COOPMAT");
+    const char* extensions[] = {"VK_NV_cooperative_matrix"};
+    if (coopMatrixF16) {
+        cmOn.cooperativeMatrix = VK_TRUE;
+        on12.pNext = &cmOn;
+    }
+    subgroupArithmetic = info.subgroupArithmetic;
     VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    dci.pNext = &on11;
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
+    dci.enabledExtensionCount = coopMatrixF16 ? 1u : 0u;
+    dci.ppEnabledExtensionNames = extensions;
     check(fn.vkCreateDevice(physical, &dci, nullptr, &device), "vkCreateDevice");
     auto& f = const_cast<Functions&>(fn);
 #define QS_LOAD(name)                                                                                                \

@@ -39,7 +39,8 @@ void check(VkResult r, const char* what);
     X(vkCmdBindDescriptorSets) X(vkCmdPushConstants) X(vkCmdDispatch) X(vkCmdPipelineBarrier) X(vkCmdCopyBuffer)     \
     X(vkCmdFillBuffer) X(vkCmdWriteTimestamp) X(vkCmdResetQueryPool) X(vkCreateQueryPool) X(vkDestroyQueryPool)      \
     X(vkGetQueryPoolResults) X(vkCreateFence) X(vkDestroyFence) X(vkResetFences) X(vkWaitForFences)                  \
-    X(vkQueueSubmit) X(vkDeviceWaitIdle)
+    X(vkQueueSubmit) X(vkDeviceWaitIdle) X(vkCreatePipelineCache) X(vkDestroyPipelineCache)               \
+    X(vkGetPipelineCacheData)
 
 struct Functions {
     PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
@@ -94,6 +95,10 @@ public:
     VkDevice device = VK_NULL_HANDLE;
     VkQueue queue = VK_NULL_HANDLE;
     bool timestamps = false;
+    // Features enabled at creation: GL_NV_cooperative_matrix with 16x16x16 f16*f16+f32 on
+    // subgroups of 32 (the cm_* shaders), and subgroup arithmetic in compute (gemv.comp).
+    bool coopMatrixF16 = false;
+    bool subgroupArithmetic = false;
     bool forceStaging = false;  // tests: use the staging path even for host-visible buffers
 
     // Device-local storage buffer (host-visible and mapped when the device is not discrete).

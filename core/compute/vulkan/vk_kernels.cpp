@@ -2,7 +2,14 @@
 // Vulkan structs are zero-initialised with only sType named: an intended idiom.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <span>
 
 namespace qs::compute::vk {
@@ -52,6 +59,46 @@ const std::uint32_t kCopy[] = {
 #include "copy.spv.inc"
 };
 
+const std::uint32_t kGemvInt4[] = {
+#include "gemv_int4.spv.inc"
+};
+const std::uint32_t kGemvInt8[] = {
+#include "gemv_int8.spv.inc"
+};
+const std::uint32_t kGemvHalf[] = {
+#include "gemv_half.spv.inc"
+};
+const std::uint32_t kCmHalf[] = {
+#include "cm_half.spv.inc"
+};
+const std::uint32_t kCmInt8[] = {
+#include "cm_int8.spv.inc"
+};
+const std::uint32_t kCmIntG[] = {
+#include "cm_intg.spv.inc"
+};
+const std::uint32_t kCmNf4[] = {
+#include "cm_nf4.spv.inc"
+};
+const std::uint32_t kCmQ8_0[] = {
+#include "cm_q8_0.spv.inc"
+};
+const std::uint32_t kCmQ4_0[] = {
+#include "cm_q4_0.spv.inc"
+};
+const std::uint32_t kCmQ4_1[] = {
+#include "cm_q4_1.spv.inc"
+};
+const std::uint32_t kCmQ4_K[] = {
+#include "cm_q4_k.spv.inc"
+};
+const std::uint32_t kCmQ6_K[] = {
+#include "cm_q6_k.spv.inc"
+};
+const std::uint32_t kHessianCm[] = {
+#include "hessian_cm.spv.inc"
+};
+
 std::span<const std::uint32_t> spirv(KernelId id)
 {
     switch (id) {
@@ -69,12 +116,65 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::ChanStats: return kChanStats;
     case KernelId::Histogram: return kHistogram;
     case KernelId::Copy: return kCopy;
+    case KernelId::GemvInt4: return kGemvInt4;
+    case KernelId::GemvInt8: return kGemvInt8;
+    case KernelId::GemvHalf: return kGemvHalf;
+    case KernelId::CmHalf: return kCmHalf;
+    case KernelId::CmInt8: return kCmInt8;
+    case KernelId::CmIntG: return kCmIntG;
+    case KernelId::CmNf4: return kCmNf4;
+    case KernelId::CmQ8_0: return kCmQ8_0;
+    case KernelId::CmQ4_0: return kCmQ4_0;
+    case KernelId::CmQ4_1: return kCmQ4_1;
+    case KernelId::CmQ4_K: return kCmQ4_K;
+    case KernelId::CmQ6_K: return kCmQ6_K;
+    case KernelId::HessianCm: return kHessianCm;
     }
     return {};
 }
 
-// Only these kernels declare specialization constants 0 (workgroup size) and 1 (rows of X).
-bool specialized(KernelId id) { return id <= KernelId::W8a8; }
+// Only these kernels declare specialization constants: 0 (workgroup size) and 1 (rows of X)
+// for the portable GEMMs, 0..4 for the GEMVs (see gemv.comp).
+bool specialized(KernelId id)
+{
+    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf;
+}
+
+// $XDG_CACHE_HOME/quantscope (or ~/.cache/quantscope), one file per device and driver.
+std::string pipelineCachePath(const VulkanDeviceInfo& info, std::uint32_t driverVersion)
+{
+    std::string dir;
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+        dir = x;
+    else if (const char* h = std::getenv("HOME"); h && *h)
+        dir = std::string(h) + "/.cache";
+    else
+        return {};
+    dir += "/quantscope";
+    char name[96];
+    std::snprintf(name, sizeof(name), "/vk-pipelines-%04x-%04x-%08x.bin", info.vendorId, info.deviceId, driverVersion);
+    return dir + name;
+}
+
+} // namespace
+
+KernelId coopTwin(KernelId dq)
+{
+    switch (dq) {
+    case KernelId::DqHalf: return KernelId::CmHalf;
+    case KernelId::DqInt8: return KernelId::CmInt8;
+    case KernelId::DqIntG: return KernelId::CmIntG;
+    case KernelId::DqNf4: return KernelId::CmNf4;
+    case KernelId::DqQ8_0: return KernelId::CmQ8_0;
+    case KernelId::DqQ4_0: return KernelId::CmQ4_0;
+    case KernelId::DqQ4_1: return KernelId::CmQ4_1;
+    case KernelId::DqQ4_K: return KernelId::CmQ4_K;
+    case KernelId::DqQ6_K: return KernelId::CmQ6_K;
+    default: throw VkError("no cooperative-matrix twin for this kernel", VK_ERROR_FEATURE_NOT_PRESENT);
+    }
+}
+
+namespace {
 
 } // namespace
 
@@ -106,11 +206,68 @@ Kernels::Kernels(Device& dev) : dev_(dev)
     dp.pPoolSizes = &ps;
     check(fn.vkCreateDescriptorPool(dev_.device, &dp, nullptr, &pool_), "vkCreateDescriptorPool");
     dummy_ = dev_.createDeviceBuffer(256);
+    loadPipelineCache();
+}
+
+// The driver compiles SPIR-V to machine code at pipeline creation (tens of ms per pipeline on
+// NVIDIA); the on-disk cache makes later runs start at once. Any failure only costs that time.
+void Kernels::loadPipelineCache()
+{
+    const auto& fn = dev_.fn;
+    if (!fn.vkCreatePipelineCache || std::getenv("QS_NO_PIPELINE_CACHE"))
+        return;
+    VkPhysicalDeviceProperties props{};
+    fn.vkGetPhysicalDeviceProperties(dev_.physical, &props);
+    cachePath_ = pipelineCachePath(dev_.info, props.driverVersion);
+    std::vector<char> data;
+    if (!cachePath_.empty()) {
+        std::ifstream f(cachePath_, std::ios::binary);
+        data.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
+    VkPipelineCacheCreateInfo ci{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+    ci.initialDataSize = data.size();
+    ci.pInitialData = data.empty() ? nullptr : data.data();
+    if (fn.vkCreatePipelineCache(dev_.device, &ci, nullptr, &cache_) != VK_SUCCESS) {
+        ci.initialDataSize = 0;  // a stale or corrupt file: start empty
+        ci.pInitialData = nullptr;
+        if (fn.vkCreatePipelineCache(dev_.device, &ci, nullptr, &cache_) != VK_SUCCESS)
+            cache_ = VK_NULL_HANDLE;
+    }
+}
+
+void Kernels::savePipelineCache()
+{
+    const auto& fn = dev_.fn;
+    if (!cache_ || cachePath_.empty() || pipelines_.empty())
+        return;
+    std::size_t size = 0;
+    if (fn.vkGetPipelineCacheData(dev_.device, cache_, &size, nullptr) != VK_SUCCESS || size == 0)
+        return;
+    std::vector<char> data(size);
+    if (fn.vkGetPipelineCacheData(dev_.device, cache_, &size, data.data()) != VK_SUCCESS)
+        return;
+    std::error_code ec;
+    const std::filesystem::path path(cachePath_);
+    std::filesystem::create_directories(path.parent_path(), ec);
+    // Written beside and renamed, so that a concurrent reader never sees half a file.
+    const std::string tmp = cachePath_ + ".tmp" + std::to_string(::getpid());
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        f.write(data.data(), std::streamsize(size));
+        if (!f)
+            return;
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec)
+        std::filesystem::remove(tmp, ec);
 }
 
 Kernels::~Kernels()
 {
     const auto& fn = dev_.fn;
+    savePipelineCache();
+    if (cache_)
+        fn.vkDestroyPipelineCache(dev_.device, cache_, nullptr);
     for (auto& [key, p] : pipelines_)
         fn.vkDestroyPipeline(dev_.device, p, nullptr);
     for (auto& [key, m] : modules_)
@@ -124,11 +281,11 @@ Kernels::~Kernels()
         fn.vkDestroyDescriptorSetLayout(dev_.device, setLayout_, nullptr);
 }
 
-VkPipeline Kernels::pipeline(KernelId id, std::uint32_t spec0, std::uint32_t spec1)
+VkPipeline Kernels::pipeline(KernelId id, Spec spec)
 {
     if (!specialized(id))
-        spec0 = spec1 = 0;
-    const auto key = std::make_tuple(id, spec0, spec1);
+        spec = Spec{};
+    const auto key = std::make_pair(id, spec);
     if (auto it = pipelines_.find(key); it != pipelines_.end())
         return it->second;
     const auto& fn = dev_.fn;
@@ -140,9 +297,8 @@ VkPipeline Kernels::pipeline(KernelId id, std::uint32_t spec0, std::uint32_t spe
         mi.pCode = words.data();
         check(fn.vkCreateShaderModule(dev_.device, &mi, nullptr, &module), "vkCreateShaderModule");
     }
-    const std::uint32_t values[2] = {spec0, spec1};
-    const VkSpecializationMapEntry entries[2] = {{0, 0, 4}, {1, 4, 4}};
-    VkSpecializationInfo si{2, entries, sizeof(values), values};
+    const VkSpecializationMapEntry entries[5] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}, {3, 12, 4}, {4, 16, 4}};
+    VkSpecializationInfo si{5, entries, sizeof(spec), spec.data()};
     VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
     ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
     ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
@@ -151,7 +307,7 @@ VkPipeline Kernels::pipeline(KernelId id, std::uint32_t spec0, std::uint32_t spe
     ci.stage.pSpecializationInfo = specialized(id) ? &si : nullptr;
     ci.layout = layout_;
     VkPipeline p = VK_NULL_HANDLE;
-    check(fn.vkCreateComputePipelines(dev_.device, VK_NULL_HANDLE, 1, &ci, nullptr, &p), "vkCreateComputePipelines");
+    check(fn.vkCreateComputePipelines(dev_.device, cache_, 1, &ci, nullptr, &p), "vkCreateComputePipelines");
     pipelines_[key] = p;
     return p;
 }
@@ -163,14 +319,13 @@ void Kernels::resetDescriptors()
     setsUsed_ = 0;
 }
 
-void Kernels::dispatch(VkCommandBuffer cb, KernelId id, std::uint32_t spec0, std::uint32_t spec1,
-                       const std::array<Binding, kBindings>& bindings, const void* push, std::uint32_t pushBytes,
-                       std::uint32_t groupsX, std::uint32_t groupsY)
+void Kernels::dispatch(VkCommandBuffer cb, KernelId id, const Spec& spec, const std::array<Binding, kBindings>& bindings,
+                       const void* push, std::uint32_t pushBytes, std::uint32_t groupsX, std::uint32_t groupsY)
 {
     if (setsUsed_ >= kMaxSetsPerSubmission)
         throw VkError("too many dispatches in one submission", VK_ERROR_OUT_OF_POOL_MEMORY);
     const auto& fn = dev_.fn;
-    VkPipeline p = pipeline(id, spec0, spec1);
+    VkPipeline p = pipeline(id, spec);
     VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
     ai.descriptorPool = pool_;
     ai.descriptorSetCount = 1;

@@ -5,14 +5,23 @@
 
 #include <array>
 #include <map>
-#include <tuple>
+#include <string>
+#include <utility>
 
 namespace qs::compute::vk {
 
 enum class KernelId {
     DqHalf, DqInt8, DqIntG, DqNf4, DqQ8_0, DqQ4_0, DqQ4_1, DqQ4_K, DqQ6_K,
-    W8a8, Hessian, ChanStats, Histogram, Copy
+    W8a8, Hessian, ChanStats, Histogram, Copy,
+    GemvInt4, GemvInt8, GemvHalf,  // decode GEMV (gemv.comp)
+    // Cooperative-matrix twins of the Dq* kernels and of Hessian (NVIDIA only).
+    CmHalf, CmInt8, CmIntG, CmNf4, CmQ8_0, CmQ4_0, CmQ4_1, CmQ4_K, CmQ6_K, HessianCm
 };
+// The cooperative-matrix GEMM for a Dq* kernel.
+KernelId coopTwin(KernelId dq);
+
+// Specialization constants 0..4 (kernels without them ignore the values).
+using Spec = std::array<std::uint32_t, 5>;
 
 // A bound range of a buffer; buffer == nullptr binds the dummy buffer.
 struct Binding {
@@ -21,7 +30,7 @@ struct Binding {
     std::uint64_t range = 0;  // 0: to the end of the buffer
 };
 constexpr int kBindings = 6;
-constexpr std::uint32_t kPushBytes = 32;
+constexpr std::uint32_t kPushBytes = 48;
 
 class Kernels {
 public:
@@ -30,16 +39,17 @@ public:
     Kernels(const Kernels&) = delete;
     Kernels& operator=(const Kernels&) = delete;
 
-    // Records a dispatch. spec0/spec1: specialization constants 0 and 1 (ignored by kernels with
-    // fixed sizes). push: up to kPushBytes.
-    void dispatch(VkCommandBuffer cb, KernelId id, std::uint32_t spec0, std::uint32_t spec1,
-                  const std::array<Binding, kBindings>& bindings, const void* push, std::uint32_t pushBytes,
-                  std::uint32_t groupsX, std::uint32_t groupsY);
+    // Records a dispatch. spec: specialization constants (ignored by kernels with fixed sizes).
+    // push: up to kPushBytes.
+    void dispatch(VkCommandBuffer cb, KernelId id, const Spec& spec, const std::array<Binding, kBindings>& bindings,
+                  const void* push, std::uint32_t pushBytes, std::uint32_t groupsX, std::uint32_t groupsY);
     // Call before recording a new submission: recycles descriptor sets.
     void resetDescriptors();
 
 private:
-    VkPipeline pipeline(KernelId id, std::uint32_t spec0, std::uint32_t spec1);
+    VkPipeline pipeline(KernelId id, Spec spec);
+    void loadPipelineCache();
+    void savePipelineCache();
 
     Device& dev_;
     VkDescriptorSetLayout setLayout_ = VK_NULL_HANDLE;
@@ -48,7 +58,9 @@ private:
     std::uint32_t setsUsed_ = 0;
     Buffer dummy_;
     std::map<KernelId, VkShaderModule> modules_;
-    std::map<std::tuple<KernelId, std::uint32_t, std::uint32_t>, VkPipeline> pipelines_;
+    std::map<std::pair<KernelId, Spec>, VkPipeline> pipelines_;
+    VkPipelineCache cache_ = VK_NULL_HANDLE;
+    std::string cachePath_;  // empty: no on-disk cache
 };
 
 constexpr std::uint32_t kMaxSetsPerSubmission = 1024;

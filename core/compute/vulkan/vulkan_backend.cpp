@@ -9,8 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
+#include <span>
 #include <sstream>
 
 namespace qs::compute {
@@ -53,13 +55,24 @@ public:
     std::shared_ptr<Engine> engine;
     bool onGpu = false;
     KernelId kernel = KernelId::DqHalf;
+    bool hasGemv = false;  // gemv.comp handles this format (int4 without g_idx, int8, f16/bf16)
+    KernelId gemv = KernelId::GemvHalf;
     std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
     std::vector<DeviceArray> arrays;
 };
 
 struct GemmPush {
-    std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes;
+    std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes, rows;
 };
+
+// Largest |x| that f16 holds; the cooperative-matrix paths convert X to f16.
+bool fitsHalf(const float* x, std::size_t count)
+{
+    float mx = 0.0f;
+    for (std::size_t i = 0; i < count; ++i)
+        mx = std::max(mx, std::fabs(x[i]));  // NaN compares false: it stays NaN either way
+    return mx < 65000.0f;
+}
 
 std::uint64_t roundUp4(std::uint64_t v) { return (v + 3) & ~std::uint64_t(3); }
 std::uint64_t floorTo(std::uint64_t v, std::uint64_t g) { return g ? v / g * g : v; }
@@ -85,12 +98,16 @@ struct VulkanBackend::Impl {
     bool lastGpu = false;
     bool broken = false;
     std::uint32_t wg = 128, mt = 8;
+    GemvTuning gemvTuning;
+    bool coopEnabled = true;
+    int lastPath = 0;  // GemmPath of the last dequantGemm
     std::uint64_t maxBinding = 0;
     Buffer xBuf, yBuf, auxBuf;
 
     Device& dev() { return *engine->device; }
     Kernels& kernels() { return *engine->kernels; }
-    std::uint64_t align() const { return std::max<std::uint64_t>(4, engine->device->info.minStorageBufferOffsetAlignment); }
+    // 16 at least: gemv.comp reads weights as uvec4 from the bound offset.
+    std::uint64_t align() const { return std::max<std::uint64_t>(16, engine->device->info.minStorageBufferOffsetAlignment); }
 
     ~Impl()
     {
@@ -130,7 +147,19 @@ struct VulkanBackend::Impl {
         return {&b, off, std::min(roundUp4(count * bytesPerRow), b.size - off)};
     }
 
-    bool gemm(const float* x, int m, const VulkanWeights& w, float* y);
+    // Threads per weight row in gemv.comp: the subgroup size where subgroupAdd works.
+    std::uint32_t gemvLanes() const
+    {
+        const std::uint32_t sg = engine->device->info.subgroupSize;
+        const bool pow2 = sg >= 4 && sg <= 128 && (sg & (sg - 1)) == 0;
+        return pow2 ? sg : 32u;
+    }
+    bool useSubgroupAdd() const
+    {
+        const std::uint32_t sg = engine->device->info.subgroupSize;
+        return gemvTuning.subgroupAdd && engine->device->subgroupArithmetic && gemvLanes() == sg;
+    }
+    bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
     bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
     bool hessian(const float* x, int m, int k, float* h);
     bool stats(const float* x, int m, int k, ChannelStats& acc);
@@ -158,9 +187,13 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
     if (auto* h = std::get_if<DenseHalf>(&m)) {
         w.kernel = KernelId::DqHalf;
         w.flags = h->bf16 ? 1u : 0u;
+        w.hasGemv = true;
+        w.gemv = KernelId::GemvHalf;
         add(2, h->bits.data(), h->bits.size() * 2, k * 2);
     } else if (auto* q = std::get_if<Int8PerChannel>(&m)) {
         w.kernel = KernelId::DqInt8;
+        w.hasGemv = true;
+        w.gemv = KernelId::GemvInt8;
         add(2, q->q.data(), q->q.size(), k);
         add(3, q->scale.data(), q->scale.size() * 4, 4);
     } else if (auto* g = std::get_if<IntGroupwise>(&m)) {
@@ -168,6 +201,8 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
         w.bits = std::uint32_t(g->bits);
         w.groupSize = std::uint32_t(g->groupSize);
         w.flags = (g->symmetric ? 0u : 1u) | (g->gIdx.empty() ? 0u : 2u);
+        w.hasGemv = g->bits == 4 && g->gIdx.empty() && g->groupSize % 32 == 0;
+        w.gemv = KernelId::GemvInt4;
         const std::uint64_t groups = k / std::uint64_t(g->groupSize);
         add(2, g->codes.data(), g->codes.size() * 4, k * std::uint64_t(g->bits) / 8);
         add(3, g->scales.data(), g->scales.size() * 4, groups * 4);
@@ -206,12 +241,33 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
 
 // ------------------------------------------------------------------------------------- GEMM
 
-bool VulkanBackend::Impl::gemm(const float* x, int mInt, const VulkanWeights& w, float* y)
+bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanWeights* const> sets, int reps, float* y)
 {
-    if (!w.onGpu)
+    const VulkanWeights& w = *sets[0];
+    for (const auto* s : sets)
+        if (!s->onGpu || s->kernel != w.kernel || s->rows() != w.rows() || s->cols() != w.cols() || s->flags != w.flags ||
+            s->arrays.size() != w.arrays.size())
+            return false;
+    if (reps < 1 || std::uint64_t(reps) * sets.size() > kMaxSetsPerSubmission)
         return false;
     const std::uint64_t m = std::uint64_t(mInt), n = std::uint64_t(w.rows()), k = std::uint64_t(w.cols());
-    const std::uint32_t tile = mInt == 1 ? 1u : mt;
+    // Decode sizes: the GEMV; large batches: cooperative matrices where the device has them;
+    // the rest and every other device: the portable kernel.
+    GemmPath path = GemmPath::Portable;
+    if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
+        path = GemmPath::Gemv;
+    else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && fitsHalf(x, m * k))
+        path = GemmPath::CoopMatrix;
+    const std::uint32_t lanes = gemvLanes();
+    const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u : path == GemmPath::Gemv ? std::min<std::uint32_t>(8, mInt) : mInt == 1 ? 1u : mt;
+    // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
+    std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes), gemvRows = gemvTuning.rows;
+    const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
+    while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
+        --gemvRows;
+    while (gemvWg * tile * gemvRows > sharedFloats && gemvWg > lanes)
+        gemvWg /= 2;
+    lastPath = int(path);
     // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
     const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4});
     const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
@@ -227,7 +283,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, const VulkanWeights& w,
     }
     if (nChunk < n)
         nChunk = floorTo(nChunk, gn);
-    if (mChunk == 0 || nChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
+    if (mChunk == 0 || nChunk == 0 || std::uint64_t(reps) * ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
         return false;
 
     dev().ensure(xBuf, m * k * 4);
@@ -236,6 +292,12 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, const VulkanWeights& w,
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
+    // Repeats (timing only) run back to back in one submission, as the layers of a model do,
+    // each after the previous one has finished (a barrier), cycling through the weight sets.
+    for (int r = 0; r < reps; ++r) {
+    const VulkanWeights& wr = *sets[std::size_t(r) % sets.size()];
+    if (r > 0)
+        dev().computeBarrier(cb);
     for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
         const std::uint64_t mc = std::min(mChunk, m - m0);
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
@@ -243,15 +305,27 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, const VulkanWeights& w,
             std::array<Binding, kBindings> b{};
             b[0] = rows(xBuf, m0, mc, k * 4);
             b[1] = rows(yBuf, m0, mc, n * 4);
-            for (const auto& a : w.arrays)
+            for (const auto& a : wr.arrays)
                 b[std::size_t(a.binding)] = a.bytesPerRow ? rows(a.buf, n0, nc, a.bytesPerRow) : whole(a.buf, a.bytes);
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0),
-                              w.bits, w.groupSize, w.flags, w.rowBytes};
-            kernels().dispatch(cb, w.kernel, wg, tile, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+                              w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc)};
+            switch (path) {
+            case GemmPath::Gemv:
+                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows}, b, &pc,
+                                   sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
+                break;
+            case GemmPath::CoopMatrix:
+                kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pc, sizeof(pc), ceilDiv(nc, 128), ceilDiv(mc, 128));
+                break;
+            case GemmPath::Portable:
+                kernels().dispatch(cb, w.kernel, Spec{wg, tile, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+                break;
+            }
         }
     }
+    }
     dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
+    lastMs = dev().submitAndWait(cb) / double(reps);
     dev().download(yBuf, 0, y, m * n * 4);
     return true;
 }
@@ -289,8 +363,8 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
             b[3] = rows(w.arrays[1].buf, n0, nc, 4);
             b[4] = perToken ? rows(auxBuf, m0, mc, 4) : whole(auxBuf, 4);
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
-                              perToken ? 0u : 1u, 0};
-            kernels().dispatch(cb, KernelId::W8a8, wg, tile, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+                              perToken ? 0u : 1u, 0, std::uint32_t(nc)};
+            kernels().dispatch(cb, KernelId::W8a8, Spec{wg, tile, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
         }
     }
     dev().timestamp(cb, 1);
@@ -304,11 +378,13 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
 bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
+    const bool coop = coopEnabled && dev().coopMatrixF16 && fitsHalf(x, m * k);
+    const std::uint64_t tileRows = coop ? 128 : 64;
     const std::uint64_t g = rowGranularity(align(), {row});
     const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, g));
     std::uint64_t iChunk = std::min(k, maxBinding / row);
     if (iChunk < k)
-        iChunk = floorTo(floorTo(iChunk, 64), g);  // whole 64-row tiles per chunk
+        iChunk = floorTo(floorTo(iChunk, tileRows), g);  // whole tiles per chunk
     if (mChunk == 0 || iChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(k, iChunk) > kMaxSetsPerSubmission)
         return false;
     dev().ensure(xBuf, m * row);
@@ -326,7 +402,8 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
             b[0] = rows(xBuf, m0, mc, row);
             b[1] = rows(yBuf, i0, ic, row);
             const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic)};
-            kernels().dispatch(cb, KernelId::Hessian, 0, 0, b, pc, sizeof(pc), ceilDiv(k, 64), ceilDiv(ic, 64));
+            kernels().dispatch(cb, coop ? KernelId::HessianCm : KernelId::Hessian, Spec{}, b, pc, sizeof(pc),
+                               ceilDiv(k, tileRows), ceilDiv(ic, tileRows));
         }
         dev().computeBarrier(cb);  // the next rows of X add onto the same H
     }
@@ -368,7 +445,7 @@ bool VulkanBackend::Impl::stats(const float* x, int mInt, int kInt, ChannelStats
         b[0] = rows(xBuf, m0, mc, row);
         b[1] = whole(yBuf, outBytes);
         const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), perSlice[c], std::uint32_t(outBase)};
-        kernels().dispatch(cb, KernelId::ChanStats, 0, 0, b, pc, sizeof(pc), ceilDiv(k, 128), slices[c]);
+        kernels().dispatch(cb, KernelId::ChanStats, Spec{}, b, pc, sizeof(pc), ceilDiv(k, 128), slices[c]);
         outBase += std::uint64_t(slices[c]) * 3 * k;
     }
     dev().timestamp(cb, 1);
@@ -417,7 +494,7 @@ bool VulkanBackend::Impl::hist(std::span<const float> x, Histogram& acc)
             b[1] = whole(yBuf, (bins + 3) * 4);
             b[3] = whole(auxBuf, acc.edges.size() * 4);
             const std::uint32_t pc[2] = {std::uint32_t(cc), std::uint32_t(bins)};
-            kernels().dispatch(cb, KernelId::Histogram, 0, 0, b, pc, sizeof(pc), std::min<std::uint32_t>(ceilDiv(cc, 256), 2048), 1);
+            kernels().dispatch(cb, KernelId::Histogram, Spec{}, b, pc, sizeof(pc), std::min<std::uint32_t>(ceilDiv(cc, 256), 2048), 1);
         }
         dev().timestamp(cb, 1);
         ms += dev().submitAndWait(cb);
@@ -488,6 +565,18 @@ void VulkanBackend::setMaxBindingBytesForTesting(std::uint64_t bytes)
 
 void VulkanBackend::setForceStagingForTesting(bool on) { d_->dev().forceStaging = on; }
 
+void VulkanBackend::setGemvTuning(const GemvTuning& t)
+{
+    if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows < 1 || t.rows > 8)
+        throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 1..8");
+    d_->gemvTuning = t;
+    d_->gemvTuning.workgroup = std::min(t.workgroup, d_->dev().info.maxWorkgroupInvocations);
+}
+
+void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
+bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
+GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
+
 std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
 {
     if (!w)
@@ -512,7 +601,34 @@ void VulkanBackend::dequantGemm(const float* x, int m, const PreparedWeights& w,
 {
     checkGemmArgs(x, m, w, y);
     const auto* vw = dynamic_cast<const VulkanWeights*>(&w);
-    d_->guarded("dequantGemm", [&] { return vw && d_->gemm(x, m, *vw, y); }, [&] { d_->cpu.dequantGemm(x, m, w, y); });
+    d_->guarded("dequantGemm", [&] {
+        const VulkanWeights* one[1] = {vw};
+        return vw && d_->gemm(x, m, one, 1, y);
+    }, [&] { d_->cpu.dequantGemm(x, m, w, y); });
+}
+
+double VulkanBackend::timeDequantGemm(const float* x, int m, const std::vector<const PreparedWeights*>& sets, int reps, float* y)
+{
+    std::vector<const VulkanWeights*> vw;
+    for (const auto* p : sets) {
+        if (!p)
+            throw ComputeError("timeDequantGemm: null weights");
+        checkGemmArgs(x, m, *p, y);
+        vw.push_back(dynamic_cast<const VulkanWeights*>(p));
+        if (!vw.back())
+            return -1;
+    }
+    if (vw.empty() || d_->broken)
+        return -1;
+    try {
+        if (!d_->gemm(x, m, vw, reps, y))
+            return -1;
+    } catch (const VkError& e) {
+        spdlog::warn("vulkan: timeDequantGemm failed: {}", e.what());
+        return -1;
+    }
+    d_->lastGpu = true;
+    return d_->lastMs;
 }
 
 void VulkanBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y)
@@ -573,7 +689,7 @@ double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)
                 b[0] = {&src, off, n};
                 b[1] = {&dst, off, n};
                 const std::uint32_t count = std::uint32_t(n / 16);
-                d_->kernels().dispatch(cb, KernelId::Copy, 0, 0, b, &count, 4, std::min<std::uint32_t>(ceilDiv(count, 256), 65535), 1);
+                d_->kernels().dispatch(cb, KernelId::Copy, Spec{}, b, &count, 4, std::min<std::uint32_t>(ceilDiv(count, 256), 65535), 1);
             }
             dev.timestamp(cb, 1);
             const double ms = dev.submitAndWait(cb);
@@ -634,5 +750,15 @@ std::string describeDevice(const VulkanDeviceInfo& d)
 }
 
 std::unique_ptr<Backend> makeVulkanBackend(std::string* whyNot) { return VulkanBackend::create(whyNot); }
+
+const char* gemmPathName(GemmPath p)
+{
+    switch (p) {
+    case GemmPath::Portable: return "portable";
+    case GemmPath::Gemv: return "gemv";
+    case GemmPath::CoopMatrix: return "coopmat";
+    }
+    return "?";
+}
 
 } // namespace qs::compute

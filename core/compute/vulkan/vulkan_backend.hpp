@@ -50,6 +50,21 @@ struct VulkanDeviceList {
 VulkanDeviceList listVulkanDevices();
 std::string describeDevice(const VulkanDeviceInfo& d);  // a few lines of text
 
+// Which kernel ran a dequantGemm (for tests and the bench).
+enum class GemmPath { Portable, Gemv, CoopMatrix };
+const char* gemmPathName(GemmPath p);
+// Batches up to this use the GEMV; from kCoopMinRows on, cooperative matrices where available.
+constexpr int kGemvMaxRows = 32;
+constexpr int kCoopMinRows = 64;
+
+// Work split of gemv.comp (decode GEMV).
+struct GemvTuning {
+    bool enabled = true;
+    bool subgroupAdd = true;        // false: shared-memory reduction even where subgroups work
+    std::uint32_t workgroup = 128;  // threads, a power of two (at least one subgroup)
+    std::uint32_t rows = 4;         // weight rows per thread (loads in flight, reuse of X), 1..8
+};
+
 class VulkanBackend final : public Backend {
 public:
     // nullptr with *whyNot filled when no loader, no usable device, or setup fails.
@@ -80,6 +95,16 @@ public:
     // Move data through the staging buffer even where device memory is host-visible (as on a
     // discrete GPU), so that lavapipe exercises that path too.
     void setForceStagingForTesting(bool on);
+    void setGemvTuning(const GemvTuning& t);
+    // Cooperative-matrix GEMM (f16 inputs, f32 accumulation; error ~1e-3 against f32) and X^T X
+    // (split f16, f32 accuracy) where the device has them; on by default.
+    void setCooperativeMatrix(bool on);
+    bool hasCooperativeMatrix() const;
+    GemmPath lastGemmPath() const;
+    // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling
+    // through `sets` (same format and shape); returns GPU ms per GEMM, or -1 where this cannot
+    // run on the GPU. y gets the last product.
+    double timeDequantGemm(const float* x, int m, const std::vector<const PreparedWeights*>& sets, int reps, float* y);
 
 private:
     VulkanBackend();

@@ -1,0 +1,177 @@
+#version 450
+// Decode GEMV, Y[M][N] = X[M][K] * dequant(W)^T for M <= 8 (one dispatch per 8 rows of X):
+// LANES threads share ROWS weight rows; each thread reads 16 bytes (int4: 4 bytes) of packed
+// weights of every one of its rows per step (coalesced across the lanes, ROWS loads in flight)
+// and uses the slice of X it loads for all ROWS rows (X comes from L1; reading it once per
+// weight row was the bottleneck, 8x the weight bytes for int4). A subgroupAdd reduces when a
+// row's lanes are exactly one subgroup, else a shared-memory tree (devices whose subgroups
+// differ).
+// One source, three formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
+// multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16).
+#extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_KHR_shader_subgroup_arithmetic : enable
+
+layout(constant_id = 0) const uint WG = 128;     // threads per workgroup, a multiple of LANES
+layout(constant_id = 1) const uint MT = 1;       // rows of X per dispatch, 1..8
+layout(constant_id = 2) const uint LANES = 32;   // threads per weight row, a power of two
+layout(constant_id = 3) const uint USE_SG = 1;   // 1: subgroupAdd when gl_SubgroupSize == LANES
+layout(constant_id = 4) const uint ROWS = 4;     // weight rows per group of LANES threads
+layout(local_size_x_id = 0) in;
+
+layout(push_constant) uniform Params {
+    uint M;        // rows of X in this dispatch
+    uint N;        // total weight rows (the row stride of Y)
+    uint K;
+    uint rowBase;  // global index of the first weight row bound
+    uint bits;
+    uint groupSize;
+    uint flags;    // int4: bit 0 asymmetric; half: bit 0 bf16
+    uint rowBytes; // unused here (raw block formats)
+    uint rows;     // weight rows bound in this dispatch
+} pc;
+
+layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
+layout(std430, binding = 1) writeonly buffer YBuf { float Y[]; };
+#if defined(FMT_INT4)
+// int4: 4 bytes (8 codes) per thread and step. With 16 bytes, each thread's 32 weights need
+// 128 bytes of X and one load instruction then touches 32 cache lines; with 4 bytes it is 8.
+#define WTYPE uint
+layout(std430, binding = 2) readonly buffer WBuf { uint W[]; };
+#else
+#define WTYPE uvec4
+layout(std430, binding = 2) readonly buffer WBuf { uvec4 W[]; };
+#endif
+layout(std430, binding = 3) readonly buffer SBuf { float S[]; };
+layout(std430, binding = 4) readonly buffer ZBuf { float Z[]; };
+
+shared float red[WG * MT * ROWS];
+
+#if defined(FMT_INT4)
+const uint PER_UNIT = 8;   // weights in one load (WTYPE)
+#elif defined(FMT_INT8)
+const uint PER_UNIT = 16;
+#else
+const uint PER_UNIT = 8;
+#endif
+
+#if defined(FMT_INT4)
+const uint WV = 2;  // vec4s of weights in one unit
+#elif defined(FMT_INT8)
+const uint WV = 4;
+#else
+const uint WV = 2;
+#endif
+
+// Unit u (weights k = PER_UNIT*u ...) of weight row n from its codes q: w[j] . x[4j..4j+3]
+// summed over j, times s, is that unit's share of one output.
+void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
+{
+#if defined(FMT_INT4)
+    const uint groups = pc.K / pc.groupSize;
+    const uint g = n * groups + (u * PER_UNIT) / pc.groupSize;
+    s = S[g];
+    const float z = (pc.flags & 1u) != 0u ? Z[g] : 8.0;
+    // Codes to floats without int->float conversions (a quarter-rate instruction on NVIDIA):
+    // 2^23 + c has c in its low mantissa bits, so (bits(2^23) | c) - (2^23 + z) = c - z exactly.
+    const float bias = 8388608.0 + z;
+    w[0] = uintBitsToFloat((uvec4(q, q >> 4, q >> 8, q >> 12) & 15u) | 0x4B000000u) - bias;
+    w[1] = uintBitsToFloat((uvec4(q >> 16, q >> 20, q >> 24, q >> 28) & 15u) | 0x4B000000u) - bias;
+#elif defined(FMT_INT8)
+    s = 1.0;  // the row scale is applied once at the end
+    // Signed bytes: flipping the sign bit gives b + 128 in 0..255, then the same 2^23 trick.
+    for (uint j = 0; j < 4; ++j) {
+        const uint v = q[j] ^ 0x80808080u;
+        w[j] = uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
+    }
+#else
+    s = 1.0;
+    if ((pc.flags & 1u) != 0u) {
+        for (uint j = 0; j < 2; ++j)
+            w[j] = vec4(uintBitsToFloat(q[2 * j] << 16), uintBitsToFloat(q[2 * j] & 0xFFFF0000u),
+                        uintBitsToFloat(q[2 * j + 1] << 16), uintBitsToFloat(q[2 * j + 1] & 0xFFFF0000u));
+    } else {
+        for (uint j = 0; j < 2; ++j)
+            w[j] = vec4(unpackHalf2x16(q[2 * j]), unpackHalf2x16(q[2 * j + 1]));
+    }
+#endif
+}
+
+void main()
+{
+    const uint tid = gl_LocalInvocationID.x;
+    const uint lane = tid % LANES;
+    const uint n0 = (gl_WorkGroupID.x * (WG / LANES) + tid / LANES) * ROWS;  // first of ROWS rows
+    const uint mbase = gl_WorkGroupID.y * MT;
+    const uint units = pc.K / PER_UNIT;
+    float acc[MT * ROWS];
+    for (uint i = 0; i < MT * ROWS; ++i)
+        acc[i] = 0.0;
+    if (n0 < pc.rows) {
+        for (uint u = lane; u < units; u += LANES) {
+            WTYPE q[ROWS];
+            for (uint r = 0; r < ROWS; ++r)
+                q[r] = n0 + r < pc.rows ? W[(n0 + r) * units + u] : WTYPE(0u);
+            // Per row of X: its slice of X is loaded once and used for all ROWS weight rows
+            // (re-dequantizing per row of X costs ALU, not memory).
+            for (uint i = 0; i < MT; ++i) {
+                if (mbase + i >= pc.M)
+                    break;
+                vec4 xv[WV];
+                const uint xb = (mbase + i) * (pc.K / 4) + u * WV;
+                for (uint j = 0; j < WV; ++j)
+                    xv[j] = X[xb + j];
+                for (uint r = 0; r < ROWS; ++r) {
+                    if (n0 + r >= pc.rows)
+                        break;
+                    vec4 w[WV];
+                    float s;
+                    dequant(n0 + r, u, q[r], w, s);
+                    float d = 0.0;
+                    for (uint j = 0; j < WV; ++j)
+                        d += dot(xv[j], w[j]);
+                    acc[i * ROWS + r] += s * d;
+                }
+            }
+        }
+    }
+    if (USE_SG != 0u && gl_SubgroupSize == LANES) {
+        for (uint r = 0; r < ROWS; ++r) {
+            const uint n = n0 + r;
+#if defined(FMT_INT8)
+            const float rowScale = n < pc.rows ? S[n] : 0.0;
+#else
+            const float rowScale = 1.0;
+#endif
+            for (uint i = 0; i < MT; ++i) {
+                const float v = subgroupAdd(acc[i * ROWS + r]);
+                if (n < pc.rows && lane == 0u && mbase + i < pc.M)
+                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale;
+            }
+        }
+    } else {
+        const uint C = MT * ROWS;  // partial sums per thread
+        for (uint i = 0; i < C; ++i)
+            red[i * WG + tid] = acc[i];
+        barrier();
+        for (uint s = LANES / 2; s > 0u; s >>= 1) {
+            if (lane < s)
+                for (uint i = 0; i < C; ++i)
+                    red[i * WG + tid] += red[i * WG + tid + s];
+            barrier();
+        }
+        if (lane == 0u)
+            for (uint r = 0; r < ROWS; ++r) {
+                const uint n = n0 + r;
+                if (n >= pc.rows)
+                    continue;
+#if defined(FMT_INT8)
+                const float rowScale = S[n];
+#else
+                const float rowScale = 1.0;
+#endif
+                for (uint i = 0; i < MT; ++i)
+                    if (mbase + i < pc.M)
+                        Y[(mbase + i) * pc.N + pc.rowBase + n] = red[(i * ROWS + r) * WG + tid] * rowScale;
+            }
+    }
+}
