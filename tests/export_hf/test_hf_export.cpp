@@ -142,6 +142,7 @@ private slots:
     void awq();
     void nf4DoubleQuant();
     void w8a8Static();
+    void fixturesTiedBiasesQkNorm();
     void wrongMethodOrCancelLeavesNothing();
     void damagedExportIsRefused();
 };
@@ -216,6 +217,37 @@ void TestHfExport::w8a8Static()
             QFAIL("W8A8 loaded for evaluation");
         } catch (const Error& e) {
             QVERIFY(std::string(e.what()).find("W8A8") != std::string::npos);
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// Tied embeddings (no lm_head written), q/k/v biases (Qwen2), q/k norms (Qwen3): RTN w4 g32 on
+// the tiny fixtures through every re-openable format; the re-opened model's logits equal the
+// rounded in-memory model's exactly.
+void TestHfExport::fixturesTiedBiasesQkNorm()
+{
+    try {
+        const auto backend = std::shared_ptr<compute::Backend>(compute::makeCpuBackend());
+        for (const char* fixture : {"llama-tied", "qwen2", "qwen3"}) {
+            for (auto f : {exporting::ExportFormat::Gptq, exporting::ExportFormat::Awq, exporting::ExportFormat::BnbNf4}) {
+                Quantized q;
+                q.source = model::openModel((test::fixturesDir() / fixture).string());
+                q.tf = std::make_unique<runtime::Transformer>(runtime::loadLlamaWeights(q.source));
+                auto c = config(f == exporting::ExportFormat::BnbNf4 ? "nf4" : "rtn", 4, 32, false);
+                q.run = quant::quantizeModel(*q.tf, c, nullptr, backend);
+                test::ScratchDir dir;
+                const auto res = exporting::exportModel(requestFor(q, f, dir / "out"));
+                const model::Model reopened = model::openModel((dir / "out").string());
+                QCOMPARE(reopened.checkpoint->find("lm_head.weight") != nullptr, !q.source.spec.tieWordEmbeddings);
+                const runtime::Transformer re(runtime::loadLlamaWeights(reopened));
+                exporting::roundLikeHfExport(q.tf->weights(), f, false);
+                const std::vector<std::int32_t> tokens = {1, 17, 42, 99, 200, 3, 8, 255, 64, 5};
+                const runtime::Mat a = re.forward(tokens), b = q.tf->forward(tokens);
+                QVERIFY2(a == b, (std::string(fixture) + " " + exporting::exportFormatName(f)).c_str());
+                QVERIFY(res.tensorsVerified > 0);
+            }
         }
     } catch (const std::exception& e) {
         QFAIL(e.what());
