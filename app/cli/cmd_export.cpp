@@ -6,6 +6,7 @@
 #include "core/calib/calibration_set.hpp"
 #include "core/compute/backend.hpp"
 #include "core/export/export.hpp"
+#include "core/export/gguf_file_types.hpp"
 #include "core/io/model_locator.hpp"
 #include "core/quant/method.hpp"
 #include "core/util/error.hpp"
@@ -72,6 +73,8 @@ int runExport(ExportOptions& o)
     exporting::ExportRequest request;
     request.format = exporting::parseExportFormat(o.format);
     request.ggufType = o.type.empty() ? "Q4_K_M" : o.type;
+    if (request.format == exporting::ExportFormat::Gguf)
+        exporting::parseGgufFileType(request.ggufType); // a bad --type fails before any work
     request.output = o.out;
     request.options.bf16 = o.bf16;
     request.options.gptqV2 = o.gptqV2;
