@@ -302,8 +302,7 @@ ExportResult exportHf(const ExportRequest& r, ExportFormat format, LinearPacker&
         r.output, OutputKind::Folder, out.expectedBytes(),
         [&](const fs::path& temp) {
             stage(std::string("writing ") + fname);
-            out.write(temp);
-            report(1.0);
+            out.write(temp, report);
         },
         [&](const fs::path& temp) {
             if (!r.options.verify)

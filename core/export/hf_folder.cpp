@@ -127,13 +127,13 @@ std::uint64_t HfFolderWriter::expectedBytes() const
     return bytes;
 }
 
-void HfFolderWriter::write(const fs::path& folder) const
+void HfFolderWriter::write(const fs::path& folder, const std::function<void(double)>& onProgress) const
 {
     {
         std::ofstream f(folder / "model.safetensors", std::ios::binary | std::ios::trunc);
         if (!f)
             throw Error((folder / "model.safetensors").string() + ": cannot be created");
-        tensors_.writeTo(f);
+        tensors_.writeTo(f, onProgress);
         f.close();
         if (!f)
             throw Error((folder / "model.safetensors").string() + ": write failed");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +49,9 @@ public:
     void setQuantization(const io::HfQuantConfig& c, bool writeGptqQuantizeConfig);
 
     std::uint64_t expectedBytes() const;
-    // Writes model.safetensors, config.json (+ quantize_config.json) and the copied files.
-    void write(const std::filesystem::path& folder) const;
+    // Writes model.safetensors, config.json (+ quantize_config.json) and the copied files;
+    // onProgress gets the fraction of tensor bytes written (and may throw jobs::Cancelled).
+    void write(const std::filesystem::path& folder, const std::function<void(double)>& onProgress = {}) const;
     // Compares every plain tensor of the re-opened checkpoint with its f16/bf16-rounded source,
     // exactly; returns the count and the worst max|stored - f32| / max|f32| (the rounding).
     int verifyPlain(const io::Checkpoint& reopened, double& maxRelError) const;

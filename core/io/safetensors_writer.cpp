@@ -66,7 +66,7 @@ std::uint64_t SafetensorsWriter::byteSize() const
     return 8 + headerText().size() + data;
 }
 
-void SafetensorsWriter::writeTo(std::ostream& out) const
+void SafetensorsWriter::writeTo(std::ostream& out, const std::function<void(double)>& onTensor) const
 {
     const std::string header = headerText();
     char prefix[8];
@@ -74,9 +74,16 @@ void SafetensorsWriter::writeTo(std::ostream& out) const
         prefix[i] = char((std::uint64_t(header.size()) >> (8 * i)) & 0xff);
     out.write(prefix, 8);
     out.write(header.data(), std::streamsize(header.size()));
-    for (const Entry* t : ordered())
+    std::uint64_t total = 0, done = 0;
+    for (const auto& t : tensors_)
+        total += t.bytes.size();
+    for (const Entry* t : ordered()) {
         if (!t->bytes.empty())
             out.write(reinterpret_cast<const char*>(t->bytes.data()), std::streamsize(t->bytes.size()));
+        done += t->bytes.size();
+        if (onTensor)
+            onTensor(total ? double(done) / double(total) : 1.0);
+    }
     if (!out)
         throw Error("safetensors writer: the output stream failed");
 }

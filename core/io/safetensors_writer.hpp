@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -36,8 +37,9 @@ public:
     std::uint64_t byteSize() const;  // the whole file
     std::string headerText() const;  // the JSON, padded
 
-    // Writes the whole file; throws qs::Error when the stream fails.
-    void writeTo(std::ostream& out) const;
+    // Writes the whole file; throws qs::Error when the stream fails. onTensor (when given) is
+    // called with the fraction of data bytes written after each tensor and may throw to stop.
+    void writeTo(std::ostream& out, const std::function<void(double)>& onTensor = {}) const;
 
 private:
     struct Entry {
