@@ -3,6 +3,7 @@
 #include "core/quant/layer_metrics.hpp"
 #include "ui/compare/compare_table_model.hpp"
 #include "ui/export/csv_export.hpp"
+#include "ui/export/export_dialog.hpp"
 #include "ui/plots/plot_style.hpp"
 
 #include <QFileDialog>
@@ -122,8 +123,15 @@ CompareView::CompareView(QWidget* parent)
         QSettings().setValue(QStringLiteral("lastExportDir"), QFileInfo(file).absolutePath());
         savePlot(plot_, file);
     });
+    exportModelButton_ = new QPushButton(tr("Export model\u2026"), this);
+    exportModelButton_->setObjectName(QStringLiteral("compareExportModel"));
+    exportModelButton_->setToolTip(tr("Write the model, quantized with one of the compared methods or not, as GGUF "
+                                      "or an HF quantized folder"));
+    exportModelButton_->setEnabled(false);
+    connect(exportModelButton_, &QPushButton::clicked, this, [this] { openExportDialog(); });
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(summary_, 1);
+    buttons->addWidget(exportModelButton_);
     buttons->addWidget(exportCsv);
     buttons->addWidget(exportPlot);
 
@@ -149,6 +157,32 @@ CompareView::CompareView(QWidget* parent)
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(split);
     clear();
+}
+
+void CompareView::setExportSource(std::shared_ptr<const model::Model> model, CompareSettings settings)
+{
+    exportModel_ = std::move(model);
+    exportSettings_ = std::move(settings);
+    exportModelButton_->setEnabled(exportModel_ && exportModel_->spec.supported);
+}
+
+ExportDialog* CompareView::openExportDialog()
+{
+    if (!exportModel_)
+        return nullptr;
+    std::vector<quant::QuantConfig> methods;
+    if (const auto& r = table_->results())
+        for (const auto& m : r->methods)
+            if (m.ok())
+                methods.push_back(m.run.config);
+    if (methods.empty())
+        for (const auto& name : exportSettings_.methods)
+            methods.push_back(exportSettings_.configFor(name));
+    auto* dialog = new ExportDialog(exportModel_, std::move(methods), exportSettings_.calibrationPreset,
+                                    exportSettings_.preferGpu, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    return dialog;
 }
 
 void CompareView::clear()

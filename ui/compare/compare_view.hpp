@@ -10,11 +10,13 @@
 
 class QCustomPlot;
 class QLabel;
+class QPushButton;
 class QTableView;
 
 namespace qs::ui {
 
 class CompareTableModel;
+class ExportDialog;
 class LayerReportModel;
 
 class CompareView : public QWidget {
@@ -26,6 +28,11 @@ public:
     void clear();
     // Shows the report of one linear (block, runtime::LinearRole as int); block < 0 clears.
     void selectLayer(int block, int role);
+    // The model and run settings the "Export model" button exports with (its methods are the
+    // compared ones); null disables the button.
+    void setExportSource(std::shared_ptr<const model::Model> model, CompareSettings settings);
+    // Opens the export dialog (what the button does); returns it, or null without a model.
+    ExportDialog* openExportDialog();
 
     CompareTableModel* tableModel() const { return table_; }
     LayerReportModel* layerReportModel() const { return layerReport_; }
@@ -47,6 +54,9 @@ private:
     QLabel* summary_ = nullptr;
     QLabel* layerTitle_ = nullptr;
     int selectedBlock_ = -1, selectedRole_ = 0;
+    std::shared_ptr<const model::Model> exportModel_;
+    CompareSettings exportSettings_;
+    QPushButton* exportModelButton_ = nullptr;
 };
 
 } // namespace qs::ui
