@@ -119,6 +119,17 @@ std::shared_ptr<LinearOp> loadPackedLinear(const io::RawTensorReader& reader, co
                                            const std::string& prefix, int n, int k, std::optional<Vec> bias,
                                            const std::shared_ptr<compute::Backend>& backend)
 {
+    // Linears a quantizer left alone (modules_to_not_convert) keep a plain float weight.
+    const io::TensorInfo* plain = reader.checkpoint().find(prefix + ".weight");
+    const bool packed = config.method == io::HfQuantMethod::BnbNf4 ? (plain && plain->dtype == "U8")
+                                                                   : reader.has(prefix + ".qweight");
+    if (!packed && plain && (plain->dtype == "F16" || plain->dtype == "BF16" || plain->dtype == "F32")) {
+        const Tensor t = reader.checkpoint().readF32(prefix + ".weight");
+        if (t.shape != Shape{n, k})
+            throw Error(reader.checkpoint().path().string() + ": tensor " + prefix + ".weight has shape " +
+                        shapeToString(t.shape) + ", expected [" + std::to_string(n) + ", " + std::to_string(k) + "]");
+        return std::make_shared<DenseLinear>(Eigen::Map<const Mat>(t.data.data(), n, k), std::move(bias));
+    }
     auto w = std::make_shared<const compute::WeightMatrix>(readPackedWeight(reader, config, prefix, n, k));
     return std::make_shared<BackendLinear>(backend, std::move(w), std::move(bias));
 }

@@ -10,8 +10,11 @@
 #include "core/calib/calibration_set.hpp"
 #include "core/compute/backend.hpp"
 #include "core/eval/perplexity.hpp"
+#include "core/io/raw_tensor_reader.hpp"
+#include "core/io/safetensors_writer.hpp"
 #include "core/export/export.hpp"
 #include "core/export/hf_export.hpp"
+#include "core/io/safetensors.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/model/model.hpp"
 #include "core/quant/pipeline.hpp"
@@ -143,6 +146,7 @@ private slots:
     void nf4DoubleQuant();
     void w8a8Static();
     void fixturesTiedBiasesQkNorm();
+    void unconvertedLinearStaysDense();
     void wrongMethodOrCancelLeavesNothing();
     void damagedExportIsRefused();
 };
@@ -249,6 +253,46 @@ void TestHfExport::fixturesTiedBiasesQkNorm()
                 QVERIFY(res.tensorsVerified > 0);
             }
         }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// A linear the quantizer left in float (modules_to_not_convert) opens as a dense linear.
+void TestHfExport::unconvertedLinearStaysDense()
+{
+    try {
+        Quantized q;
+        q.source = model::openModel((test::fixturesDir() / "qwen2").string());
+        q.tf = std::make_unique<runtime::Transformer>(runtime::loadLlamaWeights(q.source));
+        q.run = quant::quantizeModel(*q.tf, config("rtn", 4, 32, false), nullptr,
+                                     std::shared_ptr<compute::Backend>(compute::makeCpuBackend()));
+        test::ScratchDir dir;
+        exporting::exportModel(requestFor(q, exporting::ExportFormat::Gptq, dir / "out"));
+        // Rewrite the file with block 0's down_proj as a plain f16 weight.
+        const std::string down = "model.layers.0.mlp.down_proj";
+        io::SafetensorsWriter w;
+        {
+            const auto ck = io::openSafetensors(dir / "out" / "model.safetensors");
+            const io::RawTensorReader raw(*ck);
+            for (const auto& t : ck->tensors())
+                if (t.name.rfind(down + ".", 0) != 0)
+                    w.add(t.name, *dtypeFromName(t.dtype), t.shape, raw.bytes(t.name, {*dtypeFromName(t.dtype)}));
+        }
+        std::vector<std::uint16_t> half(64 * 128);
+        for (std::size_t i = 0; i < half.size(); ++i)
+            half[i] = Eigen::numext::bit_cast<std::uint16_t>(Eigen::half(0.001f * float(int(i % 97) - 48)));
+        w.addArray(down + ".weight", DType::F16, Shape{64, 128}, half);
+        {
+            std::ofstream f(dir / "out" / "model.safetensors", std::ios::binary | std::ios::trunc);
+            w.writeTo(f);
+        }
+        const model::Model reopened = model::openModel((dir / "out").string());
+        const runtime::Transformer re(runtime::loadLlamaWeights(reopened));
+        const auto* dense = dynamic_cast<const runtime::DenseLinear*>(&re.weights().blocks[0].linear(runtime::LinearRole::Down));
+        QVERIFY(dense);
+        QCOMPARE(dense->weight()(0, 100), float(Eigen::half(0.001f * float(100 % 97 - 48))));
+        QVERIFY(dynamic_cast<const runtime::BackendLinear*>(&re.weights().blocks[0].linear(runtime::LinearRole::Up)));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
