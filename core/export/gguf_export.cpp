@@ -56,6 +56,9 @@ struct Planned {
     Comparison written; // filled while writing
 };
 
+using AddTensor = std::function<Planned*(std::string name, std::vector<std::int64_t> dims, int layer,
+                                          std::function<Mat()> values)>;
+
 Mat permuteRows(const Mat& m, const std::vector<int>& order)
 {
     if (order.empty())
@@ -116,54 +119,12 @@ std::string fmt(const char* f, double v)
     return buf;
 }
 
-} // namespace
-
-std::vector<int> llamaQkRowOrder(int rows, int heads)
+// The tensors of weights held in memory (quantized by a method when quantizedRun).
+void planFromWeights(const runtime::LlamaWeights& w, bool quantizedRun, bool permute, bool tied, const AddTensor& add)
 {
-    if (heads <= 0 || rows % (2 * heads) != 0)
-        throw Error("q/k permutation: " + std::to_string(rows) + " rows do not split into " + std::to_string(heads) +
-                    " heads of an even size");
-    const int d = rows / heads, half = d / 2;
-    std::vector<int> order(static_cast<std::size_t>(rows));
-    for (int h = 0; h < heads; ++h)
-        for (int i = 0; i < half; ++i)
-            for (int s = 0; s < 2; ++s)
-                order[std::size_t(h * d + 2 * i + s)] = h * d + s * half + i;
-    return order;
-}
-
-ExportResult exportGguf(const ExportRequest& request, jobs::Progress* progress)
-{
-    const model::Model& source = *request.source;
-    const GgufFileType fileType = parseGgufFileType(request.ggufType);
-    std::optional<runtime::LlamaWeights> loaded;
-    if (!request.weights) {
-        if (progress)
-            progress->beginStage("reading " + source.source.filename().string());
-        loaded = runtime::loadLlamaWeights(source);
-    }
-    const runtime::LlamaWeights& w = request.weights ? *request.weights : *loaded;
     const model::ArchSpec& spec = w.spec;
-    const bool permute = ggufPermutesQk(spec);
-    const int layers = int(spec.numLayers);
-    const bool tied = spec.tieWordEmbeddings;
-    ExportResult result;
-
-    std::vector<Planned> plan;
-    auto add = [&](std::string name, std::vector<std::int64_t> dims, int layer, std::function<Mat()> values) {
-        Planned p;
-        p.name = std::move(name);
-        const auto choice = ggufTensorType(fileType, p.name, dims, layer, layers, tied);
-        p.type = choice.type;
-        p.fellBack = choice.fellBack;
-        p.dims = std::move(dims);
-        p.values = std::move(values);
-        plan.push_back(std::move(p));
-        return &plan.back();
-    };
-
     add("token_embd.weight", {spec.vocabSize, spec.hiddenSize}, -1, [&w] { return w.embedding; });
-    for (int i = 0; i < layers; ++i) {
+    for (int i = 0; i < int(spec.numLayers); ++i) {
         const runtime::BlockWeights& b = w.blocks[std::size_t(i)];
         const std::string blk = "blk." + std::to_string(i) + ".";
         add(blk + "attn_norm.weight", {spec.hiddenSize}, i, [&b] { return asRow(b.inputNorm); });
@@ -172,7 +133,7 @@ ExportResult exportGguf(const ExportRequest& request, jobs::Progress* progress)
             std::vector<int> order;
             if (permute && (r == runtime::LinearRole::Q || r == runtime::LinearRole::K))
                 order = llamaQkRowOrder(op.outFeatures(), int(r == runtime::LinearRole::Q ? spec.numHeads : spec.numKvHeads));
-            const bool quantized = request.run && !dynamic_cast<const runtime::DenseLinear*>(&op);
+            const bool quantized = quantizedRun && !dynamic_cast<const runtime::DenseLinear*>(&op);
             Planned* p = add(blk + ggufLinearName(r) + ".weight", {op.outFeatures(), op.inFeatures()}, i,
                              [&op, order] { return permuteRows(quant::currentWeight(op), order); });
             p->rowOrder = order;
@@ -197,6 +158,119 @@ ExportResult exportGguf(const ExportRequest& request, jobs::Progress* progress)
     add("output_norm.weight", {spec.hiddenSize}, -1, [&w] { return asRow(w.finalNorm); });
     if (!tied)
         add("output.weight", {spec.vocabSize, spec.hiddenSize}, -1, [&w] { return quant::currentWeight(*w.lmHead); });
+}
+
+// The tensors of a checkpoint, read one at a time when written (and again when verified).
+void planFromCheckpoint(const io::Checkpoint& ck, const model::ArchSpec& spec, bool fromGguf, bool permute, bool tied,
+                        const AddTensor& add)
+{
+    auto read = [&ck](const std::string& name, std::int64_t rows, std::int64_t cols, std::vector<int> order) {
+        if (!ck.find(name))
+            throw Error(ck.path().string() + ": missing tensor " + name);
+        return [&ck, name, rows, cols, order]() -> Mat {
+            const Tensor t = ck.readF32(name);
+            if (std::int64_t(t.data.size()) != rows * cols)
+                throw Error(ck.path().string() + ": tensor " + name + " has shape " + shapeToString(t.shape) +
+                            ", expected " + std::to_string(rows) + " x " + std::to_string(cols) + " values");
+            const Mat m = Eigen::Map<const Mat>(t.data.data(), Eigen::Index(rows), Eigen::Index(cols));
+            return rows == 1 ? permuteColumns(m, order) : permuteRows(m, order);
+        };
+    };
+    auto name = [fromGguf](int i, const std::string& hf, const std::string& gg) {
+        return fromGguf ? "blk." + std::to_string(i) + "." + gg : "model.layers." + std::to_string(i) + "." + hf;
+    };
+    static const char* hfLinear[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+    const std::int64_t H = spec.hiddenSize, I = spec.intermediateSize, D = spec.headDim;
+    const std::int64_t qDim = spec.numHeads * D, kvDim = spec.numKvHeads * D;
+    const std::int64_t outDims[] = {qDim, kvDim, kvDim, H, I, I, H};
+    const std::int64_t inDims[] = {H, H, H, qDim, H, H, I};
+    add("token_embd.weight", {spec.vocabSize, H}, -1,
+        read(fromGguf ? "token_embd.weight" : "model.embed_tokens.weight", spec.vocabSize, H, {}));
+    for (int i = 0; i < int(spec.numLayers); ++i) {
+        const std::string blk = "blk." + std::to_string(i) + ".";
+        add(blk + "attn_norm.weight", {H}, i, read(name(i, "input_layernorm.weight", "attn_norm.weight"), 1, H, {}));
+        for (runtime::LinearRole r : runtime::kAllLinearRoles) {
+            const int ri = int(r);
+            std::vector<int> order;
+            if (permute && (r == runtime::LinearRole::Q || r == runtime::LinearRole::K))
+                order = llamaQkRowOrder(int(outDims[ri]), int(r == runtime::LinearRole::Q ? spec.numHeads : spec.numKvHeads));
+            const std::string g = ggufLinearName(r);
+            add(blk + g + ".weight", {outDims[ri], inDims[ri]}, i,
+                read(name(i, std::string(hfLinear[ri]) + ".weight", g + ".weight"), outDims[ri], inDims[ri], order));
+            const std::string bias = name(i, std::string(hfLinear[ri]) + ".bias", g + ".bias");
+            if (ck.find(bias))
+                add(blk + g + ".bias", {outDims[ri]}, i, read(bias, 1, outDims[ri], order));
+        }
+        add(blk + "ffn_norm.weight", {H}, i, read(name(i, "post_attention_layernorm.weight", "ffn_norm.weight"), 1, H, {}));
+        const std::string qn = name(i, "self_attn.q_norm.weight", "attn_q_norm.weight");
+        if (spec.qkNorm || ck.find(qn)) {
+            add(blk + "attn_q_norm.weight", {D}, i, read(qn, 1, D, {}));
+            add(blk + "attn_k_norm.weight", {D}, i, read(name(i, "self_attn.k_norm.weight", "attn_k_norm.weight"), 1, D, {}));
+        }
+    }
+    add("output_norm.weight", {H}, -1, read(fromGguf ? "output_norm.weight" : "model.norm.weight", 1, H, {}));
+    if (!tied)
+        add("output.weight", {spec.vocabSize, H}, -1, read(fromGguf ? "output.weight" : "lm_head.weight", spec.vocabSize, H, {}));
+}
+
+} // namespace
+
+std::vector<int> llamaQkRowOrder(int rows, int heads)
+{
+    if (heads <= 0 || rows % (2 * heads) != 0)
+        throw Error("q/k permutation: " + std::to_string(rows) + " rows do not split into " + std::to_string(heads) +
+                    " heads of an even size");
+    const int d = rows / heads, half = d / 2;
+    std::vector<int> order(static_cast<std::size_t>(rows));
+    for (int h = 0; h < heads; ++h)
+        for (int i = 0; i < half; ++i)
+            for (int s = 0; s < 2; ++s)
+                order[std::size_t(h * d + 2 * i + s)] = h * d + s * half + i;
+    return order;
+}
+
+ExportResult exportGguf(const ExportRequest& request, jobs::Progress* progress)
+{
+    const model::Model& source = *request.source;
+    const GgufFileType fileType = parseGgufFileType(request.ggufType);
+    // A plain conversion streams tensors from the checkpoint one at a time: no model is ever held
+    // in f32 (a 7B model would need 27 GB).
+    const bool streaming = !request.weights;
+    const model::ArchSpec& spec = streaming ? source.spec : request.weights->spec;
+    if (!spec.supported)
+        throw Error(source.source.string() + ": " + spec.unsupportedReason);
+    const io::Checkpoint& ck = *source.checkpoint;
+    const bool fromGguf = ck.format() == "gguf";
+    const bool permute = ggufPermutesQk(spec) && !(streaming && fromGguf); // a GGUF source is permuted already
+    const int layers = int(spec.numLayers);
+    bool tied = spec.tieWordEmbeddings;
+    if (streaming) {
+        const bool hasOutput = ck.find(fromGguf ? "output.weight" : "lm_head.weight") != nullptr;
+        if (!hasOutput && !tied && !fromGguf)
+            throw Error(ck.path().string() + ": missing tensor lm_head.weight and embeddings are not tied");
+        tied = !hasOutput;
+    }
+    ExportResult result;
+
+    std::vector<Planned> plan;
+    const AddTensor add = [&](std::string name, std::vector<std::int64_t> dims, int layer,
+                              std::function<Mat()> values) -> Planned* {
+        Planned p;
+        p.name = std::move(name);
+        const auto choice = ggufTensorType(fileType, p.name, dims, layer, layers, tied);
+        p.type = choice.type;
+        p.fellBack = choice.fellBack;
+        p.dims = std::move(dims);
+        p.values = std::move(values);
+        plan.push_back(std::move(p));
+        return &plan.back();
+    };
+
+    if (streaming)
+        planFromCheckpoint(ck, spec, fromGguf, permute, tied, add);
+    else
+        planFromWeights(*request.weights, request.run != nullptr, permute, tied, add);
     const std::vector<float> ropeFactors = llama3RopeFactors(spec);
     if (!ropeFactors.empty())
         add("rope_freqs.weight", {std::int64_t(ropeFactors.size())}, -1, [&ropeFactors] {

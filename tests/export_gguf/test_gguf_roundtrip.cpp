@@ -114,6 +114,29 @@ private slots:
         }
     }
 
+    // A GGUF source converts again without a second q/k permutation, its tokenizer keys copied.
+    void ggufSourceReconverts()
+    {
+        try {
+            test::ScratchDir dir;
+            const auto m = model::openModel("demo");
+            exporting::exportModel(request(m, dir / "a.gguf", "F16"));
+            const auto a = model::openModel((dir / "a.gguf").string());
+            exporting::exportModel(request(a, dir / "b.gguf", "F32"));
+            const auto b = model::openModel((dir / "b.gguf").string());
+            QVERIFY(b.tokenizer);
+            const auto text = "Tokenizers: copied, not rebuilt. 42!";
+            QCOMPARE(b.tokenizer->encode(text), m.tokenizer->encode(text));
+            const runtime::Transformer t0(runtime::loadLlamaWeights(m)), t1(runtime::loadLlamaWeights(b));
+            const auto tokens = demoTokens(m, 48);
+            const double d = relDiff(t0.forward(tokens), t1.forward(tokens));
+            qInfo("demo -> F16 GGUF -> F32 GGUF: logits relative difference %.3g", d);
+            QVERIFY2(d < 1e-5, qPrintable(QString::number(d)));
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
     // The demo model in every file type: every tensor is in the documented type, reads back
     // within the type's error, and the tokenizer reads back identical.
     void demoFileTypes_data()
