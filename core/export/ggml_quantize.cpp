@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
 
 namespace qs::exporting {
 
@@ -411,12 +412,11 @@ int ggmlNearestInt(float v)
     return (i & 0x007fffff) - 0x00400000;
 }
 
-void quantizeRow(GgmlType t, std::span<const float> x, std::span<std::uint8_t> out)
+namespace {
+
+// Blocks [0, x.size() / elements) of x into out, one after another (sizes already checked).
+void quantizeBlocks(GgmlType t, std::span<const float> x, std::span<std::uint8_t> out)
 {
-    const std::size_t bytes = ggmlRowBytes(t, std::int64_t(x.size()));
-    if (out.size() != bytes)
-        throw Error("ggml " + std::string(ggmlTypeName(t)) + ": output of " + std::to_string(out.size()) +
-                    " bytes for " + std::to_string(x.size()) + " values, expected " + std::to_string(bytes));
     const std::size_t e = std::size_t(ggmlBlockElements(t)), b = std::size_t(ggmlBlockBytes(t));
     const std::size_t blocks = x.size() / e;
     for (std::size_t i = 0; i < blocks; ++i) {
@@ -442,6 +442,32 @@ void quantizeRow(GgmlType t, std::span<const float> x, std::span<std::uint8_t> o
         case GgmlType::Q6_K: quantizeQ6_K(src, dst); break;
         }
     }
+}
+
+} // namespace
+
+void quantizeRow(GgmlType t, std::span<const float> x, std::span<std::uint8_t> out)
+{
+    const std::size_t bytes = ggmlRowBytes(t, std::int64_t(x.size()));
+    if (out.size() != bytes)
+        throw Error("ggml " + std::string(ggmlTypeName(t)) + ": output of " + std::to_string(out.size()) +
+                    " bytes for " + std::to_string(x.size()) + " values, expected " + std::to_string(bytes));
+    const std::size_t e = std::size_t(ggmlBlockElements(t)), b = std::size_t(ggmlBlockBytes(t));
+    const std::size_t blocks = x.size() / e;
+    // Blocks are independent: large tensors are split over threads (the same bytes in any split).
+    const std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), 8);
+    if (threads < 2 || x.size() < (std::size_t(1) << 20)) {
+        quantizeBlocks(t, x, out);
+        return;
+    }
+    std::vector<std::thread> pool;
+    const std::size_t per = (blocks + threads - 1) / threads;
+    for (std::size_t first = 0; first < blocks; first += per) {
+        const std::size_t count = std::min(per, blocks - first);
+        pool.emplace_back([=] { quantizeBlocks(t, x.subspan(first * e, count * e), out.subspan(first * b, count * b)); });
+    }
+    for (auto& th : pool)
+        th.join();
 }
 
 std::vector<std::uint8_t> quantizeRows(GgmlType t, std::span<const float> x)

@@ -232,6 +232,30 @@ private slots:
         }
     }
 
+    // Large tensors are split over threads: the bytes equal those of quantizing piece by piece.
+    void threadedEqualsSerial()
+    {
+        try {
+            std::mt19937 rng(std::random_device{}());
+            std::normal_distribution<float> normal(0.0f, 1.0f);
+            std::vector<float> x(std::size_t(1) << 21);
+            for (auto& v : x)
+                v = normal(rng);
+            for (GgmlType t : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+                const auto whole = quantizeRows(t, x);
+                std::vector<std::uint8_t> pieces;
+                const std::size_t piece = 1 << 16; // below the threading threshold
+                for (std::size_t i = 0; i < x.size(); i += piece) {
+                    const auto part = quantizeRows(t, std::span<const float>(x).subspan(i, piece));
+                    pieces.insert(pieces.end(), part.begin(), part.end());
+                }
+                QVERIFY(whole == pieces);
+            }
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+    }
+
     void zeroBlocksStayZero()
     {
         try {
