@@ -1,6 +1,6 @@
 #version 450
 // Decode GEMV, Y[M][N] = X[M][K] * dequant(W)^T for M <= 8 (one dispatch per 8 rows of X):
-// LANES threads share ROWS weight rows; each thread reads 16 bytes (int4: 4 bytes) of packed
+// LANES threads share ROWS weight rows; each thread reads 16 bytes of packed
 // weights of every one of its rows per step (coalesced across the lanes, ROWS loads in flight)
 // and uses the slice of X it loads for all ROWS rows (X comes from L1; reading it once per
 // weight row was the bottleneck, 8x the weight bytes for int4). A subgroupAdd reduces when a
@@ -32,22 +32,15 @@ layout(push_constant) uniform Params {
 
 layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
 layout(std430, binding = 1) writeonly buffer YBuf { float Y[]; };
-#if defined(FMT_INT4)
-// int4: 4 bytes (8 codes) per thread and step. With 16 bytes, each thread's 32 weights need
-// 128 bytes of X and one load instruction then touches 32 cache lines; with 4 bytes it is 8.
-#define WTYPE uint
-layout(std430, binding = 2) readonly buffer WBuf { uint W[]; };
-#else
 #define WTYPE uvec4
 layout(std430, binding = 2) readonly buffer WBuf { uvec4 W[]; };
-#endif
 layout(std430, binding = 3) readonly buffer SBuf { float S[]; };
 layout(std430, binding = 4) readonly buffer ZBuf { float Z[]; };
 
 shared float red[WG * MT * ROWS];
 
 #if defined(FMT_INT4)
-const uint PER_UNIT = 8;   // weights in one load (WTYPE)
+const uint PER_UNIT = 32;  // weights in one 16-byte load
 #elif defined(FMT_INT8)
 const uint PER_UNIT = 16;
 #else
@@ -55,30 +48,22 @@ const uint PER_UNIT = 8;
 #endif
 
 #if defined(FMT_INT4)
-const uint WV = 2;  // vec4s of weights in one unit
+const uint WV = 8;  // vec4s of weights in one unit
 #elif defined(FMT_INT8)
 const uint WV = 4;
 #else
 const uint WV = 2;
 #endif
 
+#if !defined(FMT_INT4)  // int4 has its own loop in main()
 // Unit u (weights k = PER_UNIT*u ...) of weight row n from its codes q: w[j] . x[4j..4j+3]
 // summed over j, times s, is that unit's share of one output.
 void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
 {
-#if defined(FMT_INT4)
-    const uint groups = pc.K / pc.groupSize;
-    const uint g = n * groups + (u * PER_UNIT) / pc.groupSize;
-    s = S[g];
-    const float z = (pc.flags & 1u) != 0u ? Z[g] : 8.0;
-    // Codes to floats without int->float conversions (a quarter-rate instruction on NVIDIA):
-    // 2^23 + c has c in its low mantissa bits, so (bits(2^23) | c) - (2^23 + z) = c - z exactly.
-    const float bias = 8388608.0 + z;
-    w[0] = uintBitsToFloat((uvec4(q, q >> 4, q >> 8, q >> 12) & 15u) | 0x4B000000u) - bias;
-    w[1] = uintBitsToFloat((uvec4(q >> 16, q >> 20, q >> 24, q >> 28) & 15u) | 0x4B000000u) - bias;
-#elif defined(FMT_INT8)
+#if defined(FMT_INT8)
     s = 1.0;  // the row scale is applied once at the end
-    // Signed bytes: flipping the sign bit gives b + 128 in 0..255, then the same 2^23 trick.
+    // Signed bytes to floats without int->float conversions (quarter rate on NVIDIA): flipping
+    // the sign bit gives b + 128 in 0..255, and (bits(2^23) | c) - 2^23 - 128 = b exactly.
     for (uint j = 0; j < 4; ++j) {
         const uint v = q[j] ^ 0x80808080u;
         w[j] = uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
@@ -95,6 +80,7 @@ void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
     }
 #endif
 }
+#endif
 
 void main()
 {
@@ -107,10 +93,49 @@ void main()
     for (uint i = 0; i < MT * ROWS; ++i)
         acc[i] = 0.0;
     if (n0 < pc.rows) {
+#if defined(FMT_INT4)
+        // int4: per 32-bit word of codes (8 weights), 2 vec4 of X serve all ROWS rows; few live
+        // registers keep more warps resident than holding 32 dequantized weights would.
+        // Codes become floats without int->float conversions (quarter rate on NVIDIA):
+        // 2^23 + c has c in its low mantissa bits, so (bits(2^23) | c) - (2^23 + z) = c - z.
+        const uint groupShift = uint(findLSB(pc.groupSize));  // group sizes are powers of two
+        const uint groups = pc.K >> groupShift;
+        const bool asym = (pc.flags & 1u) != 0u;
         for (uint u = lane; u < units; u += LANES) {
-            WTYPE q[ROWS];
+            uvec4 q[ROWS];
+            float sc[ROWS], bias[ROWS];
+            for (uint r = 0; r < ROWS; ++r) {
+                const bool ok = n0 + r < pc.rows;
+                q[r] = ok ? W[(n0 + r) * units + u] : uvec4(0u);
+                const uint g = (n0 + r) * groups + ((u * 32u) >> groupShift);
+                sc[r] = ok ? S[g] : 0.0;
+                bias[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+            }
+            for (uint i = 0; i < MT; ++i) {
+                if (mbase + i >= pc.M)
+                    break;
+                float d[ROWS];
+                for (uint r = 0; r < ROWS; ++r)
+                    d[r] = 0.0;
+                for (uint j = 0; j < 4; ++j) {
+                    const uint xb = (mbase + i) * (pc.K / 4) + u * 8u + 2u * j;
+                    const vec4 x0 = X[xb], x1 = X[xb + 1];
+                    for (uint r = 0; r < ROWS; ++r) {
+                        const uint v = q[r][j];
+                        const vec4 w0 = uintBitsToFloat((uvec4(v, v >> 4, v >> 8, v >> 12) & 15u) | 0x4B000000u) - bias[r];
+                        const vec4 w1 = uintBitsToFloat((uvec4(v >> 16, v >> 20, v >> 24, v >> 28) & 15u) | 0x4B000000u) - bias[r];
+                        d[r] += dot(x0, w0) + dot(x1, w1);
+                    }
+                }
+                for (uint r = 0; r < ROWS; ++r)
+                    acc[i * ROWS + r] += sc[r] * d[r];
+            }
+        }
+#else
+        for (uint u = lane; u < units; u += LANES) {
+            uvec4 q[ROWS];
             for (uint r = 0; r < ROWS; ++r)
-                q[r] = n0 + r < pc.rows ? W[(n0 + r) * units + u] : WTYPE(0u);
+                q[r] = n0 + r < pc.rows ? W[(n0 + r) * units + u] : uvec4(0u);
             // Per row of X: its slice of X is loaded once and used for all ROWS weight rows
             // (re-dequantizing per row of X costs ALU, not memory).
             for (uint i = 0; i < MT; ++i) {
@@ -133,6 +158,7 @@ void main()
                 }
             }
         }
+#endif
     }
     if (USE_SG != 0u && gl_SubgroupSize == LANES) {
         for (uint r = 0; r < ROWS; ++r) {

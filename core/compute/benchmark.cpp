@@ -50,7 +50,8 @@ struct Timing {
 // GEMMs back to back in one submission (as a model's layers run): 5 timed submissions of
 // enough GEMMs for ~20 ms each, cycling through the weight sets; median and min per GEMM.
 Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
-                      const std::vector<std::shared_ptr<PreparedWeights>>& sets, double singleMs, std::vector<float>& y)
+                      const std::vector<std::shared_ptr<PreparedWeights>>& sets, double singleMs, std::vector<float>& y,
+                      double warmMs = 1000.0)
 {
     std::vector<const PreparedWeights*> ptrs;
     for (const auto& s : sets)
@@ -58,17 +59,20 @@ Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
     const int reps = int(std::clamp(20.0 / std::max(singleMs, 1e-3), double(ptrs.size()), 100.0));
     Timing out;
     std::vector<double> t;
-    // 5 warm-up submissions (~100 ms): the GPU leaves its idle clocks while the host draws the
-    // next weights, and the first timed GEMMs ran up to 2x slow without them.
-    for (int i = 0; i < 10; ++i) {
+    // Warm-up: at least warmMs of GPU time (1 s where the GPU may have idled). While the host draws the next weights the GPU drops to
+    // idle clocks (345 MHz on the H100) and takes about a second to come back to 1980 MHz;
+    // cases timed right after that ran up to 4x slow.
+    double warm = 0;
+    for (int i = 0; i < 200 && warm < warmMs; ++i) {
         const double ms = gpu.timeDequantGemm(x.data(), m, ptrs, reps, y.data());
         if (ms < 0) {
             out.allGpu = false;
             return out;
         }
-        if (i >= 5)
-            t.push_back(ms);
+        warm += ms * reps;
     }
+    for (int i = 0; i < 5; ++i)
+        t.push_back(gpu.timeDequantGemm(x.data(), m, ptrs, reps, y.data()));
     std::sort(t.begin(), t.end());
     out.median = t[t.size() / 2];
     out.min = t.front();
@@ -155,7 +159,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
                         gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
                     });
-                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y);
+                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y, 100.0);
                     gpu.dequantGemm(x.data(), m, *sets[0], y.data());
                     BenchRow v = row;
                     v.msSingle = tv.median;
@@ -212,27 +216,34 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
 void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
 {
     if (opt.hessian) {
-        for (const auto& mk : opt.calibShapes) {
-            const int m = mk.first, k = mk.second;
-            const auto x = randomNormal(std::size_t(m) * k, rng);
-            std::vector<float> h(std::size_t(k) * k, 0.0f);
-            const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
-            // Check the first 64 rows of H on a fresh accumulator.
-            auto h0 = randomNormal(std::size_t(k) * k, rng);
-            h = h0;
-            gpu.hessianAccumulate(x.data(), m, k, h.data());
-            Eigen::Map<const RowMajorF> X(x.data(), m, k);
-            Eigen::Map<const RowMajorF> H0(h0.data(), k, k);
-            const int rows = std::min(64, k);
-            RowMajorF ref = H0.topRows(rows);
-            ref.noalias() += X.leftCols(rows).transpose() * X;
-            BenchRow row{"hessian X^T X", "f32", gpu.hasCooperativeMatrix() && opt.coopMatrix ? "coopmat split-f16" : "portable",
-                         "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, {}};
-            row.error = normErr(h.data(), ref.data(), std::size_t(rows) * k);
-            row.checked = "first 64 rows of H";
-            rep.rows.push_back(finish(row, t, 4.0 * m * k + 8.0 * k * k, 2.0 * m * double(k) * k));
-            say(opt, "hessian " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
-        }
+        // The f32 kernel (the default) and, where the device has them, cooperative matrices.
+        std::vector<bool> modes{false};
+        if (gpu.hasCooperativeMatrix() && opt.coopMatrix)
+            modes.push_back(true);
+        for (const auto& mk : opt.calibShapes)
+            for (bool coop : modes) {
+                gpu.setCooperativeMatrixHessian(coop);
+                const int m = mk.first, k = mk.second;
+                const auto x = randomNormal(std::size_t(m) * k, rng);
+                std::vector<float> h(std::size_t(k) * k, 0.0f);
+                const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
+                // Check the first 64 rows of H on a fresh accumulator.
+                auto h0 = randomNormal(std::size_t(k) * k, rng);
+                h = h0;
+                gpu.hessianAccumulate(x.data(), m, k, h.data());
+                Eigen::Map<const RowMajorF> X(x.data(), m, k);
+                Eigen::Map<const RowMajorF> H0(h0.data(), k, k);
+                const int rows = std::min(64, k);
+                RowMajorF ref = H0.topRows(rows);
+                ref.noalias() += X.leftCols(rows).transpose() * X;
+                BenchRow row{"hessian X^T X", "f32", coop ? "coopmat split-f16" : "portable",
+                             "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
+                row.error = normErr(h.data(), ref.data(), std::size_t(rows) * k);
+                row.checked = "first 64 rows of H";
+                rep.rows.push_back(finish(row, t, 4.0 * m * k + 8.0 * k * k, 2.0 * m * double(k) * k));
+                say(opt, "hessian " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+            }
+        gpu.setCooperativeMatrixHessian(false);
     }
     if (opt.stats) {
         for (const auto& mk : opt.calibShapes) {

@@ -20,7 +20,7 @@ struct BenchOptions {
     std::uint64_t copyBytes = 1ull << 30;             // bandwidth ceiling buffer
     std::int64_t histogramElements = 100'000'000;
     int workgroup = 128, rowsPerWorkgroup = 8;
-    int gemvWorkgroup = 128, gemvRows = 4;
+    int gemvWorkgroup = 128, gemvRows = 0;  // 0: per format
     bool gemvSubgroupAdd = true;
     bool gemv = true;          // false: the portable kernel for small batches too
     // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.

@@ -100,6 +100,7 @@ struct VulkanBackend::Impl {
     std::uint32_t wg = 128, mt = 8;
     GemvTuning gemvTuning;
     bool coopEnabled = true;
+    bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     int lastPath = 0;  // GemmPath of the last dequantGemm
     std::uint64_t maxBinding = 0;
     Buffer xBuf, yBuf, auxBuf;
@@ -261,7 +262,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     const std::uint32_t lanes = gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u : path == GemmPath::Gemv ? std::min<std::uint32_t>(8, mInt) : mInt == 1 ? 1u : mt;
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
-    std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes), gemvRows = gemvTuning.rows;
+    // Rows per thread: int4 needs more rows to share each slice of X (8 measured best on the H100).
+    std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
+    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : (w.gemv == KernelId::GemvInt4 ? 8u : 4u);
     const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
     while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
         --gemvRows;
@@ -378,7 +381,7 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
 bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
-    const bool coop = coopEnabled && dev().coopMatrixF16 && fitsHalf(x, m * k);
+    const bool coop = coopHessian && dev().coopMatrixF16 && fitsHalf(x, m * k);
     const std::uint64_t tileRows = coop ? 128 : 64;
     const std::uint64_t g = rowGranularity(align(), {row});
     const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, g));
@@ -567,13 +570,14 @@ void VulkanBackend::setForceStagingForTesting(bool on) { d_->dev().forceStaging 
 
 void VulkanBackend::setGemvTuning(const GemvTuning& t)
 {
-    if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows < 1 || t.rows > 8)
-        throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 1..8");
+    if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows > 8)
+        throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 0 (auto) or 1..8");
     d_->gemvTuning = t;
     d_->gemvTuning.workgroup = std::min(t.workgroup, d_->dev().info.maxWorkgroupInvocations);
 }
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
+void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
 bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
 

@@ -62,7 +62,8 @@ struct GemvTuning {
     bool enabled = true;
     bool subgroupAdd = true;        // false: shared-memory reduction even where subgroups work
     std::uint32_t workgroup = 128;  // threads, a power of two (at least one subgroup)
-    std::uint32_t rows = 4;         // weight rows per thread (loads in flight, reuse of X), 1..8
+    std::uint32_t rows = 0;         // weight rows per thread (loads in flight, reuse of X), 1..8;
+                                    // 0: per format (int4 8, others 4)
 };
 
 class VulkanBackend final : public Backend {
@@ -96,9 +97,12 @@ public:
     // discrete GPU), so that lavapipe exercises that path too.
     void setForceStagingForTesting(bool on);
     void setGemvTuning(const GemvTuning& t);
-    // Cooperative-matrix GEMM (f16 inputs, f32 accumulation; error ~1e-3 against f32) and X^T X
-    // (split f16, f32 accuracy) where the device has them; on by default.
+    // Cooperative-matrix GEMM (f16 inputs, f32 accumulation; normalized error ~3e-4 against
+    // f32) for batches >= kCoopMinRows where the device has it; on by default.
     void setCooperativeMatrix(bool on);
+    // X^T X with cooperative matrices (split f16, f32 accuracy); off by default: slower than the
+    // f32 kernel on the H100 so far (docs/benchmarks.md).
+    void setCooperativeMatrixHessian(bool on);
     bool hasCooperativeMatrix() const;
     GemmPath lastGemmPath() const;
     // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling
