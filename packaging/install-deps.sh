@@ -10,7 +10,7 @@ PACKAGES=(
   libeigen3-dev libspdlog-dev nlohmann-json3-dev libcli11-dev libpcre2-dev
   libvulkan-dev vulkan-tools glslc mesa-vulkan-drivers
   xvfb xauth
-  help2man librsvg2-bin file desktop-file-utils appstream libxml2-utils groff-base man-db
+  help2man librsvg2-bin file desktop-file-utils appstream libxml2-utils groff-base man-db shared-mime-info
   clang libclang-rt-14-dev
 )
 
