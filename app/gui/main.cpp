@@ -1,7 +1,10 @@
 // quantscope: the desktop app. Argument parsing and start-up only; the window lives in ui/.
 //   quantscope [MODEL] [--select TENSOR] [--view TAB] [--run-compare METHODS [--preset P]]
-//              [--screenshot FILE]
+//              [--calibrate PRESET] [--heatmap error|scales:METHOD] [--screenshot FILE]
+#include "ui/activations/activation_inspector.hpp"
+#include "ui/compare/layer_compare_view.hpp"
 #include "ui/compare/run_panel.hpp"
+#include "ui/inspector/heatmap_panel.hpp"
 #include "ui/inspector/tensor_inspector.hpp"
 #include "ui/logging/app_logging.hpp"
 #include "ui/metrics/metrics_panel.hpp"
@@ -25,12 +28,15 @@ struct StartupActions {
     int view = -1;        // AnalysisTabs::Tab to show
     QStringList compare;  // methods to run once the model is open
     QString preset;       // calibration preset for that run
+    QString calibrate;    // activation-profile preset to run once the model is open
+    QString heatmap;      // "error:gptq" / "scales:gptq": the inspector's heatmap after the run
 };
 
 int tabIndex(const QString& name)
 {
     const QStringList names{QStringLiteral("details"), QStringLiteral("inspector"), QStringLiteral("metrics"),
-                            QStringLiteral("compare")};
+                            QStringLiteral("compare"), QStringLiteral("activations"),
+                            QStringLiteral("layer-compare")};
     return int(names.indexOf(name.toLower()));
 }
 
@@ -42,6 +48,19 @@ void applyStartupActions(qs::ui::MainWindow& window, const StartupActions& a)
     auto* tabs = window.analysisTabs();
     if (a.view >= 0)
         tabs->setCurrentIndex(a.view);
+    if (!a.calibrate.isEmpty()) {
+        qs::ui::ActivationRunSettings s;
+        s.preset = a.calibrate.toStdString();
+        tabs->activations()->startCalibration(s);
+    }
+    if (!a.heatmap.isEmpty()) {
+        const QString kind = a.heatmap.section(QLatin1Char(':'), 0, 0), method = a.heatmap.section(QLatin1Char(':'), 1);
+        QObject::connect(tabs, &qs::ui::AnalysisTabs::runFinished, tabs, [tabs, kind, method] {
+            const auto k = kind == QLatin1String("scales") ? qs::ui::HeatmapKind::Scales : qs::ui::HeatmapKind::Error;
+            if (!tabs->inspector()->heatmapPanel()->setMode(k, method))
+                spdlog::warn("--heatmap: no {} heatmap for {}", kind.toStdString(), method.toStdString());
+        }, Qt::SingleShotConnection);
+    }
     if (!a.compare.isEmpty()) {
         qs::ui::CompareSettings s = tabs->runPanel()->settings();
         s.methods.clear();
@@ -58,7 +77,8 @@ void applyStartupActions(qs::ui::MainWindow& window, const StartupActions& a)
 bool windowIsIdle(qs::ui::MainWindow& window)
 {
     auto* tabs = window.analysisTabs();
-    return !tabs->isRunning() && !tabs->inspector()->isBusy() && !tabs->metrics()->isScanning();
+    return !tabs->isRunning() && !tabs->inspector()->isBusy() && !tabs->metrics()->isScanning() &&
+           !tabs->activations()->isBusy() && !tabs->layerCompare()->isBusy();
 }
 
 // Saves the window once the model is in and every job it started is done (or at once when no
@@ -126,7 +146,8 @@ int main(int argc, char** argv)
                                           QStringLiteral("Select the tensor NAME in the layer tree once MODEL is open."),
                                           QStringLiteral("NAME"));
     const QCommandLineOption viewOption(QStringLiteral("view"),
-                                        QStringLiteral("Show the tab TAB: details, inspector, metrics or compare."),
+                                        QStringLiteral("Show the tab TAB: details, inspector, metrics, compare, activations "
+                                                       "or layer-compare."),
                                         QStringLiteral("TAB"));
     const QCommandLineOption compareOption(
         QStringLiteral("run-compare"),
@@ -139,7 +160,17 @@ int main(int argc, char** argv)
     parser.addOption(selectOption);
     parser.addOption(viewOption);
     parser.addOption(compareOption);
+    const QCommandLineOption calibrateOption(
+        QStringLiteral("calibrate"),
+        QStringLiteral("Once MODEL is open, run the activation profile with calibration preset PRESET (tiny, quick)."),
+        QStringLiteral("PRESET"));
     parser.addOption(presetOption);
+    parser.addOption(calibrateOption);
+    const QCommandLineOption heatmapOption(
+        QStringLiteral("heatmap"),
+        QStringLiteral("After --run-compare, show the inspector's heatmap KIND:METHOD (error:gptq, scales:rtn)."),
+        QStringLiteral("KIND:METHOD"));
+    parser.addOption(heatmapOption);
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -152,12 +183,15 @@ int main(int argc, char** argv)
     StartupActions actions;
     actions.select = parser.value(selectOption);
     if (parser.isSet(viewOption) && (actions.view = tabIndex(parser.value(viewOption))) < 0) {
-        std::fprintf(stderr, "quantscope: --view must be details, inspector, metrics or compare\n");
+        std::fprintf(stderr, "quantscope: --view must be details, inspector, metrics, compare, activations or "
+                             "layer-compare\n");
         return 2;
     }
     if (parser.isSet(compareOption))
         actions.compare = parser.value(compareOption).split(QLatin1Char(','), Qt::SkipEmptyParts);
     actions.preset = parser.value(presetOption);
+    actions.calibrate = parser.value(calibrateOption);
+    actions.heatmap = parser.value(heatmapOption);
 
     qs::ui::setupLogging();
     spdlog::info("QuantScope {} starting", QS_VERSION);

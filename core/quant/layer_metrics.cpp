@@ -51,6 +51,17 @@ std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op)
     return std::nullopt;
 }
 
+namespace {
+thread_local LayerWeightObserver* tlObserver = nullptr;
+} // namespace
+
+ScopedLayerWeightObserver::ScopedLayerWeightObserver(LayerWeightObserver* observer) : previous_(tlObserver)
+{
+    tlObserver = observer;
+}
+
+ScopedLayerWeightObserver::~ScopedLayerWeightObserver() { tlObserver = previous_; }
+
 void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& w,
                  const runtime::Mat& x, const runtime::Mat* effective)
 {
@@ -67,6 +78,8 @@ void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compu
         const double denom = double(y.norm());
         report.outputRelError = denom > 0 ? double((y - yq).norm()) / denom : 0.0;
     }
+    if (tlObserver)
+        tlObserver->observe(report, reference, w, dq);
 }
 
 } // namespace qs::quant

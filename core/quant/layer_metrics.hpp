@@ -23,4 +23,26 @@ std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op);
 void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& w,
                  const runtime::Mat& x, const runtime::Mat* effective = nullptr);
 
+// Sees the weights behind every report that fillMetrics fills on this thread while installed
+// (the GUI keeps them to draw one layer under every method). report holds name, block and role;
+// effective is what the quantized layer computes, in the reference's space.
+class LayerWeightObserver {
+public:
+    virtual ~LayerWeightObserver() = default;
+    virtual void observe(const LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& quantized,
+                         const runtime::Mat& effective) = 0;
+};
+
+// Installs an observer for this thread until destroyed (the previous one comes back).
+class ScopedLayerWeightObserver {
+public:
+    explicit ScopedLayerWeightObserver(LayerWeightObserver* observer);
+    ~ScopedLayerWeightObserver();
+    ScopedLayerWeightObserver(const ScopedLayerWeightObserver&) = delete;
+    ScopedLayerWeightObserver& operator=(const ScopedLayerWeightObserver&) = delete;
+
+private:
+    LayerWeightObserver* previous_;
+};
+
 } // namespace qs::quant

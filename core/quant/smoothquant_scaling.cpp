@@ -28,24 +28,37 @@ void scaleColumns(runtime::BlockWeights& block, LinearRole role, const Vec& s)
 
 } // namespace
 
-Vec smoothingScales(const Vec& activationAbsmax, const std::vector<const Mat*>& weights, float alpha)
+Vec weightColumnAbsmax(const std::vector<const Mat*>& weights, Eigen::Index channels)
 {
     if (weights.empty())
         throw Error("smoothing needs at least one linear");
-    Vec wmax = Vec::Zero(activationAbsmax.size());
+    Vec wmax = Vec::Zero(channels);
     for (const Mat* w : weights) {
-        if (w->cols() != activationAbsmax.size())
+        if (w->cols() != channels)
             throw Error("smoothing: weight has " + std::to_string(w->cols()) + " inputs, activations " +
-                        std::to_string(activationAbsmax.size()));
+                        std::to_string(channels));
         wmax = wmax.cwiseMax(w->cwiseAbs().colwise().maxCoeff().transpose());
     }
+    return wmax;
+}
+
+Vec smoothingScalesFromAbsmax(const Vec& activationAbsmax, const Vec& weightAbsmax, float alpha)
+{
+    if (weightAbsmax.size() != activationAbsmax.size())
+        throw Error("smoothing: " + std::to_string(weightAbsmax.size()) + " weight columns, " +
+                    std::to_string(activationAbsmax.size()) + " activation channels");
     Vec s(activationAbsmax.size());
     for (Eigen::Index j = 0; j < s.size(); ++j) {
-        const double ws = std::max(wmax[j], kFloor);
+        const double ws = std::max(weightAbsmax[j], kFloor);
         const double v = std::pow(double(activationAbsmax[j]), double(alpha)) / std::pow(ws, 1.0 - double(alpha));
         s[j] = std::max(float(v), kFloor);
     }
     return s;
+}
+
+Vec smoothingScales(const Vec& activationAbsmax, const std::vector<const Mat*>& weights, float alpha)
+{
+    return smoothingScalesFromAbsmax(activationAbsmax, weightColumnAbsmax(weights, activationAbsmax.size()), alpha);
 }
 
 SmoothingScales computeSmoothingScales(const runtime::BlockWeights& block, const calib::BlockCalibration& cal,

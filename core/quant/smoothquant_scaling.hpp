@@ -16,6 +16,12 @@ namespace qs::quant {
 
 runtime::Vec smoothingScales(const runtime::Vec& activationAbsmax, const std::vector<const runtime::Mat*>& weights,
                              float alpha);
+// The same s from max|W_:,j| already taken over the linears (O(channels): the GUI's alpha
+// slider recomputes it live). Sizes must agree.
+runtime::Vec smoothingScalesFromAbsmax(const runtime::Vec& activationAbsmax, const runtime::Vec& weightAbsmax,
+                                       float alpha);
+// max|W_:,j| over the rows of every matrix (sizes must agree with `channels`).
+runtime::Vec weightColumnAbsmax(const std::vector<const runtime::Mat*>& weights, Eigen::Index channels);
 
 struct SmoothingScales {
     runtime::Vec attention; // input_layernorm -> q, k, v

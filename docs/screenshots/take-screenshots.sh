@@ -26,3 +26,6 @@ shot main-window.png "$model" --select model.layers.0.self_attn.q_proj.weight
 shot inspector.png "$model" --select model.layers.1.mlp.down_proj.weight --view inspector
 shot metrics.png "$model" --select model.layers.1.mlp.down_proj.weight --view metrics --run-compare rtn,nf4,gptq --preset tiny
 shot compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset quick
+shot inspector-heatmaps.png "$model" --select model.layers.1.mlp.down_proj.weight --view inspector --run-compare rtn,gptq,nf4 --preset tiny --heatmap error:gptq
+shot activations.png "$model" --select model.layers.1.mlp.gate_proj.weight --view activations --calibrate quick
+shot layer-compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view layer-compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset quick

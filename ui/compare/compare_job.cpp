@@ -61,6 +61,7 @@ std::shared_ptr<CompareResults> runCompare(const model::Model& model, const Comp
     out->evalWindows = int(reference.windows.size());
     out->originalPerplexity = reference.perplexity.perplexity();
 
+    auto kept = std::make_shared<KeptLayers>(kKeptLayersBudget);
     const int n = int(settings.methods.size());
     for (int i = 0; i < n; ++i) {
         const std::string& name = settings.methods[std::size_t(i)];
@@ -73,6 +74,8 @@ std::shared_ptr<CompareResults> runCompare(const model::Model& model, const Comp
         try {
             progress.beginStage("loading weights");
             runtime::Transformer quantized(runtime::loadLlamaWeights(model)); // fresh for every method
+            KeepLayerWeights keep(*kept, name);
+            const quant::ScopedLayerWeightObserver observing(&keep);
             r.run = quant::quantizeModel(quantized, config, &calibration, backend, &progress);
             r.eval = eval::evaluateAgainst(reference, quantized, &progress);
         } catch (const jobs::Cancelled&) {
@@ -84,6 +87,9 @@ std::shared_ptr<CompareResults> runCompare(const model::Model& model, const Comp
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         out->methods.push_back(std::move(r));
     }
+    if (kept->skipped() > 0)
+        spdlog::info("compare: {} layer weights not kept (budget {} MiB spent)", kept->skipped(), kKeptLayersBudget >> 20);
+    out->kept = std::move(kept);
     return out;
 }
 

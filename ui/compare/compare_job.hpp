@@ -7,6 +7,7 @@
 #include "core/model/model.hpp"
 #include "core/quant/pipeline.hpp"
 #include "ui/compare/compare_settings.hpp"
+#include "ui/compare/layer_snapshots.hpp"
 
 #include <functional>
 #include <memory>
@@ -31,6 +32,7 @@ struct CompareResults {
     int evalContext = 0, evalWindows = 0;
     double originalPerplexity = 0;
     std::vector<MethodResult> methods;
+    std::shared_ptr<const KeptLayers> kept; // each linear's weights under each method (budgeted)
 };
 
 // Stage prefixes come from makeProgress (JobContext), e.g. "[2/5] gptq: "; the first argument

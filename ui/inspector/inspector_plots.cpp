@@ -5,6 +5,7 @@
 #include <qcustomplot.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace qs::ui {
 
@@ -15,7 +16,7 @@ const QString kOverlayLayer = QStringLiteral("overlay");
 void removeOverlayItems(QCustomPlot* plot)
 {
     for (int i = plot->itemCount() - 1; i >= 0; --i)
-        if (plot->item(i)->property("gridOverlay").toBool())
+        if (plot->item(i)->property("gridOverlay").toBool() || plot->item(i)->property("clipOverlay").toBool())
             plot->removeItem(i);
 }
 
@@ -82,14 +83,21 @@ QString drawGridOverlay(QCustomPlot* plot, const TensorAnalysis& a, GridOverlay 
     std::vector<double> levels;
     QString label;
     QColor color;
+    double clipLo = 0, clipHi = 0, clipped = 0;
     if (overlay == GridOverlay::Nf4) {
         levels = a.nf4Levels;
+        clipLo = -a.nf4MedianBlockAbsmax;
+        clipHi = a.nf4MedianBlockAbsmax;
+        clipped = a.nf4ClippedFraction;
         color = QColor(200, 60, 40);
         label = QObject::tr("NF4 levels \u00d7 median block absmax %1 (blocks of 64)")
                     .arg(a.nf4MedianBlockAbsmax, 0, 'g', 4);
     } else if (overlay == GridOverlay::Int4) {
         if (const IntGridOverlay* g = a.int4Grid(groupSize)) {
             levels = g->levels;
+            clipLo = g->clipLo;
+            clipHi = g->clipHi;
+            clipped = g->clippedFraction;
             color = QColor(30, 150, 70);
             label = QObject::tr("INT4 asym RTN grid, %1, median group scale %2")
                         .arg(g->groupSize > 0 ? QObject::tr("group %1").arg(g->groupSize) : QObject::tr("per channel"))
@@ -105,6 +113,27 @@ QString drawGridOverlay(QCustomPlot* plot, const TensorAnalysis& a, GridOverlay 
         line->point2->setCoords(x, 10);
     }
     if (!levels.empty()) {
+        // Clip thresholds: everything beyond them (shaded) would saturate at the median scale.
+        // Bounded regions (a coordinate far outside the axis overflows the painter).
+        const auto& edges = a.stats.histogram.edges;
+        const double span = edges.empty() ? 1.0 : 4.0 * (edges.back() - edges.front()) + std::fabs(clipHi - clipLo);
+        for (const auto& [from, to] : {std::pair{clipLo, clipLo - span}, std::pair{clipHi, clipHi + span}}) {
+            auto* rect = new QCPItemRect(plot);
+            rect->setProperty("clipOverlay", true);
+            rect->setObjectName(QStringLiteral("clipRegion"));
+            rect->setPen(QPen(color.darker(), 1.5));
+            rect->setBrush(QColor(color.red(), color.green(), color.blue(), 45));
+            rect->topLeft->setTypeX(QCPItemPosition::ptPlotCoords);
+            rect->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            rect->bottomRight->setTypeX(QCPItemPosition::ptPlotCoords);
+            rect->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            rect->topLeft->setCoords(std::min(from, to), 0);
+            rect->bottomRight->setCoords(std::max(from, to), 1);
+        }
+        label += QObject::tr(" · clip at [%1, %2]: %3% of the weights beyond (shaded)")
+                     .arg(clipLo, 0, 'g', 3)
+                     .arg(clipHi, 0, 'g', 3)
+                     .arg(100.0 * clipped, 0, 'g', 3);
         // Keep the whole grid in view: a wide grid shows how much of it the weights use.
         const QCPRange r = plot->xAxis->range();
         const auto [lo, hi] = std::minmax_element(levels.begin(), levels.end());
@@ -150,36 +179,6 @@ void drawChannelAbsmax(QCustomPlot* plot, const std::vector<double>& values, con
     plot->legend->setVisible(true);
     // Channel maxima sit high on the axis: the legend goes where the data is not.
     plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
-    plot->replot();
-}
-
-void drawHeatmap(QCustomPlot* plot, TensorAnalysis& a)
-{
-    plot->clearPlottables();
-    plot->clearItems();
-    QCPColorScale* scale = nullptr;
-    for (int i = 0; i < plot->plotLayout()->elementCount(); ++i)
-        if ((scale = qobject_cast<QCPColorScale*>(plot->plotLayout()->elementAt(i))))
-            break;
-    if (!scale) {
-        scale = new QCPColorScale(plot);
-        plot->plotLayout()->addElement(plot->plotLayout()->rowCount() - 1, 1, scale);
-        scale->setBarWidth(10);
-        scale->axis()->setLabel(QObject::tr("|w| (max per cell)"));
-    }
-    auto* map = new QCPColorMap(plot->xAxis, plot->yAxis);
-    map->setObjectName(QStringLiteral("weightHeatmap"));
-    map->setInterpolate(false);
-    map->setColorScale(scale);
-    map->setGradient(QCPColorGradient(QCPColorGradient::gpThermal));
-    if (a.heatmap) {
-        map->setData(a.heatmap.release(), false); // built by the worker; the map owns it now
-    }
-    map->rescaleDataRange(true);
-    plot->xAxis->setLabel(QObject::tr("input channel (pooled %1)").arg(a.poolCols));
-    plot->yAxis->setLabel(QObject::tr("output channel (pooled %1)").arg(a.poolRows));
-    plot->yAxis->setRangeReversed(true); // row 0 at the top, as a matrix is written
-    plot->rescaleAxes();
     plot->replot();
 }
 

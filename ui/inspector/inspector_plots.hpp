@@ -21,8 +21,6 @@ QString drawGridOverlay(QCustomPlot* plot, const TensorAnalysis& a, GridOverlay 
 // Channel absmax as a line, outliers as red circles, the outlier threshold dashed.
 void drawChannelAbsmax(QCustomPlot* plot, const std::vector<double>& values, const std::vector<int>& outliers,
                        double threshold, const QString& xLabel);
-// Hands the worker's QCPColorMapData to the plot's colour map (moved, not copied).
-void drawHeatmap(QCustomPlot* plot, TensorAnalysis& a);
 void clearPlot(QCustomPlot* plot, const QString& message);
 
 } // namespace qs::ui

@@ -21,15 +21,29 @@ double median(std::vector<double> v)
     return *mid;
 }
 
+double fractionOutside(const std::vector<float>& w, double lo, double hi)
+{
+    std::size_t n = 0;
+    for (float v : w)
+        n += (double(v) < lo || double(v) > hi) ? 1 : 0;
+    return w.empty() ? 0.0 : double(n) / double(w.size());
+}
+
 void channelAbsmax(const std::vector<float>& w, int rows, int cols, TensorAnalysis& a)
 {
     a.rowAbsmax.assign(std::size_t(rows), 0.0);
     a.colAbsmax.assign(std::size_t(cols), 0.0);
+    double top = -1;
     for (int r = 0; r < rows; ++r) {
         const float* row = w.data() + std::size_t(r) * std::size_t(cols);
         double m = 0;
         for (int c = 0; c < cols; ++c) {
             const double v = std::fabs(double(row[c]));
+            if (v > top) {
+                top = v;
+                a.maxRow = r;
+                a.maxCol = c;
+            }
             m = std::max(m, v);
             a.colAbsmax[std::size_t(c)] = std::max(a.colAbsmax[std::size_t(c)], v);
         }
@@ -79,6 +93,7 @@ void nf4Overlay(const std::vector<float>& w, TensorAnalysis& a)
         blockAbsmax.push_back(m);
     }
     a.nf4MedianBlockAbsmax = median(std::move(blockAbsmax));
+    a.nf4ClippedFraction = fractionOutside(w, -a.nf4MedianBlockAbsmax, a.nf4MedianBlockAbsmax);
     for (float level : compute::kNf4Levels)
         a.nf4Levels.push_back(double(level) * a.nf4MedianBlockAbsmax);
 }
@@ -107,6 +122,9 @@ IntGridOverlay intOverlay(const std::vector<float>& w, int rows, int cols, int g
     o.medianScale = mid->scale;
     for (int q = 0; q <= grid.maxq(); ++q)
         o.levels.push_back(double(quant::dequantizeCode(float(q), mid->scale, mid->zero)));
+    o.clipLo = o.levels.front() - 0.5 * o.medianScale;
+    o.clipHi = o.levels.back() + 0.5 * o.medianScale;
+    o.clippedFraction = fractionOutside(w, o.clipLo, o.clipHi);
     return o;
 }
 
@@ -155,6 +173,7 @@ std::shared_ptr<TensorAnalysis> analyzeTensor(const io::Checkpoint& checkpoint, 
         for (int g : overlayGroupSizes())
             a->int4Grids.push_back(intOverlay(t.data, rows, cols, g));
     }
+    a->values = std::make_shared<const std::vector<float>>(std::move(t.data));
     progress.report(1.0);
     return a;
 }

@@ -21,6 +21,10 @@ struct IntGridOverlay {
     int groupSize = 0;           // 0: one group per output channel
     double medianScale = 0;
     std::vector<double> levels;  // (q - zero) * scale, q = 0 .. 2^bits - 1
+    // Clip thresholds of that grid (half a step beyond its end levels) and the fraction of all
+    // values outside them: what one shared median scale would clip (each group's own scale
+    // covers its own range).
+    double clipLo = 0, clipHi = 0, clippedFraction = 0;
 };
 
 struct TensorAnalysis {
@@ -35,6 +39,10 @@ struct TensorAnalysis {
     std::vector<double> rowAbsmax, colAbsmax;
     std::vector<int> rowOutliers, colOutliers; // indices flagged by isChannelOutlier's rule
     double rowOutlierThreshold = 0, colOutlierThreshold = 0;
+    int maxRow = 0, maxCol = 0; // where |W| is largest: the drill-down's first cell
+
+    // The values as read, row-major, kept for the drill-down (one tensor, the selected one).
+    std::shared_ptr<const std::vector<float>> values;
 
     // |W| pooled by max to at most kHeatmapSide per side; null for vectors.
     std::unique_ptr<QCPColorMapData> heatmap; // released to the QCPColorMap on the GUI thread
@@ -44,6 +52,7 @@ struct TensorAnalysis {
     // block gets; the tensor absmax would stretch the grid to the single largest value).
     double nf4MedianBlockAbsmax = 0;
     std::vector<double> nf4Levels;
+    double nf4ClippedFraction = 0; // beyond +-nf4MedianBlockAbsmax (the end levels are +-1)
     std::vector<IntGridOverlay> int4Grids; // for kOverlayGroupSizes, asymmetric 4-bit
 
     const IntGridOverlay* int4Grid(int groupSize) const;

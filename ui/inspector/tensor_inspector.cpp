@@ -1,5 +1,6 @@
 #include "ui/inspector/tensor_inspector.hpp"
 
+#include "ui/inspector/heatmap_panel.hpp"
 #include "ui/inspector/tensor_analysis.hpp"
 #include "ui/jobs/job_runner.hpp"
 #include "ui/plots/plot_style.hpp"
@@ -84,7 +85,7 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent), runner_(new
     overlayRow->addWidget(overlayNote_, 1);
 
     histogram_ = makePlot(QStringLiteral("histogramPlot"), tr("Weight histogram"), this);
-    heatmap_ = makePlot(QStringLiteral("heatmapPlot"), tr("|W| heatmap"), this);
+    heatmap_ = new HeatmapPanel(this);
     rowPlot_ = makePlot(QStringLiteral("rowAbsmaxPlot"), tr("Per-output-channel absmax"), this);
     colPlot_ = makePlot(QStringLiteral("colAbsmaxPlot"), tr("Per-input-channel absmax"), this);
 
@@ -94,6 +95,10 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent), runner_(new
     grid->addWidget(heatmap_, 0, 1);
     grid->addWidget(rowPlot_, 1, 0);
     grid->addWidget(colPlot_, 1, 1);
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
+    grid->setRowStretch(0, 3); // the heatmap row holds the drill-down table too
+    grid->setRowStretch(1, 2);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->addWidget(title_);
@@ -113,7 +118,8 @@ TensorInspector::TensorInspector(QWidget* parent) : QWidget(parent), runner_(new
 
 TensorInspector::~TensorInspector() = default;
 
-bool TensorInspector::isBusy() const { return runner_->isRunning(); }
+bool TensorInspector::isBusy() const { return runner_->isRunning() || heatmap_->isBusy(); }
+QCustomPlot* TensorInspector::heatmapPlot() const { return heatmap_->plot(); }
 
 void TensorInspector::showTensor(ModelPtr model, const QString& tensorName)
 {
@@ -136,8 +142,9 @@ void TensorInspector::clear(const QString& message)
         l->setText(QStringLiteral("\u2014"));
     overlayNote_->clear();
     const QString empty = tr("no tensor selected");
-    for (QCustomPlot* p : {histogram_, rowPlot_, colPlot_, heatmap_})
+    for (QCustomPlot* p : {histogram_, rowPlot_, colPlot_})
         clearPlot(p, empty);
+    heatmap_->clear(empty);
 }
 
 void TensorInspector::setOverlay(GridOverlay overlay, int groupSize)
@@ -171,12 +178,13 @@ void TensorInspector::onAnalysed(const std::shared_ptr<TensorAnalysis>& a)
         outlierChannels_->setText(QStringLiteral("%1 / %2").arg(a->rowOutliers.size()).arg(a->colOutliers.size()));
         drawChannelAbsmax(rowPlot_, a->rowAbsmax, a->rowOutliers, a->rowOutlierThreshold, tr("output channel (row)"));
         drawChannelAbsmax(colPlot_, a->colAbsmax, a->colOutliers, a->colOutlierThreshold, tr("input channel (column)"));
-        drawHeatmap(heatmap_, *a);
+        heatmap_->setAnalysis(a);
     } else {
         outlierChannels_->setText(tr("n/a (not a matrix)"));
         const QString msg = tr("not a matrix");
-        for (QCustomPlot* p : {rowPlot_, colPlot_, heatmap_})
+        for (QCustomPlot* p : {rowPlot_, colPlot_})
             clearPlot(p, msg);
+        heatmap_->clear(msg);
     }
     emit analysisShown(QString::fromStdString(a->name));
 }

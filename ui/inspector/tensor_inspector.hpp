@@ -1,7 +1,7 @@
 #pragma once
 // The tensor inspector: for the selected tensor, the histogram with a method's grid over it, a
-// stats line, per-output-channel and per-input-channel absmax with outliers, and a pooled |W|
-// heatmap. Reading and computing run on the inspector's own JobRunner; selecting another
+// stats line, per-output-channel and per-input-channel absmax with outliers, and a pooled
+// heatmap of |W| (or of a compared method's error or scales) with a raw-value drill-down. Reading and computing run on the inspector's own JobRunner; selecting another
 // tensor while one is being read drops the older result.
 #include "ui/inspector/inspector_plots.hpp"
 #include "ui/loading/model_loader.hpp"
@@ -16,6 +16,7 @@ class QLabel;
 
 namespace qs::ui {
 
+class HeatmapPanel;
 class JobRunner;
 struct TensorAnalysis;
 
@@ -35,7 +36,8 @@ public:
     QCustomPlot* histogramPlot() const { return histogram_; }
     QCustomPlot* rowAbsmaxPlot() const { return rowPlot_; }
     QCustomPlot* colAbsmaxPlot() const { return colPlot_; }
-    QCustomPlot* heatmapPlot() const { return heatmap_; }
+    QCustomPlot* heatmapPlot() const;
+    HeatmapPanel* heatmapPanel() const { return heatmap_; }
     bool isBusy() const;
 
 signals:
@@ -61,7 +63,7 @@ private:
     QCustomPlot* histogram_ = nullptr;
     QCustomPlot* rowPlot_ = nullptr;
     QCustomPlot* colPlot_ = nullptr;
-    QCustomPlot* heatmap_ = nullptr;
+    HeatmapPanel* heatmap_ = nullptr;
     QWidget* statsRow_ = nullptr;
 };
 

@@ -1,7 +1,10 @@
 #include "ui/windows/analysis_tabs.hpp"
 
+#include "ui/activations/activation_inspector.hpp"
 #include "ui/compare/compare_view.hpp"
+#include "ui/compare/layer_compare_view.hpp"
 #include "ui/compare/run_panel.hpp"
+#include "ui/inspector/heatmap_panel.hpp"
 #include "ui/inspector/tensor_inspector.hpp"
 #include "ui/jobs/job_runner.hpp"
 #include "ui/metrics/linear_metrics_model.hpp"
@@ -18,7 +21,8 @@ namespace qs::ui {
 
 AnalysisTabs::AnalysisTabs(QWidget* details, QWidget* parent)
     : QTabWidget(parent), inspector_(new TensorInspector(this)), metrics_(new MetricsPanel(this)),
-      runPanel_(new RunPanel(this)), compare_(new CompareView(this)), runner_(new JobRunner(QStringLiteral("Compare"), this))
+      runPanel_(new RunPanel(this)), compare_(new CompareView(this)),
+      activations_(new ActivationInspector(this)), layerCompare_(new LayerCompareView(this)), runner_(new JobRunner(QStringLiteral("Compare"), this))
 {
     setObjectName(QStringLiteral("analysisTabs"));
     setDocumentMode(true);
@@ -39,13 +43,17 @@ AnalysisTabs::AnalysisTabs(QWidget* details, QWidget* parent)
     addTab(inspector_, tr("Inspector"));
     addTab(metrics_, tr("Layer Metrics"));
     addTab(comparePage, tr("Compare"));
+    addTab(activations_, tr("Activations"));
+    addTab(layerCompare_, tr("Layer Compare"));
 
     connect(metrics_, &MetricsPanel::tensorActivated, this, &AnalysisTabs::tensorRequested);
-    connect(compare_, &CompareView::layerClicked, this, [this](int block, int role) {
+    auto selectLinear = [this](int block, int role) {
         const int row = metrics_->metricsModel()->rowOf(block, role);
         if (row >= 0)
             emit tensorRequested(QString::fromStdString(metrics_->metricsModel()->linears()[std::size_t(row)].tensorName));
-    });
+    };
+    connect(compare_, &CompareView::layerClicked, this, selectLinear);
+    connect(layerCompare_, &LayerCompareView::layerClicked, this, selectLinear);
     connect(runPanel_, &RunPanel::runRequested, this, &AnalysisTabs::startCompare);
     connect(runPanel_, &RunPanel::cancelRequested, this, &AnalysisTabs::cancelCompare);
 
@@ -77,6 +85,9 @@ void AnalysisTabs::setModel(ModelPtr model)
     inspector_->clear();
     metrics_->setModel(model_);
     compare_->clear();
+    activations_->setModel(model_);
+    layerCompare_->clear();
+    inspector_->heatmapPanel()->setResults(nullptr);
     runPanel_->setModelReady(model_ && model_->spec.supported && model_->tokenizer);
 }
 
@@ -86,11 +97,15 @@ void AnalysisTabs::showTensor(const QString& tensorName)
         inspector_->clear();
         return;
     }
-    inspector_->showTensor(model_, tensorName);
     const int row = metrics_->metricsModel()->rowOfTensor(tensorName);
-    if (row >= 0) {
-        const LinearEntry& e = metrics_->metricsModel()->linears()[std::size_t(row)];
+    const LinearEntry* linear = row >= 0 ? &metrics_->metricsModel()->linears()[std::size_t(row)] : nullptr;
+    inspector_->heatmapPanel()->setLinear(linear ? linear->block : -1, linear ? linear->role : 0);
+    inspector_->showTensor(model_, tensorName);
+    if (linear) {
+        const LinearEntry& e = *linear;
         compare_->selectLayer(e.block, e.role);
+        activations_->selectLinear(e.block, e.role);
+        layerCompare_->selectLayer(e.block, e.role);
     }
 }
 
@@ -135,6 +150,8 @@ void AnalysisTabs::onCompareSucceeded(const std::shared_ptr<CompareResults>& res
     }
     table->setMethodErrors(methods, errors);
     compare_->setResults(results);
+    layerCompare_->setResults(results);
+    inspector_->heatmapPanel()->setResults(results);
     runPanel_->showOutcome(failed ? tr("Done: %1 of %2 methods failed (see the Status column).")
                                         .arg(failed)
                                         .arg(results->methods.size())

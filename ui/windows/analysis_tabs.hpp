@@ -10,8 +10,10 @@
 
 namespace qs::ui {
 
+class ActivationInspector;
 class CompareView;
 class JobRunner;
+class LayerCompareView;
 class MetricsPanel;
 class RunPanel;
 class TensorInspector;
@@ -20,7 +22,7 @@ struct CompareSettings;
 class AnalysisTabs : public QTabWidget {
     Q_OBJECT
 public:
-    enum Tab { DetailsTab, InspectorTab, MetricsTab, CompareTab };
+    enum Tab { DetailsTab, InspectorTab, MetricsTab, CompareTab, ActivationsTab, LayerCompareTab };
 
     explicit AnalysisTabs(QWidget* details, QWidget* parent = nullptr);
 
@@ -34,6 +36,8 @@ public:
     MetricsPanel* metrics() const { return metrics_; }
     RunPanel* runPanel() const { return runPanel_; }
     CompareView* compareView() const { return compare_; }
+    ActivationInspector* activations() const { return activations_; }
+    LayerCompareView* layerCompare() const { return layerCompare_; }
 
 signals:
     void tensorRequested(const QString& tensorName); // a view asks the tree to select it
@@ -52,6 +56,8 @@ private:
     MetricsPanel* metrics_;
     RunPanel* runPanel_;
     CompareView* compare_;
+    ActivationInspector* activations_;
+    LayerCompareView* layerCompare_;
     JobRunner* runner_;
 };
 
