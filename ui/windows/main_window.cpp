@@ -1,17 +1,21 @@
 #include "ui/windows/main_window.hpp"
 
-#include "core/compute/backend.hpp"
 #include "ui/windows/analysis_tabs.hpp"
+#include "ui/compare/run_panel.hpp"
 
+#include "ui/hfcache/hf_cache_dialog.hpp"
 #include "ui/logging/log_view.hpp"
 #include "ui/models/layer_tree_model.hpp"
 #include "ui/panels/layer_browser.hpp"
 #include "ui/panels/model_details_panel.hpp"
 #include "ui/playground/playground_view.hpp"
 #include "ui/settings/recent_models.hpp"
+#include "ui/settings/run_settings_store.hpp"
+#include "ui/status/compute_status.hpp"
 #include "ui/text/number_format.hpp"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -56,6 +60,16 @@ QString openableLocalPath(const QMimeData* mime)
 QString displayName(const model::Model& m)
 {
     const auto& p = m.source;
+    // A Hugging Face cache snapshot (.../models--org--name/snapshots/<rev>[/file.gguf]): the repo id.
+    for (auto dir = p; dir.has_parent_path() && dir != dir.parent_path(); dir = dir.parent_path()) {
+        const auto repoDir = dir.parent_path().parent_path().filename().string();
+        if (dir.parent_path().filename() != "snapshots" || !repoDir.starts_with("models--"))
+            continue;
+        QString id = QString::fromStdString(repoDir).mid(8);
+        if (const auto sep = id.indexOf(QLatin1String("--")); sep >= 0)
+            id.replace(sep, 2, QLatin1Char('/'));
+        return dir == p ? id : QStringLiteral("%1 \u00b7 %2").arg(id, QString::fromStdString(p.filename().string()));
+    }
     return QString::fromStdString(p.filename().empty() ? p.parent_path().filename().string() : p.filename().string());
 }
 
@@ -103,9 +117,13 @@ MainWindow::MainWindow(QWidget* parent)
     connect(browser_, &LayerBrowser::currentChanged, this, &MainWindow::onCurrentRowChanged);
     connect(tabs_, &AnalysisTabs::tensorRequested, this, &MainWindow::selectTensor);
     connect(tabs_, &AnalysisTabs::computeDeviceChanged, this,
-            [this](const QString& name) { computeLabel_->setText(tr("Compute: %1").arg(name)); });
+            [this](const QString& name) { computeLabel_->showRunBackend(name); });
     connect(tabs_, &AnalysisTabs::runProgressed, this, [this](const QString& stage, double fraction, double) {
         statusBar()->showMessage(QStringLiteral("%1 \u00b7 %2%").arg(stage).arg(int(100 * fraction)));
+    });
+    connect(tabs_, &AnalysisTabs::runStarted, this, [this] { // kept even if the app dies mid-run
+        QSettings s;
+        saveCompareSettings(s, tabs_->runPanel()->settings());
     });
     connect(tabs_, &AnalysisTabs::runFinished, this, [this] { statusBar()->showMessage(tr("Compare finished"), 5000); });
     connect(tabs_, &AnalysisTabs::runCancelled, this, [this] { statusBar()->showMessage(tr("Compare cancelled"), 5000); });
@@ -128,6 +146,8 @@ void MainWindow::createMenus()
     openFile->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
     QAction* demo = file->addAction(tr("Open &Demo Model"), this, [this] { openModel(QStringLiteral("demo")); });
     demo->setObjectName(QStringLiteral("actionOpenDemo"));
+    QAction* hf = file->addAction(tr("Open from &Hugging Face Cache\u2026"), this, &MainWindow::openHfCacheDialog);
+    hf->setObjectName(QStringLiteral("actionOpenHfCache"));
     recentMenu_ = file->addMenu(tr("&Recent Models"));
     recentMenu_->setObjectName(QStringLiteral("recentMenu"));
     file->addSeparator();
@@ -160,9 +180,12 @@ void MainWindow::createStatusBar()
     progress_->setMaximumHeight(16);
     progress_->setTextVisible(false);
     progress_->hide();
-    // The backend a run uses is reported by the run; until then, the CPU reference.
-    computeLabel_ = new QLabel(tr("Compute: %1").arg(QString::fromStdString(compute::makeCpuBackend()->name())), this);
-    computeLabel_->setObjectName(QStringLiteral("computeLabel"));
+    // Probed on a worker; follows the run panel's GPU choice; a finished run shows its backend.
+    computeLabel_ = new ComputeStatusLabel(this);
+    if (auto* gpu = tabs_->runPanel()->findChild<QCheckBox*>(QStringLiteral("gpuCheck"))) {
+        computeLabel_->setGpuRequested(gpu->isChecked());
+        connect(gpu, &QCheckBox::toggled, computeLabel_, &ComputeStatusLabel::setGpuRequested);
+    }
     statusBar()->addWidget(modelLabel_, 1);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(computeLabel_);
@@ -207,6 +230,14 @@ void MainWindow::openFileDialog()
         return;
     QSettings().setValue(QStringLiteral("lastOpenDir"), QFileInfo(file).absolutePath());
     openModel(file);
+}
+
+void MainWindow::openHfCacheDialog()
+{
+    auto* dialog = new HfCacheDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &HfCacheDialog::modelChosen, this, &MainWindow::openModel);
+    dialog->open();
 }
 
 void MainWindow::openModel(const QString& spec)
@@ -330,6 +361,8 @@ void MainWindow::restoreWindowState()
     }
     if (!splitter_->restoreState(s.value(QStringLiteral("mainWindow/splitter")).toByteArray()))
         splitter_->setSizes({400, 880});
+    tabs_->runPanel()->setSettings(loadCompareSettings(s));
+    playground_->setSettings(loadPlaygroundSettings(s));
 }
 
 void MainWindow::saveWindowState()
@@ -338,6 +371,8 @@ void MainWindow::saveWindowState()
     s.setValue(QStringLiteral("mainWindow/geometry"), saveGeometry());
     s.setValue(QStringLiteral("mainWindow/state"), saveState());
     s.setValue(QStringLiteral("mainWindow/splitter"), splitter_->saveState());
+    saveCompareSettings(s, tabs_->runPanel()->settings());
+    savePlaygroundSettings(s, playground_->settings());
 }
 
 } // namespace qs::ui

@@ -16,6 +16,7 @@ class QSplitter;
 namespace qs::ui {
 
 class AnalysisTabs;
+class ComputeStatusLabel;
 class LayerBrowser;
 class LayerTreeModel;
 class ModelDetailsPanel;
@@ -37,6 +38,7 @@ public:
     ModelLoader* loader() const { return loader_; }
     AnalysisTabs* analysisTabs() const { return tabs_; }
     PlaygroundView* playground() const { return playground_; }
+    ComputeStatusLabel* computeStatus() const { return computeLabel_; }
 
 signals:
     void modelOpened(const QString& spec);
@@ -53,6 +55,7 @@ private:
     void rebuildRecentMenu();
     void openFolderDialog();
     void openFileDialog();
+    void openHfCacheDialog();
     void onLoadStarted(const QString& spec);
     void onLoaded(const QString& spec, ModelPtr model, double elapsedMs);
     void onLoadFailed(const QString& spec, const QString& message);
@@ -71,7 +74,7 @@ private:
     QSplitter* splitter_ = nullptr;
     QMenu* recentMenu_ = nullptr;
     QLabel* modelLabel_ = nullptr;
-    QLabel* computeLabel_ = nullptr;
+    ComputeStatusLabel* computeLabel_ = nullptr;
     QProgressBar* progress_ = nullptr;
     QMessageBox* errorBox_ = nullptr;
 };
