@@ -6,6 +6,7 @@
 #include "core/model/model.hpp"
 #include "ui/compare/compare_view.hpp"
 #include "ui/export/export_dialog.hpp"
+#include "ui/windows/analysis_tabs.hpp"
 
 #include <QComboBox>
 #include <QLabel>
@@ -58,6 +59,19 @@ private slots:
         QVERIFY(!view.openExportDialog());
         view.setExportSource(demo(), rtnG32());
         QVERIFY(button->isEnabled());
+    }
+
+    // The analysis tabs hand the loaded model to the compare view: the button is live.
+    void analysisTabsEnableTheButton()
+    {
+        ui::AnalysisTabs tabs(nullptr);
+        auto* button = tabs.compareView()->findChild<QPushButton*>(QStringLiteral("compareExportModel"));
+        QVERIFY(button);
+        QVERIFY(!button->isEnabled());
+        tabs.setModel(demo());
+        QVERIFY(button->isEnabled());
+        tabs.setModel(nullptr);
+        QVERIFY(!button->isEnabled());
     }
 
     void exportsRtnG32ToGguf()

@@ -85,6 +85,7 @@ void AnalysisTabs::setModel(ModelPtr model)
     inspector_->clear();
     metrics_->setModel(model_);
     compare_->clear();
+    compare_->setExportSource(model_, runPanel_->settings());
     activations_->setModel(model_);
     layerCompare_->clear();
     inspector_->heatmapPanel()->setResults(nullptr);
@@ -113,6 +114,7 @@ void AnalysisTabs::startCompare(const CompareSettings& settings)
 {
     if (!model_ || runner_->isRunning() || settings.methods.empty())
         return;
+    compare_->setExportSource(model_, settings); // the export dialog offers this run's methods
     runPanel_->setRunning(true);
     emit runStarted();
     std::string methods;
