@@ -16,6 +16,7 @@ layout(constant_id = 1) const uint MT = 1;       // rows of X per dispatch, 1..8
 layout(constant_id = 2) const uint LANES = 32;   // threads per weight row, a power of two
 layout(constant_id = 3) const uint USE_SG = 1;   // 1: subgroupAdd when gl_SubgroupSize == LANES
 layout(constant_id = 4) const uint ROWS = 4;     // weight rows per group of LANES threads
+layout(constant_id = 5) const uint PREFETCH = 0; // int4: load the next step before computing this one
 layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Params {
@@ -101,15 +102,35 @@ void main()
         const uint groupShift = uint(findLSB(pc.groupSize));  // group sizes are powers of two
         const uint groups = pc.K >> groupShift;
         const bool asym = (pc.flags & 1u) != 0u;
+        // With PREFETCH the next unit's codes and scales are loaded before this unit is computed
+        // (two steps of loads in flight per thread), else after it. On the H100 prefetching was
+        // slower at 8 rows per thread (more live registers), so it is off by default.
+        uvec4 qn[ROWS];
+        float scn[ROWS], biasn[ROWS];
+        for (uint r = 0; r < ROWS; ++r) {
+            const bool ok = n0 + r < pc.rows && lane < units;
+            qn[r] = ok ? W[(n0 + r) * units + lane] : uvec4(0u);
+            const uint g = (n0 + r) * groups + ((lane * 32u) >> groupShift);
+            scn[r] = ok ? S[g] : 0.0;
+            biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+        }
         for (uint u = lane; u < units; u += LANES) {
             uvec4 q[ROWS];
             float sc[ROWS], bias[ROWS];
             for (uint r = 0; r < ROWS; ++r) {
-                const bool ok = n0 + r < pc.rows;
-                q[r] = ok ? W[(n0 + r) * units + u] : uvec4(0u);
-                const uint g = (n0 + r) * groups + ((u * 32u) >> groupShift);
-                sc[r] = ok ? S[g] : 0.0;
-                bias[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+                q[r] = qn[r];
+                sc[r] = scn[r];
+                bias[r] = biasn[r];
+            }
+            const uint un = u + LANES;
+            if (PREFETCH != 0u && un < units) {
+                for (uint r = 0; r < ROWS; ++r) {
+                    const bool ok = n0 + r < pc.rows;
+                    qn[r] = ok ? W[(n0 + r) * units + un] : uvec4(0u);
+                    const uint g = (n0 + r) * groups + ((un * 32u) >> groupShift);
+                    scn[r] = ok ? S[g] : 0.0;
+                    biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+                }
             }
             for (uint i = 0; i < MT; ++i) {
                 if (mbase + i >= pc.M)
@@ -129,6 +150,15 @@ void main()
                 }
                 for (uint r = 0; r < ROWS; ++r)
                     acc[i * ROWS + r] += sc[r] * d[r];
+            }
+            if (PREFETCH == 0u && un < units) {
+                for (uint r = 0; r < ROWS; ++r) {
+                    const bool ok = n0 + r < pc.rows;
+                    qn[r] = ok ? W[(n0 + r) * units + un] : uvec4(0u);
+                    const uint g = (n0 + r) * groups + ((un * 32u) >> groupShift);
+                    scn[r] = ok ? S[g] : 0.0;
+                    biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+                }
             }
         }
 #else

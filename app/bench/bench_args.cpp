@@ -27,7 +27,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--rows-per-workgroup", a.rowsPerWorkgroup, "rows of X per workgroup of the portable GEMM kernels");
     app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
-    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS (e.g. 256x4)");
+    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH] (e.g. 256x4, 128x8x0)");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
     app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
     app.add_flag("--no-coopmat", a.noCoopMatrix, "never use cooperative matrices (portable GEMM and X^T X)");
@@ -117,13 +117,13 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d+)x(\d+))");
+        static const std::regex re(R"((\d+)x(\d+)(x([01]))?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
-            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS, e.g. 256x4)\n";
+            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH], e.g. 256x4 or 128x8x0)\n";
             return 2;
         }
-        opt.gemvVariants.emplace_back(std::stoi(m[1]), std::stoi(m[2]));
+        opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0});
     }
     if (a.gemvWorkgroup > 0)
         opt.gemvWorkgroup = a.gemvWorkgroup;

@@ -152,10 +152,10 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 row.msSingle = t.median;
                 rep.rows.push_back(finish(row, tb.allGpu ? tb : t, moved, 2.0 * m * n * k));
                 say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
-                for (auto [wg, rowsPer] : opt.gemvVariants) {
+                for (auto [wg, rowsPer, prefetch] : opt.gemvVariants) {
                     if (row.path != "gemv")
                         break;
-                    gpu.setGemvTuning({true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer)});
+                    gpu.setGemvTuning({true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0});
                     const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
                         gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
                     });
@@ -163,7 +163,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     gpu.dequantGemm(x.data(), m, *sets[0], y.data());
                     BenchRow v = row;
                     v.msSingle = tv.median;
-                    v.path = "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer);
+                    v.path = "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : "");
                     v.error = 0;
                     for (std::size_t i = 0; i < rows.size(); ++i)
                         v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));

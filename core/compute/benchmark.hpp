@@ -2,6 +2,7 @@
 // Kernel benchmarks on the selected Vulkan device (quantscope-bench, quantscope-cli bench):
 // warm-up, median of many timed runs (GPU timestamps around the dispatches), weight sets
 // rotated so they exceed the L2 cache, and the normalized error against the CPU twin.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -24,7 +25,7 @@ struct BenchOptions {
     bool gemvSubgroupAdd = true;
     bool gemv = true;          // false: the portable kernel for small batches too
     // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.
-    std::vector<std::pair<int, int>> gemvVariants;
+    std::vector<std::array<int, 3>> gemvVariants;  // workgroup, rows, prefetch
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
     std::function<void(const std::string&)> progress; // one line per case, may be empty
 };

@@ -297,8 +297,8 @@ VkPipeline Kernels::pipeline(KernelId id, Spec spec)
         mi.pCode = words.data();
         check(fn.vkCreateShaderModule(dev_.device, &mi, nullptr, &module), "vkCreateShaderModule");
     }
-    const VkSpecializationMapEntry entries[5] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}, {3, 12, 4}, {4, 16, 4}};
-    VkSpecializationInfo si{5, entries, sizeof(spec), spec.data()};
+    const VkSpecializationMapEntry entries[6] = {{0, 0, 4}, {1, 4, 4}, {2, 8, 4}, {3, 12, 4}, {4, 16, 4}, {5, 20, 4}};
+    VkSpecializationInfo si{6, entries, sizeof(spec), spec.data()};
     VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
     ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
     ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;

@@ -20,8 +20,8 @@ enum class KernelId {
 // The cooperative-matrix GEMM for a Dq* kernel.
 KernelId coopTwin(KernelId dq);
 
-// Specialization constants 0..4 (kernels without them ignore the values).
-using Spec = std::array<std::uint32_t, 5>;
+// Specialization constants 0..5 (kernels without them ignore the values).
+using Spec = std::array<std::uint32_t, 6>;
 
 // A bound range of a buffer; buffer == nullptr binds the dummy buffer.
 struct Binding {

@@ -314,14 +314,14 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                               w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc)};
             switch (path) {
             case GemmPath::Gemv:
-                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows}, b, &pc,
+                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
                                    sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
                 break;
             case GemmPath::CoopMatrix:
                 kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pc, sizeof(pc), ceilDiv(nc, 128), ceilDiv(mc, 128));
                 break;
             case GemmPath::Portable:
-                kernels().dispatch(cb, w.kernel, Spec{wg, tile, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+                kernels().dispatch(cb, w.kernel, Spec{wg, tile, 0, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
                 break;
             }
         }
@@ -367,7 +367,7 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
             b[4] = perToken ? rows(auxBuf, m0, mc, 4) : whole(auxBuf, 4);
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
                               perToken ? 0u : 1u, 0, std::uint32_t(nc)};
-            kernels().dispatch(cb, KernelId::W8a8, Spec{wg, tile, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+            kernels().dispatch(cb, KernelId::W8a8, Spec{wg, tile, 0, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
         }
     }
     dev().timestamp(cb, 1);

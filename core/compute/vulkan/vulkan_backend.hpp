@@ -64,6 +64,8 @@ struct GemvTuning {
     std::uint32_t workgroup = 128;  // threads, a power of two (at least one subgroup)
     std::uint32_t rows = 0;         // weight rows per thread (loads in flight, reuse of X), 1..8;
                                     // 0: per format (int4 8, others 4)
+    bool prefetch = false;          // int4: load the next step's codes before computing this one
+                                    // (measured slower at 8 rows: registers)
 };
 
 class VulkanBackend final : public Backend {
