@@ -28,4 +28,4 @@ shot metrics.png "$model" --select model.layers.1.mlp.down_proj.weight --view me
 shot compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset quick
 shot inspector-heatmaps.png "$model" --select model.layers.1.mlp.down_proj.weight --view inspector --run-compare rtn,gptq,nf4 --preset tiny --heatmap error:gptq
 shot activations.png "$model" --select model.layers.1.mlp.gate_proj.weight --view activations --calibrate quick
-shot layer-compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view layer-compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset quick
+shot layer-compare.png "$model" --select model.layers.1.mlp.down_proj.weight --view layer-compare --run-compare rtn,absmax,smoothquant,gptq,awq,nf4 --preset tiny

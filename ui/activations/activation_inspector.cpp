@@ -59,7 +59,6 @@ ActivationInspector::ActivationInspector(QWidget* parent)
     linearCombo_->setMinimumContentsLength(28);
     outlierNote_ = new QLabel(this);
     outlierNote_->setObjectName(QStringLiteral("activationOutlierNote"));
-
     auto row = [this](std::initializer_list<QWidget*> widgets) {
         auto* r = new QHBoxLayout;
         for (QWidget* w : widgets)
@@ -68,7 +67,6 @@ ActivationInspector::ActivationInspector(QWidget* parent)
     };
     auto* top = row({new QLabel(tr("Calibration:"), this), presetCombo_, runButton_, cancelButton_, status_});
     auto* second = row({new QLabel(tr("Linear:"), this), linearCombo_, outlierNote_});
-
     slider_ = new QSlider(Qt::Horizontal, this);
     slider_->setObjectName(QStringLiteral("alphaSlider"));
     slider_->setRange(0, 100);
@@ -81,9 +79,12 @@ ActivationInspector::ActivationInspector(QWidget* parent)
     rangeNote_->setObjectName(QStringLiteral("smoothingRangeNote"));
     errorNote_ = new QLabel(this);
     errorNote_->setObjectName(QStringLiteral("smoothingErrorNote"));
+    for (QLabel* l : {status_, outlierNote_, rangeNote_, errorNote_}) { // long notes wrap, never widen the window
+        l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        l->setWordWrap(true);
+    }
     auto* alphaRow = row({new QLabel(tr("SmoothQuant s\u2c7c = max|X\u2c7c|^\u03b1 / max|W\u2c7c|^(1\u2212\u03b1):"), this),
                           slider_, alphaLabel_, rangeNote_});
-
     channelPlot_ = makePlot(QStringLiteral("activationChannelPlot"), tr("Input channels: absmax and mean |x|"), this);
     smoothPlot_ = makePlot(QStringLiteral("smoothingPlot"), tr("Range per channel after smoothing"), this);
     sweepPlot_ = makePlot(QStringLiteral("alphaSweepPlot"), tr("int8 error over alpha (calibration rows)"), this);

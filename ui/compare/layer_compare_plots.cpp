@@ -58,7 +58,7 @@ void drawWeightPane(QCustomPlot* plot, const LayerComparison& c, const LayerComp
     addCounts(plot, c.weightEdges, pane.weightCounts, colour, QObject::tr("W'"), true);
     plot->xAxis->setRange(c.weightEdges.front(), c.weightEdges.back());
     plot->yAxis->setRange(0.5, 2 * std::max(maxCount(pane.weightCounts), maxCount(c.originalCounts)));
-    plot->xAxis->setLabel(QObject::tr("weight"));
+    plot->xAxis->setLabel(QObject::tr("W'"));
     plot->replot();
 }
 
@@ -69,7 +69,7 @@ void drawErrorPane(QCustomPlot* plot, const LayerComparison& c, const LayerCompa
     addCounts(plot, c.errorEdges, pane.errorCounts, colour, QObject::tr("W' \u2212 W"), true);
     plot->xAxis->setRange(c.errorEdges.front(), c.errorEdges.back());
     plot->yAxis->setRange(0.5, 2 * maxCount(pane.errorCounts));
-    plot->xAxis->setLabel(QObject::tr("error W' \u2212 W"));
+    plot->xAxis->setLabel(QObject::tr("W' \u2212 W"));
     plot->replot();
 }
 
@@ -78,7 +78,7 @@ void drawScalePane(QCustomPlot* plot, const LayerComparePane& pane, const QColor
     plot->clearGraphs();
     plot->clearItems();
     logY(plot);
-    plot->xAxis->setLabel(QObject::tr("output row (its groups within)"));
+    plot->xAxis->setLabel(QObject::tr("row (groups within)"));
     if (pane.scaleValues.empty()) {
         auto* text = new QCPItemText(plot);
         text->position->setType(QCPItemPosition::ptAxisRectRatio);

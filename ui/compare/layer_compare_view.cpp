@@ -29,7 +29,7 @@ QCustomPlot* makePane(const QString& objectName, QWidget* parent)
     stylePlot(plot);
     addPlotExportMenu(plot);
     plot->setMinimumSize(120, 110);
-    plot->axisRect()->setMargins(QMargins(0, 0, 0, 0));
+    plot->xAxis->ticker()->setTickCount(3); // six panes side by side: few, readable ticks
     return plot;
 }
 
@@ -54,9 +54,12 @@ LayerCompareView::LayerCompareView(QWidget* parent)
     addPlotExportMenu(modelPlot_);
     modelPlot_->axisRect()->setRangeZoom(Qt::Horizontal);
     modelPlot_->axisRect()->setRangeDrag(Qt::Horizontal);
+    // The lines fill the axis rect: the legend goes in a row of its own underneath.
+    modelPlot_->axisRect()->insetLayout()->take(modelPlot_->legend);
+    modelPlot_->plotLayout()->addElement(modelPlot_->plotLayout()->rowCount(), 0, modelPlot_->legend);
     modelPlot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    modelPlot_->legend->setBrush(QColor(255, 255, 255, 200));
-    modelPlot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    modelPlot_->legend->setBorderPen(Qt::NoPen);
+    modelPlot_->plotLayout()->setRowStretchFactor(modelPlot_->plotLayout()->rowCount() - 1, 0.001);
     connect(modelPlot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
         if (e->button() != Qt::LeftButton || !results_)
             return;
