@@ -6,25 +6,14 @@
 #include "core/model/model.hpp"
 #include "core/runtime/generate.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text_file.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 namespace qs::cli {
-
-static std::string readText(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw io::NotFoundError(path + ": cannot open text file");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 static const io::Tokenizer& requireTokenizer(const model::Model& m)
 {
@@ -39,7 +28,7 @@ int runEval(const EvalOptions& o)
     model::Model m = model::openModel(o.model);
     const auto& tok = requireTokenizer(m);
     const std::string textPath = o.text.empty() ? (io::demoModelPath() / "evaluation.txt").string() : o.text;
-    const auto tokens = tok.encode(readText(textPath));
+    const auto tokens = tok.encode(readTextFile(textPath));
     const auto t0 = std::chrono::steady_clock::now();
     runtime::Transformer model(runtime::loadLlamaWeights(m));
     const auto protocol = o.protocol == "second-half" ? eval::PplProtocol::SecondHalf : eval::PplProtocol::FullWindow;

@@ -1,6 +1,9 @@
-// `speed`: prefill and decode tokens per second of the forward pass, and peak memory.
+// `speed`: prefill and decode tokens per second of the forward pass, and peak memory; with
+// --quantize METHOD, the time and peak memory of calibrating and quantizing the model on random
+// tokens with its linears left in the checkpoint until quantized (for large shapes).
 #include "commands.hpp"
 
+#include "core/calib/calibration_set.hpp"
 #include "core/compute/backend.hpp"
 #include "core/model/model.hpp"
 #include "core/quant/pipeline.hpp"
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <random>
 
@@ -28,6 +32,11 @@ struct SpeedOptions {
     bool gpu = false;
     bool half = false;
     bool json = false;
+    // --quantize
+    std::string method;
+    int samples = 2;
+    int seqlen = 128;
+    int blocks = 0; // 0: all
 };
 
 double seconds(std::chrono::steady_clock::time_point t0)
@@ -35,8 +44,87 @@ double seconds(std::chrono::steady_clock::time_point t0)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// A field of /proc/self/status in bytes ("RssAnon", "RssFile", "VmHWM"); 0 when absent.
+std::uint64_t statusBytes(const std::string& key)
+{
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind(key + ":", 0) == 0)
+            return std::stoull(line.substr(key.size() + 1)) * 1024ull;
+    return 0;
+}
+
+int runQuantizeSpeed(const SpeedOptions& o)
+{
+    auto m = model::openModel(o.model);
+    runtime::LoadOptions load;
+    load.lazyLinears = true;
+    auto t0 = std::chrono::steady_clock::now();
+    runtime::LlamaWeights weights = runtime::loadLlamaWeights(m, load);
+    const int totalBlocks = int(weights.blocks.size());
+    if (o.blocks > 0 && o.blocks < totalBlocks) {
+        weights.blocks.resize(std::size_t(o.blocks));
+        weights.spec.numLayers = o.blocks;
+    }
+    runtime::Transformer tf(std::move(weights));
+    const double loadSeconds = seconds(t0);
+
+    std::mt19937 rng(1);
+    std::uniform_int_distribution<int> tok(0, int(m.spec.vocabSize) - 1);
+    calib::CalibrationSet set;
+    set.length = o.seqlen;
+    for (int i = 0; i < o.samples; ++i) {
+        std::vector<std::int32_t> sample(std::size_t(o.seqlen));
+        for (auto& t : sample)
+            t = tok(rng);
+        set.samples.push_back(std::move(sample));
+    }
+    quant::QuantConfig config;
+    config.method = o.method;
+    config.bits = o.method == "absmax" || o.method == "smoothquant" ? 8 : 4;
+    // Anonymous memory (heap: hidden states, the block at work, statistics) sampled at every
+    // stage; VmHWM also counts the checkpoint's mapped pages the process has touched.
+    std::uint64_t peakAnon = 0;
+    std::string lastStage;
+    const auto start = std::chrono::steady_clock::now();
+    jobs::Progress progress(
+        [&](const jobs::ProgressUpdate& u) {
+            peakAnon = std::max(peakAnon, statusBytes("RssAnon"));
+            if (u.stage != lastStage && !o.json) {
+                std::fprintf(stderr, "[%7.1f s] %s (RssAnon %s)\n", seconds(start), u.stage.c_str(),
+                             humanBytes(double(statusBytes("RssAnon"))).c_str());
+                lastStage = u.stage;
+            }
+        },
+        nullptr);
+    const auto run = quant::quantizeModel(tf, config, &set, compute::makeCpuBackend(), &progress);
+    peakAnon = std::max(peakAnon, statusBytes("RssAnon"));
+    const int blocks = int(tf.weights().blocks.size());
+    if (o.json) {
+        nlohmann::json j = {{"model", m.source.string()}, {"method", config.describe()},
+                            {"blocks", blocks}, {"model_blocks", totalBlocks},
+                            {"samples", o.samples}, {"seqlen", o.seqlen}, {"load_seconds", loadSeconds},
+                            {"quantize_seconds", run.seconds}, {"seconds_per_block", run.seconds / blocks},
+                            {"peak_rss_bytes", run.peakRssBytes}, {"peak_rss_anon_bytes_sampled", peakAnon},
+                            {"rss_file_bytes_end", statusBytes("RssFile")}};
+        std::printf("%s\n", j.dump(2).c_str());
+    } else {
+        std::printf("%s: %s on %d of %d blocks, %d x %d random tokens: load %.1f s, quantize %.1f s (%.1f s per "
+                    "block); peak RSS %s (VmHWM, mapped checkpoint pages included), peak anonymous memory %s "
+                    "(sampled per stage), mapped file pages at the end %s\n",
+                    m.source.filename().c_str(), config.describe().c_str(), blocks, totalBlocks, o.samples,
+                    o.seqlen, loadSeconds, run.seconds, run.seconds / blocks,
+                    humanBytes(double(run.peakRssBytes)).c_str(), humanBytes(double(peakAnon)).c_str(),
+                    humanBytes(double(statusBytes("RssFile"))).c_str());
+    }
+    return 0;
+}
+
 int runSpeed(const SpeedOptions& o)
 {
+    if (!o.method.empty())
+        return runQuantizeSpeed(o);
     auto m = model::openModel(o.model);
     std::shared_ptr<compute::Backend> backend;
     runtime::LoadOptions load;
@@ -103,6 +191,13 @@ Command addSpeedCommand(CLI::App& app)
     cmd->add_flag("--gpu", o->gpu, "Linears in f16 on the Vulkan device");
     cmd->add_flag("--half", o->half, "Linears in f16 on the CPU backend (halves memory)");
     cmd->add_flag("--json", o->json, "Print JSON");
+    cmd->add_option("--quantize", o->method,
+                    "Instead: time and peak memory of calibrating and quantizing with this method on random tokens, "
+                    "linears read from the checkpoint until quantized (rtn, absmax, smoothquant, gptq, awq, nf4)");
+    cmd->add_option("--samples", o->samples, "With --quantize: calibration samples")->check(CLI::Range(1, 4096));
+    cmd->add_option("--seqlen", o->seqlen, "With --quantize: tokens per sample")->check(CLI::Range(1, 1 << 20));
+    cmd->add_option("--blocks", o->blocks, "With --quantize: only the first N decoder blocks (0: all)")
+        ->check(CLI::Range(0, 100000));
     return {cmd, [o] { return runSpeed(*o); }};
 }
 

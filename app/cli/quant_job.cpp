@@ -3,22 +3,11 @@
 #include "core/io/model_locator.hpp"
 #include "core/io/tokenizer.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text_file.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 namespace qs::cli {
-
-static std::string slurp(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw io::NotFoundError(path + ": cannot open text file");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 jobs::Progress consoleProgress(bool quiet)
 {
@@ -45,10 +34,10 @@ QuantSession prepareSession(const QuantRunOptions& o)
     const std::string calibPath = o.calibText.empty() ? (demo / "calibration.txt").string() : o.calibText;
     const std::string evalPath = o.evalText.empty() ? (demo / "evaluation.txt").string() : o.evalText;
     const int maxCtx = int(s.model.spec.maxPositionEmbeddings);
-    s.calibration = calib::sampleWindows(s.model.tokenizer->encode(slurp(calibPath)), o.samples, o.seqlen,
+    s.calibration = calib::sampleWindows(s.model.tokenizer->encode(readTextFile(calibPath, "calibration text")), o.samples, o.seqlen,
                                          o.config.seed, maxCtx);
     const runtime::Transformer original(runtime::loadLlamaWeights(s.model));
-    const auto evalTokens = s.model.tokenizer->encode(slurp(evalPath));
+    const auto evalTokens = s.model.tokenizer->encode(readTextFile(evalPath, "evaluation text"));
     auto progress = consoleProgress(o.json);
     s.reference = eval::computeReference(original, evalTokens, maxCtx > 0 ? std::min(o.ctx, maxCtx) : o.ctx,
                                          o.evalWindows, &progress);

@@ -66,6 +66,12 @@ struct CaptureOptions {
     bool hessian = true;
     int maxSampleRows = 512;
     std::uint64_t seed = 0;
+
+    // Statistics and input samples without the GPTQ Hessian (every method but GPTQ).
+    static CaptureOptions withoutHessian(std::uint64_t seed, int maxSampleRows = 512)
+    {
+        return {false, maxSampleRows, seed};
+    }
 };
 
 // Runs the whole calibration set through the model one block at a time. onBlock may replace

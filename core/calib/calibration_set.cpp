@@ -2,10 +2,9 @@
 
 #include "core/io/tokenizer.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text_file.hpp"
 
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace qs::calib {
 
@@ -48,12 +47,7 @@ CalibrationSet sampleWindows(const std::vector<std::int32_t>& tokens, int sample
 CalibrationSet calibrationSetFromFile(const std::string& textFile, const io::Tokenizer& tokenizer, int samples,
                                       int length, std::uint64_t seed, int maxContext)
 {
-    std::ifstream f(textFile, std::ios::binary);
-    if (!f)
-        throw io::NotFoundError(textFile + ": cannot open calibration text");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return sampleWindows(tokenizer.encode(ss.str()), samples, length, seed, maxContext);
+    return sampleWindows(tokenizer.encode(readTextFile(textFile, "calibration text")), samples, length, seed, maxContext);
 }
 
 } // namespace qs::calib

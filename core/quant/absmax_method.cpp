@@ -4,13 +4,13 @@
 // (outlier_linear.hpp), the rest go int8.
 #include "core/quant/absmax_int8.hpp"
 #include "core/quant/layer_metrics.hpp"
+#include "core/quant/linear_loop.hpp"
 #include "core/quant/methods.hpp"
 #include "core/quant/outlier_linear.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 namespace qs::quant {
@@ -30,50 +30,39 @@ public:
     bool needsCalibration() const override { return config_.outlierThreshold > 0.0f; }
     calib::CaptureOptions captureOptions() const override
     {
-        calib::CaptureOptions o;
-        o.hessian = false;
-        o.seed = config_.seed;
-        return o;
+        return calib::CaptureOptions::withoutHessian(config_.seed);
     }
 
     void quantizeBlock(runtime::Transformer& model, const calib::BlockCalibration* cal, const MethodContext& ctx,
                        std::vector<LayerReport>& reports) override
     {
         const int block = cal ? cal->block : 0;
-        auto& weights = model.weights().blocks[std::size_t(block)];
-        for (auto role : runtime::kAllLinearRoles) {
-            const auto t0 = std::chrono::steady_clock::now();
-            auto& slot = weights.linear(role);
-            const runtime::Mat w = currentWeight(*slot);
-            const runtime::Mat x = cal ? cal->sampleFor(role) : runtime::Mat();
-            LayerReport r;
-            r.name = linearName(block, role);
-            r.block = block;
-            r.role = role;
-            r.choices = {{"per_tensor", config_.perTensor}};
-            if (config_.outlierThreshold > 0.0f) {
-                if (!cal || !cal->hasStats(role))
-                    throw Error("absmax: outlier columns need calibration statistics for " + r.name);
-                const auto columns = outlierColumns(cal->forLinear(role).absmax(), config_.outlierThreshold);
-                auto op = std::make_shared<OutlierLinear>(ctx.backend, w, columns, config_.perTensor, currentBias(*slot));
-                const runtime::Mat effective = op->effectiveWeight();
-                fillMetrics(r, w, op->int8Weight(), x, &effective);
-                r.format = "int8-channel+f16-outliers";
-                r.bitsPerWeight = 8.0 * double(op->storedBytes()) / double(w.size());
-                r.choices["outlier_threshold"] = config_.outlierThreshold;
-                r.choices["outlier_columns"] = columns.size();
-                r.choices["activation_absmax_max"] = double(cal->forLinear(role).absmax().maxCoeff());
-                r.choices["scale_max"] = maxScale(op->int8Weight());
-                slot = op;
-            } else {
+        quantizeEachLinear(
+            model.weights().blocks[std::size_t(block)], block, reports,
+            [&](runtime::LinearRole role, const runtime::Mat& w, const std::optional<runtime::Vec>& bias,
+                LayerReport& r) -> std::shared_ptr<runtime::LinearOp> {
+                const runtime::Mat x = cal ? cal->sampleFor(role) : runtime::Mat();
+                r.choices = {{"per_tensor", config_.perTensor}};
+                if (config_.outlierThreshold > 0.0f) {
+                    if (!cal || !cal->hasStats(role))
+                        throw Error("absmax: outlier columns need calibration statistics for " + r.name);
+                    const auto columns = outlierColumns(cal->forLinear(role).absmax(), config_.outlierThreshold);
+                    auto op = std::make_shared<OutlierLinear>(ctx.backend, w, columns, config_.perTensor, bias);
+                    const runtime::Mat effective = op->effectiveWeight();
+                    fillMetrics(r, w, op->int8Weight(), x, &effective);
+                    r.format = "int8-channel+f16-outliers";
+                    r.bitsPerWeight = 8.0 * double(op->storedBytes()) / double(w.size());
+                    r.choices["outlier_threshold"] = config_.outlierThreshold;
+                    r.choices["outlier_columns"] = columns.size();
+                    r.choices["activation_absmax_max"] = double(cal->forLinear(role).absmax().maxCoeff());
+                    r.choices["scale_max"] = maxScale(op->int8Weight());
+                    return op;
+                }
                 auto q = std::make_shared<const compute::WeightMatrix>(quantizeAbsmaxInt8(w, config_.perTensor));
                 fillMetrics(r, w, *q, x);
                 r.choices["scale_max"] = maxScale(*q);
-                slot = std::make_shared<runtime::BackendLinear>(ctx.backend, q, currentBias(*slot));
-            }
-            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            reports.push_back(std::move(r));
-        }
+                return std::make_shared<runtime::BackendLinear>(ctx.backend, q, bias);
+            });
     }
 
 private:

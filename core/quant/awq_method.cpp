@@ -8,12 +8,12 @@
 //     and run them as IntGroupwise on the context's backend.
 #include "core/quant/awq_clip.hpp"
 #include "core/quant/awq_search.hpp"
+#include "core/quant/groupwise_storage.hpp"
 #include "core/quant/layer_metrics.hpp"
+#include "core/quant/linear_loop.hpp"
 #include "core/quant/methods.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
-
-#include <chrono>
 
 namespace qs::quant {
 
@@ -43,8 +43,8 @@ class AwqMethod : public Method {
 public:
     explicit AwqMethod(const QuantConfig& c) : config_(c)
     {
-        if (c.bits < 2 || c.bits > 4)
-            throw Error("awq: " + std::to_string(c.bits) + " bits is not supported (2, 3 or 4)");
+        if (c.bits < 2 || c.bits > 8)
+            throw Error("awq: " + std::to_string(c.bits) + " bits is not supported (2 to 8)");
         if (c.groupSize < 0)
             throw Error("awq: group size must be 0 (per channel) or positive");
         if (c.awqGrid < 1 || c.awqGrid > 1000)
@@ -56,11 +56,7 @@ public:
     bool needsCalibration() const override { return true; }
     calib::CaptureOptions captureOptions() const override
     {
-        calib::CaptureOptions o;
-        o.hessian = false;
-        o.maxSampleRows = config_.awqClipTokens; // the clip search's tokens, sampled uniformly
-        o.seed = config_.seed;
-        return o;
+        return calib::CaptureOptions::withoutHessian(config_.seed, config_.awqClipTokens); // the clip search's tokens
     }
 
     void quantizeBlock(runtime::Transformer& model, const calib::BlockCalibration* cal, const MethodContext& ctx,
@@ -78,11 +74,10 @@ public:
         applyAwqScales(weights, search.scales);
 
         const GroupGrid grid{config_.bits, config_.symmetric};
-        for (auto role : runtime::kAllLinearRoles) {
-            const auto t0 = std::chrono::steady_clock::now();
-            auto& slot = weights.linear(role);
-            Mat w = currentWeight(*slot); // scaled: diag(1/out) W diag(in)
-            const auto bias = currentBias(*slot);
+        quantizeEachLinear(weights, block, reports,
+                           [&](LinearRole role, const Mat& scaled, const std::optional<Vec>& bias,
+                               LayerReport& r) -> std::shared_ptr<runtime::LinearOp> {
+            Mat w = scaled; // diag(1/out) W diag(in)
             const Vec in = awqInputScale(search.scales, role, int(w.cols()));
             const Vec out = awqOutputScale(search.scales, role, int(w.rows()));
             const Mat x = cal->sampleFor(role); // original inputs of this block
@@ -107,19 +102,14 @@ public:
             }
 
             const auto result = quantizeGroupwise(w, grid, config_.groupSize);
-            auto q = std::make_shared<const compute::WeightMatrix>(
-                toIntGroupwise(result, int(w.rows()), int(w.cols()), grid));
+            const auto stored = storeGroupwise(result, int(w.rows()), int(w.cols()), grid);
 
-            LayerReport r;
-            r.name = linearName(block, role);
-            r.block = block;
-            r.role = role;
             // Metrics in the original space: diag(out) dequant diag(1/in) against W, on the
             // original inputs, so they compare with every other method's.
-            Mat effective = dequantize(*q);
+            Mat effective = dequantize(stored.matrix);
             effective.array().colwise() *= out.array();
             effective.array().rowwise() /= in.transpose().array();
-            fillMetrics(r, original[std::size_t(role)], *q, x, &effective);
+            fillMetrics(r, original[std::size_t(role)], stored, x, &effective);
 
             const int g = groupOf(role);
             const auto& choice = search.groups[std::size_t(g)];
@@ -137,18 +127,16 @@ public:
             } else {
                 scaling["skipped"] = choice.skipReason;
             }
-            r.choices = {{"bits", config_.bits},
-                         {"group_size", result.groupSize},
-                         {"symmetric", config_.symmetric},
-                         {"scales", config_.awqXOnly ? "x-only: x_mean^r (llm-awq)" : "duo: x_mean^r / w_mean^(1-r) (AutoAWQ)"},
-                         {"scaling", std::move(scaling)},
-                         {"clip", std::move(clip)}};
-            slot = std::make_shared<runtime::BackendLinear>(ctx.backend, q, bias);
-            // The group's search time shared among its linears.
-            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() +
-                        choice.seconds / double(linearsInGroup(g));
-            reports.push_back(std::move(r));
-        }
+            r.choices["bits"] = config_.bits;
+            r.choices["group_size"] = result.groupSize >= int(w.cols()) ? 0 : result.groupSize;
+            r.choices["symmetric"] = config_.symmetric;
+            r.choices["scales"] = config_.awqXOnly ? "x-only: x_mean^r (llm-awq)" : "duo: x_mean^r / w_mean^(1-r) (AutoAWQ)";
+            r.choices["scaling"] = std::move(scaling);
+            r.choices["clip"] = std::move(clip);
+            r.seconds = choice.seconds / double(linearsInGroup(g)); // the group's search time, shared
+            return std::make_shared<runtime::BackendLinear>(ctx.backend,
+                                                            std::make_shared<const compute::WeightMatrix>(stored.matrix), bias);
+        });
     }
 
 private:

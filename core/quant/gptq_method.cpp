@@ -195,7 +195,7 @@ private:
         o.mseGrid = config_.mseGrid;
         o.blockSize = config_.gptqBlockSize;
         const GptqResult result = gptqQuantize(w.cast<double>(), hessian.h, o);
-        const StoredGptq stored = storeGptqResult(result, n, k, o.grid);
+        const StoredGroupwise stored = storeGptqResult(result, n, k, o.grid);
         auto q = std::make_shared<const compute::WeightMatrix>(stored.matrix);
 
         LayerReport r;

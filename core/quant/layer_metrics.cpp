@@ -4,6 +4,7 @@
 #include "core/quant/outlier_linear.hpp"
 #include "core/quant/w8a8_linear.hpp"
 #include "core/runtime/backend_linear.hpp"
+#include "core/runtime/checkpoint_linear.hpp"
 #include "core/util/error.hpp"
 
 #include <cmath>
@@ -31,6 +32,8 @@ runtime::Mat currentWeight(const runtime::LinearOp& op)
         return d->weight();
     if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
         return dequantize(b->weight());
+    if (const auto* c = dynamic_cast<const runtime::CheckpointLinear*>(&op))
+        return c->weight();
     if (const auto* w = dynamic_cast<const W8A8Linear*>(&op))
         return dequantize(w->weight()); // the weight half of W8A8; activations are quantized at run time
     if (const auto* o = dynamic_cast<const OutlierLinear*>(&op))
@@ -44,6 +47,8 @@ std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op)
         return d->bias();
     if (const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op))
         return b->bias();
+    if (const auto* c = dynamic_cast<const runtime::CheckpointLinear*>(&op))
+        return c->bias();
     if (const auto* w = dynamic_cast<const W8A8Linear*>(&op))
         return w->bias();
     if (const auto* o = dynamic_cast<const OutlierLinear*>(&op))
@@ -80,6 +85,15 @@ void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compu
     }
     if (tlObserver)
         tlObserver->observe(report, reference, w, dq);
+}
+
+void fillMetrics(LayerReport& report, const runtime::Mat& reference, const StoredGroupwise& stored,
+                 const runtime::Mat& x, const runtime::Mat* effective)
+{
+    fillMetrics(report, reference, stored.matrix, x, effective);
+    report.format = stored.format;
+    report.bitsPerWeight = stored.bitsPerWeight;
+    report.choices["runtime_format"] = stored.runtimeFormat;
 }
 
 } // namespace qs::quant

@@ -1,6 +1,7 @@
 #pragma once
 // The numbers every method reports per linear, computed one way for all of them.
 #include "core/compute/weight_formats.hpp"
+#include "core/quant/groupwise_storage.hpp"
 #include "core/quant/method.hpp"
 #include "core/runtime/matrix.hpp"
 
@@ -21,6 +22,11 @@ std::optional<runtime::Vec> currentBias(const runtime::LinearOp& op);
 // `effective` is what the quantized layer computes, when it differs from dequantize(w) (for
 // example SmoothQuant's scaled weights); pass nullptr otherwise.
 void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compute::WeightMatrix& w,
+                 const runtime::Mat& x, const runtime::Mat* effective = nullptr);
+
+// The same for a group-wise result, with the format and bits per weight of its codes as the
+// method means them (per channel, 5-8 bits) and choices["runtime_format"] saying what runs.
+void fillMetrics(LayerReport& report, const runtime::Mat& reference, const StoredGroupwise& stored,
                  const runtime::Mat& x, const runtime::Mat* effective = nullptr);
 
 // Sees the weights behind every report that fillMetrics fills on this thread while installed

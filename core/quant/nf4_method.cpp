@@ -6,12 +6,11 @@
 // values; the report's bits per weight is FP4's storage (what an export writes), and
 // "runtime_format" says what actually runs.
 #include "core/quant/layer_metrics.hpp"
+#include "core/quant/linear_loop.hpp"
 #include "core/quant/methods.hpp"
 #include "core/quant/nf4_blockwise.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
-
-#include <chrono>
 
 namespace qs::quant {
 
@@ -29,48 +28,38 @@ public:
     bool needsCalibration() const override { return false; }
     calib::CaptureOptions captureOptions() const override
     {
-        calib::CaptureOptions o;
-        o.hessian = false;
-        o.seed = config_.seed;
-        return o;
+        return calib::CaptureOptions::withoutHessian(config_.seed);
     }
 
     void quantizeBlock(runtime::Transformer& model, const calib::BlockCalibration* cal, const MethodContext& ctx,
                        std::vector<LayerReport>& reports) override
     {
         const int block = cal ? cal->block : 0;
-        auto& weights = model.weights().blocks[std::size_t(block)];
-        for (auto role : runtime::kAllLinearRoles) {
-            const auto t0 = std::chrono::steady_clock::now();
-            auto& slot = weights.linear(role);
-            const runtime::Mat w = currentWeight(*slot);
-            const runtime::Mat x = cal ? cal->sampleFor(role) : runtime::Mat();
-            LayerReport r;
-            r.name = linearName(block, role);
-            r.block = block;
-            r.role = role;
-            r.choices = {{"type", config_.fp4 ? "fp4" : "nf4"},
-                         {"block_size", config_.nf4BlockSize},
-                         {"double_quant", config_.doubleQuant}};
-            std::shared_ptr<const compute::WeightMatrix> q;
-            if (config_.fp4) {
-                const auto fp4 = quantizeFp4(w, config_.nf4BlockSize, config_.doubleQuant);
-                q = std::make_shared<const compute::WeightMatrix>(runtime::toDenseHalf(fp4.dequantized));
-                fillMetrics(r, w, *q, x); // what runs: the f16 rounding of the FP4 values
-                r.format = config_.doubleQuant ? "fp4-dq" : "fp4";
-                r.bitsPerWeight = fp4.storageBitsPerWeight;
-                r.choices["runtime_format"] = "f16 (dequantized FP4 values)";
-            } else {
-                auto nf4 = quantizeNf4(w, config_.doubleQuant);
-                if (nf4.doubleQuant)
-                    r.choices["absmax_offset"] = nf4.absmaxOffset;
-                q = std::make_shared<const compute::WeightMatrix>(std::move(nf4));
-                fillMetrics(r, w, *q, x);
-            }
-            slot = std::make_shared<runtime::BackendLinear>(ctx.backend, q, currentBias(*slot));
-            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            reports.push_back(std::move(r));
-        }
+        quantizeEachLinear(
+            model.weights().blocks[std::size_t(block)], block, reports,
+            [&](runtime::LinearRole role, const runtime::Mat& w, const std::optional<runtime::Vec>& bias,
+                LayerReport& r) -> std::shared_ptr<runtime::LinearOp> {
+                const runtime::Mat x = cal ? cal->sampleFor(role) : runtime::Mat();
+                r.choices = {{"type", config_.fp4 ? "fp4" : "nf4"},
+                             {"block_size", config_.nf4BlockSize},
+                             {"double_quant", config_.doubleQuant}};
+                std::shared_ptr<const compute::WeightMatrix> q;
+                if (config_.fp4) {
+                    const auto fp4 = quantizeFp4(w, config_.nf4BlockSize, config_.doubleQuant);
+                    q = std::make_shared<const compute::WeightMatrix>(runtime::toDenseHalf(fp4.dequantized));
+                    fillMetrics(r, w, *q, x); // what runs: the f16 rounding of the FP4 values
+                    r.format = config_.doubleQuant ? "fp4-dq" : "fp4";
+                    r.bitsPerWeight = fp4.storageBitsPerWeight;
+                    r.choices["runtime_format"] = "f16 (dequantized FP4 values)";
+                } else {
+                    auto nf4 = quantizeNf4(w, config_.doubleQuant);
+                    if (nf4.doubleQuant)
+                        r.choices["absmax_offset"] = nf4.absmaxOffset;
+                    q = std::make_shared<const compute::WeightMatrix>(std::move(nf4));
+                    fillMetrics(r, w, *q, x);
+                }
+                return std::make_shared<runtime::BackendLinear>(ctx.backend, q, bias);
+            });
     }
 
 private:

@@ -10,6 +10,7 @@
 // alpha: 0.5 by default (the paper's default); presets: 0.8-0.85 for the Llama family (the
 // smoothquant repository's Llama-2 / Mistral scripts), 0.75-0.8 for OPT/BLOOM-176B.
 #include "core/quant/layer_metrics.hpp"
+#include "core/quant/linear_loop.hpp"
 #include "core/quant/methods.hpp"
 #include "core/quant/smoothquant_scaling.hpp"
 #include "core/quant/w8a8_linear.hpp"
@@ -44,11 +45,7 @@ public:
     bool needsCalibration() const override { return true; }
     calib::CaptureOptions captureOptions() const override
     {
-        calib::CaptureOptions o;
-        o.hessian = false;
-        o.maxSampleRows = 256; // only for the reported output error
-        o.seed = config_.seed;
-        return o;
+        return calib::CaptureOptions::withoutHessian(config_.seed, 256); // only for the reported output error
     }
 
     void quantizeBlock(runtime::Transformer& model, const calib::BlockCalibration* cal, const MethodContext& ctx,
@@ -69,16 +66,14 @@ public:
         applySmoothing(weights, scales);
         const double smoothSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-        for (auto role : runtime::kAllLinearRoles) {
-            const auto t1 = std::chrono::steady_clock::now();
+        quantizeEachLinear(weights, block, reports,
+                           [&](LinearRole role, const Mat& smoothed, const std::optional<Vec>& bias,
+                               LayerReport& r) -> std::shared_ptr<runtime::LinearOp> {
             const Vec* s = nullptr; // input scaling of this linear (none for o, down)
             if (role == LinearRole::Q || role == LinearRole::K || role == LinearRole::V)
                 s = &scales.attention;
             else if (role == LinearRole::Gate || role == LinearRole::Up)
                 s = &scales.mlp;
-            auto& slot = weights.linear(role);
-            const Mat smoothed = currentWeight(*slot);
-            const auto bias = currentBias(*slot);
             auto q = std::make_shared<const compute::WeightMatrix>(quantizeInt8PerChannel(smoothed));
 
             const Vec absmax = cal->forLinear(role).absmax();
@@ -87,10 +82,6 @@ public:
             const float staticScale = perTensor ? std::max(smoothedAbsmax.maxCoeff(), 1e-5f) / 127.0f : 0.0f;
             auto op = std::make_shared<W8A8Linear>(ctx.backend, q, bias, staticScale);
 
-            LayerReport r;
-            r.name = linearName(block, role);
-            r.block = block;
-            r.role = role;
             // Weight metrics in the original space: dequant(W_s) diag(1/s) against W.
             Mat effective = dequantize(*q);
             if (s)
@@ -120,11 +111,9 @@ public:
                 r.choices["smoothing_scales"] = summarize(*s);
             if (perTensor)
                 r.choices["static_activation_scale"] = staticScale;
-            slot = std::move(op);
-            r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count() +
-                        (role == LinearRole::Q ? smoothSeconds : 0.0);
-            reports.push_back(std::move(r));
-        }
+            r.seconds = role == LinearRole::Q ? smoothSeconds : 0.0;
+            return op;
+        });
     }
 
 private:

@@ -2,6 +2,7 @@
 
 #include "core/compute/backend.hpp"
 #include "core/runtime/backend_linear.hpp"
+#include "core/runtime/checkpoint_linear.hpp"
 #include "core/runtime/quantized_loading.hpp"
 #include "core/util/error.hpp"
 
@@ -121,6 +122,11 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
                                                std::move(bias), packedBackend);
                 continue;
             }
+            if (options.lazyLinears && !options.linearBackend) {
+                b.linear(r) = std::make_shared<CheckpointLinear>(ck, names.linear(i, r, ".weight"), int(outDims[ri]),
+                                                                 int(inDims[ri]), std::move(bias));
+                continue;
+            }
             Mat weight = load.matrix(names.linear(i, r, ".weight"), outDims[ri], inDims[ri]);
             if (options.linearBackend)
                 b.linear(r) = std::make_shared<BackendLinear>(
@@ -140,7 +146,9 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
         w.blocks.push_back(std::move(b));
     }
     w.finalNorm = load.vector(names.finalNorm(), H);
-    if (load.has(names.lmHead()))
+    if (load.has(names.lmHead()) && options.lazyLinears && !options.linearBackend)
+        w.lmHead = std::make_shared<CheckpointLinear>(ck, names.lmHead(), int(s.vocabSize), int(H), std::nullopt);
+    else if (load.has(names.lmHead()))
         w.lmHead = std::make_shared<DenseLinear>(load.matrix(names.lmHead(), s.vocabSize, H), std::nullopt);
     else if (s.tieWordEmbeddings || names.gguf)
         w.lmHead = std::make_shared<DenseLinear>(w.embedding, std::nullopt);

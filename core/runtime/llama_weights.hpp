@@ -43,6 +43,10 @@ struct LoadOptions {
     // When set, every linear is stored as f16 on this backend as it is read (a 7B model then
     // needs 13.5 GB, not 27 GB in f32) and runs its products there.
     std::shared_ptr<compute::Backend> linearBackend;
+    // When set (and linearBackend is not), every linear stays in the checkpoint and is read per
+    // product (checkpoint_linear.hpp): calibration and quantization of models larger than memory
+    // in f32. The model::Model must outlive the weights.
+    bool lazyLinears = false;
 };
 
 // Reads every weight as f32. Throws qs::Error naming the missing tensor or the shape that

@@ -1,6 +1,7 @@
 #include "core/runtime/transformer.hpp"
 
 #include "core/util/error.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <cmath>
 #include <limits>
@@ -93,24 +94,28 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
     Mat out(T, Eigen::Index(heads) * D);
     const float scale = 1.0f / std::sqrt(float(D));
     const int group = heads / kvHeads;
-    Mat scores(T, S);
-    for (int h = 0; h < heads; ++h) {
-        const int kvh = h / group;
-        const auto qh = q.middleCols(Eigen::Index(h) * D, D);
-        const auto kh = K->middleCols(Eigen::Index(kvh) * D, D);
-        const auto vh = V->middleCols(Eigen::Index(kvh) * D, D);
-        scores.noalias() = (qh * kh.transpose()) * scale;
-        for (Eigen::Index t = 0; t < T; ++t) {
-            const Eigen::Index visible = offset + t + 1; // causal: keys 0..offset+t
-            auto row = scores.row(t);
-            if (visible < S)
-                row.tail(S - visible).setConstant(-std::numeric_limits<float>::infinity());
-            const float mx = row.head(visible).maxCoeff();
-            row = (row.array() - mx).exp();
-            row /= row.sum();
+    // Heads split across the pool's threads, each with its own scores.
+    const auto attendHeads = [&](std::int64_t h0, std::int64_t h1) {
+        Mat scores(T, S);
+        for (int h = int(h0); h < int(h1); ++h) {
+            const int kvh = h / group;
+            const auto qh = q.middleCols(Eigen::Index(h) * D, D);
+            const auto kh = K->middleCols(Eigen::Index(kvh) * D, D);
+            const auto vh = V->middleCols(Eigen::Index(kvh) * D, D);
+            scores.noalias() = (qh * kh.transpose()) * scale;
+            for (Eigen::Index t = 0; t < T; ++t) {
+                const Eigen::Index visible = offset + t + 1; // causal: keys 0..offset+t
+                auto row = scores.row(t);
+                if (visible < S)
+                    row.tail(S - visible).setConstant(-std::numeric_limits<float>::infinity());
+                const float mx = row.head(visible).maxCoeff();
+                row = (row.array() - mx).exp();
+                row /= row.sum();
+            }
+            out.middleCols(Eigen::Index(h) * D, D).noalias() = scores * vh;
         }
-        out.middleCols(Eigen::Index(h) * D, D).noalias() = scores * vh;
-    }
+    };
+    ThreadPool::shared().parallelFor(heads, attendHeads, T * S * D < (1 << 13) ? heads : 1);
     Mat y;
     runLinear(b, index, LinearRole::O, out, y, hooks);
     return y;

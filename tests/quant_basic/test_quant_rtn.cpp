@@ -1,10 +1,17 @@
 // RTN and the group-wise grid it shares with GPTQ/AWQ (groupwise.hpp): scales, zeros and
 // codes of 4-bit groups worked out by hand in GPTQ's conventions (asymmetric: the range always
 // includes 0, zero = round(-min / scale); symmetric: zero = 2^(b-1), scale = 2 absmax / (2^b - 1));
-// packing round trips through the compute format for 2, 3 and 4 bits; and the error falling
-// with more bits and smaller groups on Gaussian weights.
-#include "core/quant/groupwise.hpp"
+// packing round trips through the compute format for 2, 3 and 4 bits; the error falling
+// with more bits and smaller groups on Gaussian weights; per-channel and 5-8-bit codes stored in
+// the formats the kernels run (groupwise_storage.hpp) with the bits per weight of what they
+// are; and the RTN method at those settings on the llama fixture.
+#include "common/test_support.hpp"
+
+#include "core/model/model.hpp"
+#include "core/quant/groupwise_storage.hpp"
 #include "core/quant/layer_metrics.hpp"
+#include "core/quant/pipeline.hpp"
+#include "core/runtime/backend_linear.hpp"
 
 #include <QtTest/QtTest>
 
@@ -42,6 +49,9 @@ private slots:
     void packingRoundTrip_data();
     void packingRoundTrip();
     void errorFallsWithBitsAndGroupSize();
+    void perChannelStoredByHand();
+    void wideCodesStoredByHand();
+    void methodPerChannelAndWideCodes();
 };
 
 void TestQuantRtn::asymmetricGroupByHand()
@@ -192,6 +202,137 @@ void TestQuantRtn::errorFallsWithBitsAndGroupSize()
     qInfo("RTN w4 asym MSE: g32 %.3g, g128 %.3g, per-channel %.3g", g32, g128, pc);
     QVERIFY(g32 < g128);
     QVERIFY(g128 < pc);
+}
+
+void TestQuantRtn::perChannelStoredByHand()
+{
+    try {
+        // Two rows of 64 (K = 64: the kernels' group is 64, holding the row's one scale). Row 0
+        // starts [-0.3, 0.1, 0.5, 0.2] and is 0 after: min -0.3, max 0.5, scale 0.8/15, zero 6,
+        // codes 0, 8, 15, 10 and 6 for the zeros. Row 1 starts [0.2, 0.5, 0.6, 0.9]: range
+        // [0, 0.9], scale 0.06, zero 0, codes 3, 8, 10, 15, then 0.
+        Mat w = Mat::Zero(2, 64);
+        w.row(0).head(4) << -0.3f, 0.1f, 0.5f, 0.2f;
+        w.row(1).head(4) << 0.2f, 0.5f, 0.6f, 0.9f;
+        const quant::GroupGrid grid{4, false};
+        const auto r = quant::quantizeGroupwise(w, grid, 0);
+        QCOMPARE(r.groups, 1);
+        QVERIFY(std::fabs(r.scales[0] - 0.8f / 15) < 1e-7f);
+        QVERIFY(std::fabs(r.scales[1] - 0.06f) < 1e-7f);
+        QCOMPARE(r.zeros[0], 6.0f);
+        QCOMPARE(r.zeros[1], 0.0f);
+        const int head[2][4] = {{0, 8, 15, 10}, {3, 8, 10, 15}};
+        for (int row = 0; row < 2; ++row) {
+            for (int c = 0; c < 4; ++c)
+                QCOMPARE(int(r.codes[std::size_t(row * 64 + c)]), head[row][c]);
+            QCOMPARE(int(r.codes[std::size_t(row * 64 + 40)]), row == 0 ? 6 : 0);
+        }
+        const auto stored = quant::storeGroupwise(r, 2, 64, grid);
+        QCOMPARE(stored.format, std::string("int4-channel-asym"));
+        QCOMPARE(stored.storedGroupSize, 64);
+        QCOMPARE(stored.bitsPerWeight, 4.0 + 64.0 / 64); // one f32 scale and zero per row
+        const Mat dq = quant::dequantize(stored.matrix);
+        QVERIFY(std::fabs(dq(0, 0) - (-0.32f)) < 1e-6f);
+        QVERIFY(std::fabs(dq(0, 2) - 0.48f) < 1e-6f);
+        QVERIFY(std::fabs(dq(1, 3) - 0.9f) < 1e-6f);
+        QCOMPARE(dq(1, 40), 0.0f);
+
+        // K = 256: the row's scale repeated over two groups of 128; 4 + 64/256 bits.
+        std::mt19937 rng(std::random_device{}());
+        const Mat v = gaussian(3, 256, rng);
+        const auto rv = quant::quantizeGroupwise(v, grid, 0);
+        const auto sv = quant::storeGroupwise(rv, 3, 256, grid);
+        QCOMPARE(sv.storedGroupSize, 128);
+        const auto& ig = std::get<compute::IntGroupwise>(sv.matrix);
+        QCOMPARE(ig.scales.size(), std::size_t(6));
+        QCOMPARE(ig.scales[4], ig.scales[5]);
+        QCOMPARE(sv.bitsPerWeight, 4.25);
+        QCOMPARE(double((quant::dequantize(sv.matrix) - quant::dequantizeGroupwise(rv, 3, 256)).cwiseAbs().maxCoeff()), 0.0);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestQuantRtn::wideCodesStoredByHand()
+{
+    try {
+        // 6 bits symmetric per channel: row [-0.63, 0.1, -0.2, 0, ...]: absmax 0.63, scale
+        // 2*0.63/63 = 0.02, zero 32; 0.1 -> code 37, -0.2 -> 22: int8 values code - 32 = 5, -10.
+        Mat w = Mat::Zero(1, 32);
+        w.row(0).head(3) << -0.63f, 0.1f, -0.2f;
+        const quant::GroupGrid six{6, true};
+        const auto r = quant::quantizeGroupwise(w, six, 0);
+        QVERIFY(std::fabs(r.scales[0] - 0.02f) < 1e-7f);
+        QCOMPARE(r.zeros[0], 32.0f);
+        const auto stored = quant::storeGroupwise(r, 1, 32, six);
+        const auto& i8 = std::get<compute::Int8PerChannel>(stored.matrix);
+        QCOMPARE(int(i8.q[1]), 5);
+        QCOMPARE(int(i8.q[2]), -10);
+        QCOMPARE(int(i8.q[5]), 0);
+        QCOMPARE(stored.format, std::string("int6-channel-sym"));
+        QCOMPARE(stored.bitsPerWeight, 6.0 + 32.0 / 32);
+        QCOMPARE(double((quant::dequantize(stored.matrix) - quant::dequantizeGroupwise(r, 1, 32)).cwiseAbs().maxCoeff()), 0.0);
+
+        // 7 bits asymmetric per channel still fits int8 (|code - zero| <= 127), exactly.
+        std::mt19937 rng(std::random_device{}());
+        const Mat v = gaussian(4, 64, rng);
+        const quant::GroupGrid seven{7, false};
+        const auto r7 = quant::quantizeGroupwise(v, seven, 0);
+        const auto s7 = quant::storeGroupwise(r7, 4, 64, seven);
+        QVERIFY(std::holds_alternative<compute::Int8PerChannel>(s7.matrix));
+        QCOMPARE(double((quant::dequantize(s7.matrix) - quant::dequantizeGroupwise(r7, 4, 64)).cwiseAbs().maxCoeff()), 0.0);
+
+        // 8 bits in groups of 32 (no kernel holds them): f16 of the dequantized values, within
+        // f16 rounding (2^-11 relative), 8 + 64/32 bits as stored by the method.
+        const quant::GroupGrid eight{8, false};
+        const auto r8 = quant::quantizeGroupwise(v, eight, 32);
+        const auto s8 = quant::storeGroupwise(r8, 4, 64, eight);
+        QVERIFY(std::holds_alternative<compute::DenseHalf>(s8.matrix));
+        QCOMPARE(s8.format, std::string("int8-g32-asym"));
+        QCOMPARE(s8.bitsPerWeight, 10.0);
+        const Mat ref8 = quant::dequantizeGroupwise(r8, 4, 64);
+        QVERIFY(double((quant::dequantize(s8.matrix) - ref8).cwiseAbs().maxCoeff()) <= ref8.cwiseAbs().maxCoeff() / 2048.0);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestQuantRtn::methodPerChannelAndWideCodes()
+{
+    const auto dir = test::fixturesDir() / "llama";
+    if (!std::filesystem::exists(dir / "config.json"))
+        QSKIP("fixture missing");
+    try {
+        auto model = model::openModel(dir.string());
+        const runtime::Transformer original(runtime::loadLlamaWeights(model));
+        const std::vector<std::int32_t> tokens = {1, 17, 200, 45, 3, 99, 255, 128, 7, 64};
+        const Mat ref = const_cast<runtime::Transformer&>(original).forward(tokens);
+        double previous = 1e30;
+        for (int bits : {3, 4, 6, 8}) {
+            runtime::Transformer tf(runtime::loadLlamaWeights(model));
+            quant::QuantConfig c;
+            c.method = "rtn";
+            c.bits = bits;
+            c.groupSize = 0;
+            c.symmetric = true;
+            const auto run = quant::quantizeModel(tf, c, nullptr, compute::makeCpuBackend());
+            QCOMPARE(run.layers.size(), std::size_t(14));
+            for (const auto& r : run.layers) {
+                const auto& op = *tf.weights().blocks[std::size_t(r.block)].linear(r.role);
+                QCOMPARE(r.format, "int" + std::to_string(bits) + "-channel-sym");
+                QCOMPARE(r.bitsPerWeight, bits + 32.0 / op.inFeatures());
+                const auto* b = dynamic_cast<const runtime::BackendLinear*>(&op);
+                QVERIFY(b);
+                QCOMPARE(std::holds_alternative<compute::Int8PerChannel>(b->weight()), bits > 4);
+            }
+            const double err = double((tf.forward(tokens) - ref).norm() / ref.norm());
+            qInfo("rtn w%d per-channel sym: logits rel error %.4g", bits, err);
+            QVERIFY2(err > 0 && err < previous, qPrintable(QString::number(err)));
+            previous = err;
+        }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestQuantRtn)

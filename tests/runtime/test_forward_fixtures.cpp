@@ -47,8 +47,8 @@ private slots:
 void TestForwardFixtures::matchesTransformers_data()
 {
     QTest::addColumn<QString>("name");
-    QTest::addColumn<QString>("backend"); // "", "cpu" or "vulkan"
-    for (const char* b : {"", "cpu", "vulkan"})
+    QTest::addColumn<QString>("backend"); // "", "cpu", "vulkan" or "lazy" (linears read per product)
+    for (const char* b : {"", "cpu", "vulkan", "lazy"})
         for (const char* c : {"llama", "mistral", "qwen2", "qwen3", "llama-tied", "llama31-rope", "llama-sharded"})
             QTest::newRow((std::string(c) + (*b ? " linears on " : "") + b).c_str()) << c << b;
 }
@@ -63,8 +63,13 @@ void TestForwardFixtures::matchesTransformers()
     try {
         auto model = model::openModel(dir.string());
         QVERIFY2(model.spec.supported, model.spec.unsupportedReason.c_str());
-        runtime::Transformer tf(runtime::loadLlamaWeights(model));
-        if (!backend.isEmpty()) {
+        runtime::LoadOptions load;
+        load.lazyLinears = backend == "lazy";
+        runtime::Transformer tf(runtime::loadLlamaWeights(model, load));
+        if (load.lazyLinears)
+            QVERIFY(tf.weights().blocks[0].linear(runtime::LinearRole::Q)->describe().find("checkpoint") !=
+                    std::string::npos);
+        if (backend == "cpu" || backend == "vulkan") {
             std::shared_ptr<compute::Backend> b =
                 backend == "vulkan" ? compute::makeBackend(true) : compute::makeCpuBackend();
             if (backend == "vulkan" && !b->isGpu())

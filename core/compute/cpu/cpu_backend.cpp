@@ -1,6 +1,7 @@
 #include "core/compute/cpu/cpu_backend.hpp"
 
 #include "core/compute/cpu/dequant.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <Eigen/Dense>
 
@@ -75,13 +76,21 @@ void CpuBackend::dequantGemm(const float* x, int m, const PreparedWeights& w, fl
     const int n = w.rows(), k = w.cols();
     Eigen::Map<const RowMajorF> X(x, m, k);
     Eigen::Map<RowMajorF> Y(y, m, n);
-    RowMajorF chunk;
-    for (int n0 = 0; n0 < n; n0 += kRowChunk) {
-        const int rows = std::min(kRowChunk, n - n0);
-        chunk.resize(rows, k);
-        dequantRows(w.matrix(), n0, n0 + rows, chunk.data());
-        Y.middleCols(n0, rows).noalias() = X * chunk.transpose();
-    }
+    // Output rows split across the pool's threads (each with its own scratch); small products
+    // stay on this thread.
+    const std::int64_t work = std::int64_t(m) * n * k;
+    ThreadPool::shared().parallelFor(
+        n,
+        [&](std::int64_t begin, std::int64_t end) {
+            RowMajorF chunk;
+            for (int n0 = int(begin); n0 < int(end); n0 += kRowChunk) {
+                const int rows = std::min(kRowChunk, int(end) - n0);
+                chunk.resize(rows, k);
+                dequantRows(w.matrix(), n0, n0 + rows, chunk.data());
+                Y.middleCols(n0, rows).noalias() = X * chunk.transpose();
+            }
+        },
+        work < (1 << 20) ? n : 64);
 }
 
 void CpuBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y)
@@ -114,7 +123,11 @@ void CpuBackend::hessianAccumulate(const float* x, int m, int k, float* h)
     Stopwatch sw(lastMs_);
     Eigen::Map<const RowMajorF> X(x, m, k);
     Eigen::Map<RowMajorF> H(h, k, k);
-    H.noalias() += X.transpose() * X;
+    // Rows of H split across the pool's threads.
+    ThreadPool::shared().parallelFor(
+        k,
+        [&](std::int64_t b, std::int64_t e) { H.middleRows(b, e - b).noalias() += X.middleCols(b, e - b).transpose() * X; },
+        std::int64_t(m) * k * k < (1 << 20) ? k : 32);
 }
 
 void CpuBackend::channelStats(const float* x, int m, int k, ChannelStats& acc)
