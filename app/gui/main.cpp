@@ -1,13 +1,17 @@
 // quantscope: the desktop app. Argument parsing and start-up only; the window lives in ui/.
 //   quantscope [MODEL] [--select TENSOR] [--view TAB] [--run-compare METHODS [--preset P]]
-//              [--calibrate PRESET] [--heatmap error|scales:METHOD] [--screenshot FILE]
+//              [--calibrate PRESET] [--heatmap error|scales:METHOD] [--generate] [--hf-cache]
+//              [--screenshot FILE]
 #include "ui/activations/activation_inspector.hpp"
 #include "ui/compare/layer_compare_view.hpp"
 #include "ui/compare/run_panel.hpp"
+#include "ui/hfcache/hf_cache_dialog.hpp"
 #include "ui/inspector/heatmap_panel.hpp"
 #include "ui/inspector/tensor_inspector.hpp"
 #include "ui/logging/app_logging.hpp"
 #include "ui/metrics/metrics_panel.hpp"
+#include "ui/playground/playground_view.hpp"
+#include "ui/status/compute_status.hpp"
 #include "ui/windows/analysis_tabs.hpp"
 #include "ui/windows/main_window.hpp"
 
@@ -15,6 +19,8 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QPainter>
+#include <QPointer>
 #include <QTimer>
 
 #include <spdlog/spdlog.h>
@@ -30,7 +36,12 @@ struct StartupActions {
     QString preset;       // calibration preset for that run
     QString calibrate;    // activation-profile preset to run once the model is open
     QString heatmap;      // "error:gptq" / "scales:gptq": the inspector's heatmap after the run
+    bool playground = false; // --view playground (a tab the main window adds)
+    bool generate = false;   // run the playground's prompt once the model is open
+    bool hfCache = false;    // show the Hugging Face cache dialog
 };
+
+QPointer<qs::ui::HfCacheDialog> hfCacheDialog; // the one --hf-cache opened
 
 int tabIndex(const QString& name)
 {
@@ -48,6 +59,12 @@ void applyStartupActions(qs::ui::MainWindow& window, const StartupActions& a)
     auto* tabs = window.analysisTabs();
     if (a.view >= 0)
         tabs->setCurrentIndex(a.view);
+    if (a.playground)
+        tabs->setCurrentWidget(window.playground());
+    if (a.generate)
+        window.playground()->generate();
+    if (a.hfCache)
+        hfCacheDialog = window.openHfCacheDialog();
     if (!a.calibrate.isEmpty()) {
         qs::ui::ActivationRunSettings s;
         s.preset = a.calibrate.toStdString();
@@ -78,7 +95,22 @@ bool windowIsIdle(qs::ui::MainWindow& window)
 {
     auto* tabs = window.analysisTabs();
     return !tabs->isRunning() && !tabs->inspector()->isBusy() && !tabs->metrics()->isScanning() &&
-           !tabs->activations()->isBusy() && !tabs->layerCompare()->isBusy();
+           !tabs->activations()->isBusy() && !tabs->layerCompare()->isBusy() && !window.playground()->isRunning() &&
+           !window.computeStatus()->isProbing() && !(hfCacheDialog && hfCacheDialog->isScanning());
+}
+
+// The window, with the dialog --hf-cache opened drawn over its centre as a window manager would.
+QPixmap grabWindow(qs::ui::MainWindow& window)
+{
+    QPixmap shot = window.grab();
+    if (hfCacheDialog && hfCacheDialog->isVisible()) {
+        const QPixmap dialog = hfCacheDialog->grab();
+        QPainter p(&shot);
+        const QPoint at((shot.width() - dialog.width()) / 2, (shot.height() - dialog.height()) / 2);
+        p.fillRect(QRect(at - QPoint(1, 1), dialog.size() + QSize(2, 2)), Qt::darkGray);
+        p.drawPixmap(at, dialog);
+    }
+    return shot;
 }
 
 // Saves the window once the model is in and every job it started is done (or at once when no
@@ -98,7 +130,7 @@ void arrangeScreenshot(qs::ui::MainWindow& window, const QString& file, const St
         // Let layouts, plots and the tree settle before grabbing.
         QTimer::singleShot(300, &window, [&window, file] {
             QDir().mkpath(QFileInfo(file).absolutePath());
-            const bool ok = window.grab().save(file);
+            const bool ok = grabWindow(window).save(file);
             if (ok)
                 spdlog::info("screenshot saved to {}", file.toStdString());
             else
@@ -146,8 +178,8 @@ int main(int argc, char** argv)
                                           QStringLiteral("Select the tensor NAME in the layer tree once MODEL is open."),
                                           QStringLiteral("NAME"));
     const QCommandLineOption viewOption(QStringLiteral("view"),
-                                        QStringLiteral("Show the tab TAB: details, inspector, metrics, compare, activations "
-                                                       "or layer-compare."),
+                                        QStringLiteral("Show the tab TAB: details, inspector, metrics, compare, activations, "
+                                                       "layer-compare or playground."),
                                         QStringLiteral("TAB"));
     const QCommandLineOption compareOption(
         QStringLiteral("run-compare"),
@@ -171,6 +203,12 @@ int main(int argc, char** argv)
         QStringLiteral("After --run-compare, show the inspector's heatmap KIND:METHOD (error:gptq, scales:rtn)."),
         QStringLiteral("KIND:METHOD"));
     parser.addOption(heatmapOption);
+    const QCommandLineOption generateOption(
+        QStringLiteral("generate"), QStringLiteral("Once MODEL is open, run the playground's prompt (see --view playground)."));
+    parser.addOption(generateOption);
+    const QCommandLineOption hfCacheOption(
+        QStringLiteral("hf-cache"), QStringLiteral("Show the Hugging Face cache browser once MODEL is open."));
+    parser.addOption(hfCacheOption);
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
@@ -182,11 +220,14 @@ int main(int argc, char** argv)
     const QString screenshot = parser.value(screenshotOption);
     StartupActions actions;
     actions.select = parser.value(selectOption);
-    if (parser.isSet(viewOption) && (actions.view = tabIndex(parser.value(viewOption))) < 0) {
-        std::fprintf(stderr, "quantscope: --view must be details, inspector, metrics, compare, activations or "
-                             "layer-compare\n");
+    actions.playground = parser.value(viewOption).toLower() == QLatin1String("playground");
+    if (parser.isSet(viewOption) && !actions.playground && (actions.view = tabIndex(parser.value(viewOption))) < 0) {
+        std::fprintf(stderr, "quantscope: --view must be details, inspector, metrics, compare, activations, "
+                             "layer-compare or playground\n");
         return 2;
     }
+    actions.generate = parser.isSet(generateOption);
+    actions.hfCache = parser.isSet(hfCacheOption);
     if (parser.isSet(compareOption))
         actions.compare = parser.value(compareOption).split(QLatin1Char(','), Qt::SkipEmptyParts);
     actions.preset = parser.value(presetOption);

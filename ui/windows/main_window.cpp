@@ -232,12 +232,13 @@ void MainWindow::openFileDialog()
     openModel(file);
 }
 
-void MainWindow::openHfCacheDialog()
+HfCacheDialog* MainWindow::openHfCacheDialog()
 {
     auto* dialog = new HfCacheDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &HfCacheDialog::modelChosen, this, &MainWindow::openModel);
     dialog->open();
+    return dialog;
 }
 
 void MainWindow::openModel(const QString& spec)

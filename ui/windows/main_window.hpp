@@ -17,6 +17,7 @@ namespace qs::ui {
 
 class AnalysisTabs;
 class ComputeStatusLabel;
+class HfCacheDialog;
 class LayerBrowser;
 class LayerTreeModel;
 class ModelDetailsPanel;
@@ -31,6 +32,8 @@ public:
     // Opens "demo", a path or an HF repo id in the background; see modelOpened/modelOpenFailed.
     void openModel(const QString& spec);
     bool selectTensor(const QString& tensorName);
+    // File > Open from Hugging Face Cache: a non-modal dialog that scans the cache on a worker.
+    HfCacheDialog* openHfCacheDialog();
 
     const ModelPtr& currentModel() const { return model_; }
     LayerTreeModel* layerTreeModel() const { return treeModel_; }
@@ -55,7 +58,6 @@ private:
     void rebuildRecentMenu();
     void openFolderDialog();
     void openFileDialog();
-    void openHfCacheDialog();
     void onLoadStarted(const QString& spec);
     void onLoaded(const QString& spec, ModelPtr model, double elapsedMs);
     void onLoadFailed(const QString& spec, const QString& message);
