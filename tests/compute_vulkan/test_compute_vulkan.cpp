@@ -8,6 +8,11 @@
 
 #include <QtTest/QtTest>
 
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+
+#include <cstring>
 #include <random>
 
 using namespace qs::compute;
@@ -31,6 +36,7 @@ private slots:
     void dequantGemmSplitsBindings_data();
     void dequantGemmSplitsBindings();
     void unsupportedShapeFallsBackToCpu();
+    void pipelineCacheOnDisk();
     void stagedTransfers();
     void w8a8();
     void hessian();
@@ -248,6 +254,56 @@ void TestComputeVulkan::unsupportedShapeFallsBackToCpu()
     QVERIFY(!gpu_->lastRanOnGpu());
     cpu_->dequantGemm(x.data(), 2, *w, ref.data());
     QVERIFY(normalizedError(y, ref) < kGemmThreshold);
+}
+
+void TestComputeVulkan::pipelineCacheOnDisk()
+{
+    // A backend writes its compiled pipelines to $XDG_CACHE_HOME/quantscope when it goes away;
+    // a corrupt cache file is ignored (and replaced), never fatal.
+    REQUIRE_GPU();
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const QByteArray oldCache = qgetenv("XDG_CACHE_HOME");
+    qputenv("XDG_CACHE_HOME", tmp.path().toUtf8());
+    auto run = [&] {
+        std::string why;
+        auto b = VulkanBackend::create(&why);
+        QVERIFY2(b, why.c_str());
+        auto rng = freshRng();
+        auto w = std::make_shared<const WeightMatrix>(randomWeights("int8", 40, 256, rng));
+        const auto x = randomNormal(256, rng);
+        std::vector<float> y(40, NAN), ref(40, NAN);
+        b->dequantGemm(x.data(), 1, *b->prepare(w), y.data());
+        QVERIFY(b->lastRanOnGpu());
+        cpu_->dequantGemm(x.data(), 1, *w, ref.data());
+        QVERIFY(normalizedError(y, ref) < kGemmThreshold);
+    };
+    auto restore = [&] {
+        if (oldCache.isEmpty())
+            qunsetenv("XDG_CACHE_HOME");
+        else
+            qputenv("XDG_CACHE_HOME", oldCache);
+    };
+    auto cacheFiles = [&] { return QDir(tmp.path() + "/quantscope").entryInfoList({"vk-pipelines-*.bin"}, QDir::Files); };
+    try {
+        run();
+        auto files = cacheFiles();
+        QCOMPARE(files.size(), 1);
+        QVERIFY(files[0].size() > 0);
+        {
+            QFile f(files[0].absoluteFilePath());
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write("not a pipeline cache");
+        }
+        run();
+        files = cacheFiles();
+        QCOMPARE(files.size(), 1);
+        QVERIFY(files[0].size() > qint64(std::strlen("not a pipeline cache")));
+    } catch (const std::exception& e) {
+        restore();
+        QFAIL(e.what());
+    }
+    restore();
 }
 
 void TestComputeVulkan::w8a8()
