@@ -23,7 +23,8 @@ double codeOf(double w, double scale, double zero, int maxq)
 
 // The upper Cholesky factor U of (H + damp I)^-1 (U^T U = H^-1), as gptq.py builds it:
 // cholesky, cholesky_inverse, cholesky(upper). Raises the damping x10 while a factorization
-// fails; returns false when every try failed.
+// fails; returns false when every try failed. Both factorizations run in place, so at most three
+// K x K matrices live here at once (at K = 11008, down_proj of a 7B model, each is 0.97 GB).
 bool inverseCholeskyUpper(const Eigen::MatrixXd& h, const GptqOptions& o, Eigen::MatrixXd& upper, double& dampUsed,
                           int& tries)
 {
@@ -31,17 +32,24 @@ bool inverseCholeskyUpper(const Eigen::MatrixXd& h, const GptqOptions& o, Eigen:
     const double meanDiag = h.diagonal().mean();
     double fraction = o.damp;
     for (tries = 1; tries <= std::max(1, o.maxDampTries); ++tries, fraction *= 10.0) {
-        Eigen::MatrixXd damped = h;
-        damped.diagonal().array() += fraction * meanDiag;
-        Eigen::LLT<Eigen::MatrixXd> llt(damped);
-        if (llt.info() != Eigen::Success)
-            continue;
-        Eigen::MatrixXd inv = llt.solve(Eigen::MatrixXd::Identity(k, k));
-        inv = 0.5 * (inv + inv.transpose()); // exact symmetry for the second factorization
-        Eigen::LLT<Eigen::MatrixXd> llt2(inv);
+        Eigen::MatrixXd inv;
+        {
+            Eigen::MatrixXd damped = h;
+            damped.diagonal().array() += fraction * meanDiag;
+            Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(damped); // L in damped's lower triangle
+            if (llt.info() != Eigen::Success)
+                continue;
+            inv = Eigen::MatrixXd::Identity(k, k);
+            llt.solveInPlace(inv);
+        }
+        // Exact symmetry for the second factorization, which reads the lower triangle only: each
+        // lower coefficient reads its (unchanged) upper mirror, so this needs no temporary.
+        inv.triangularView<Eigen::StrictlyLower>() = 0.5 * (inv + inv.transpose());
+        Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt2(inv);
         if (llt2.info() != Eigen::Success)
             continue;
-        upper = llt2.matrixU();
+        upper = inv.triangularView<Eigen::Lower>().transpose();
+        inv.resize(0, 0);
         if (!upper.allFinite() || (upper.diagonal().array() <= 0.0).any())
             continue;
         dampUsed = fraction;
