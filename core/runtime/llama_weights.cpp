@@ -146,6 +146,10 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
         w.blocks.push_back(std::move(b));
     }
     w.finalNorm = load.vector(names.finalNorm(), H);
+    if (names.gguf && load.has("rope_freqs.weight")) {
+        const Vec f = load.vector("rope_freqs.weight", D / 2);
+        w.ropeFreqFactors.assign(f.data(), f.data() + f.size());
+    }
     if (load.has(names.lmHead()) && options.lazyLinears && !options.linearBackend)
         w.lmHead = std::make_shared<CheckpointLinear>(ck, names.lmHead(), int(s.vocabSize), int(H), std::nullopt);
     else if (load.has(names.lmHead()))

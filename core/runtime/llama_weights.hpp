@@ -33,6 +33,8 @@ struct BlockWeights {
 struct LlamaWeights {
     model::ArchSpec spec;
     bool ropeInterleaved = false; // GGUF llama: q/k rows were permuted by llama.cpp's converter
+    std::vector<float> ropeFreqFactors; // GGUF rope_freqs.weight (Llama 3.1 scaling as llama.cpp
+                                        // stores it), headDim/2 divisors; empty: none
     Mat embedding;                // [vocab][hidden]
     std::vector<BlockWeights> blocks;
     Vec finalNorm;

@@ -1,9 +1,12 @@
 #include "core/runtime/rope.hpp"
 
+#include "core/util/error.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <numbers>
+#include <string>
 
 namespace qs::runtime {
 
@@ -35,6 +38,22 @@ Rope::Rope(const model::ArchSpec& spec, bool interleaved) : headDim_(int(spec.he
             f /= rs.factor;
     } else if (rs.type != "default") {
         spdlog::warn("rope_scaling type '{}' is not implemented; using unscaled RoPE", rs.type);
+    }
+}
+
+Rope::Rope(const model::ArchSpec& spec, bool interleaved, const std::vector<float>& freqFactors)
+    : headDim_(int(spec.headDim)), interleaved_(interleaved)
+{
+    const int half = headDim_ / 2;
+    if (freqFactors.size() != std::size_t(half))
+        throw Error("rope_freqs has " + std::to_string(freqFactors.size()) + " values for head_dim " +
+                    std::to_string(headDim_) + " (expected " + std::to_string(half) + ")");
+    invFreq_.resize(std::size_t(half));
+    for (int i = 0; i < half; ++i) {
+        const float f = freqFactors[std::size_t(i)];
+        if (!(f > 0.0f) || !std::isfinite(f))
+            throw Error("rope_freqs[" + std::to_string(i) + "] is " + std::to_string(f) + " (must be positive)");
+        invFreq_[std::size_t(i)] = 1.0 / std::pow(spec.ropeTheta, double(2 * i) / double(headDim_)) / double(f);
     }
 }
 

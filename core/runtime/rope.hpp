@@ -13,6 +13,9 @@ public:
     // interleaved: rotate pairs (2i, 2i+1) (ggml's normal mode, GGUF llama); otherwise HF's
     // rotate_half pairs (i, i + d/2).
     Rope(const model::ArchSpec& spec, bool interleaved);
+    // llama.cpp's form: per-frequency divisors (GGUF tensor rope_freqs.weight, headDim/2 values)
+    // replace spec.ropeScaling: inv_freq[i] = theta^(-2i/d) / factors[i].
+    Rope(const model::ArchSpec& spec, bool interleaved, const std::vector<float>& freqFactors);
 
     // Rotates each head of x ([T][heads*headDim]) in place; row t is at position startPos + t.
     void apply(Mat& x, int heads, int startPos) const;

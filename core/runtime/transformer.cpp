@@ -8,7 +8,15 @@
 
 namespace qs::runtime {
 
-Transformer::Transformer(LlamaWeights weights) : w_(std::move(weights)), rope_(w_.spec, w_.ropeInterleaved) {}
+namespace {
+Rope makeRope(const LlamaWeights& w)
+{
+    return w.ropeFreqFactors.empty() ? Rope(w.spec, w.ropeInterleaved)
+                                     : Rope(w.spec, w.ropeInterleaved, w.ropeFreqFactors);
+}
+} // namespace
+
+Transformer::Transformer(LlamaWeights weights) : w_(std::move(weights)), rope_(makeRope(w_)) {}
 
 void Transformer::rmsNorm(Mat& x, const Vec& weight, double eps)
 {

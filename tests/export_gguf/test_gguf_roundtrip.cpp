@@ -85,7 +85,7 @@ private slots:
     void fixtureLogits_data()
     {
         QTest::addColumn<QString>("fixture");
-        for (const char* f : {"llama", "llama-tied", "mistral", "qwen2", "qwen3"})
+        for (const char* f : {"llama", "llama-tied", "llama31-rope", "mistral", "qwen2", "qwen3"})
             QTest::newRow(f) << QString(f);
     }
     void fixtureLogits()
