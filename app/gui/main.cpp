@@ -19,6 +19,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
 #include <QPainter>
 #include <QPointer>
 #include <QTimer>
@@ -162,6 +163,8 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationName(QStringLiteral("QuantScope"));
     QCoreApplication::setApplicationVersion(QStringLiteral(QS_VERSION));
     QGuiApplication::setDesktopFileName(QStringLiteral("quantscope"));
+    // The installed hicolor icon (X11 window icon; Wayland uses the desktop file name).
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("quantscope")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("QuantScope: inspect and quantize LLM checkpoints."));
