@@ -3,6 +3,7 @@
 // metrics table an error column, the layer report the selected linear. A run cancelled midway
 // leaves nothing behind and the panel idle. The longest event-loop stall during a run is
 // measured with a 5 ms timer and printed.
+#include "common/test_support.hpp"
 #include "demo_window_support.hpp"
 #include "ui/compare/compare_table_model.hpp"
 #include "ui/compare/compare_view.hpp"
@@ -164,6 +165,32 @@ private slots:
         // And the next run works.
         tabs->startCompare(quickSettings());
         QVERIFY(finished.wait(kRunWaitMs));
+        QCOMPARE(tabs->compareView()->tableModel()->rowCount(), 1);
+    }
+
+    // The calibration text is the user's file when given: a missing one fails the run with its
+    // path in the message; a real one (the demo's evaluation text) runs.
+    void calibrationTextIsUsed()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(qs::test::openDemo(w));
+        AnalysisTabs* tabs = w.analysisTabs();
+        QSignalSpy finished(tabs, &AnalysisTabs::runFinished);
+        QSignalSpy failed(tabs, &AnalysisTabs::runFailed);
+        CompareSettings s = quickSettings();
+        s.calibrationText = "/nonexistent/calibration-text.txt";
+        tabs->startCompare(s);
+        QVERIFY(failed.wait(kRunWaitMs));
+        const QString message = failed.takeFirst().at(0).toString();
+        QVERIFY2(message.contains(QStringLiteral("/nonexistent/calibration-text.txt")), qPrintable(message));
+        QCOMPARE(finished.size(), 0);
+        QTRY_VERIFY(!tabs->isRunning());
+
+        s.calibrationText = (qs::test::sourceDir() / "resources/demo-model/evaluation.txt").string();
+        tabs->startCompare(s);
+        QVERIFY(finished.wait(kRunWaitMs));
+        QCOMPARE(failed.size(), 0);
         QCOMPARE(tabs->compareView()->tableModel()->rowCount(), 1);
     }
 };

@@ -45,6 +45,8 @@ private slots:
         run.damp = 0.05f;
         run.actOrder = true;
         run.calibrationPreset = "standard";
+        run.awqClip = false;
+        run.calibrationText = "/tmp/my calibration.txt";
         run.evalWindows = 5;
         run.evalContext = 128;
         PlaygroundSettings play;
@@ -90,6 +92,9 @@ private slots:
         QCOMPARE(r.damp, 0.05f);
         QVERIFY(r.actOrder);
         QCOMPARE(r.calibrationPreset, std::string("standard"));
+        QVERIFY(!r.awqClip);
+        QVERIFY(!r.configFor("awq").awqClip);
+        QCOMPARE(r.calibrationText, run.calibrationText);
         QCOMPARE(r.evalWindows, 5);
         QCOMPARE(r.evalContext, 128);
         const PlaygroundSettings p = w2.playground()->settings();

@@ -44,7 +44,10 @@ std::shared_ptr<CompareResults> runCompare(const model::Model& model, const Comp
     const int maxCtx = int(model.spec.maxPositionEmbeddings);
     const auto& preset = calib::calibrationPreset(settings.calibrationPreset);
     const calib::CalibrationSet calibration = calib::sampleWindows(
-        model.tokenizer->encode(readText(demo / "calibration.txt")), preset.samples, preset.length, settings.seed, maxCtx);
+        model.tokenizer->encode(readText(settings.calibrationText.empty()
+                                             ? demo / "calibration.txt"
+                                             : std::filesystem::path(settings.calibrationText))),
+        preset.samples, preset.length, settings.seed, maxCtx);
     out->calibrationSamples = int(calibration.samples.size());
     out->calibrationLength = calibration.length;
     const auto evalTokens = model.tokenizer->encode(readText(demo / "evaluation.txt"));

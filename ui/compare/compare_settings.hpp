@@ -15,6 +15,8 @@ struct CompareSettings {
     float alpha = 0.5f;        // smoothquant
     float damp = 0.01f;        // gptq
     bool actOrder = false;     // gptq
+    bool awqClip = true;       // awq: clip search (skipped for q and k)
+    std::string calibrationText; // a UTF-8 text file; empty: the demo model's calibration.txt
     std::string calibrationPreset = "quick"; // tiny, quick, standard (calib::calibrationPresets)
     int evalWindows = 8;
     int evalContext = 256;
@@ -37,6 +39,7 @@ struct CompareSettings {
         c.alpha = alpha;
         c.damp = damp;
         c.actOrder = actOrder;
+        c.awqClip = awqClip;
         return c;
     }
 };

@@ -5,13 +5,16 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -73,6 +76,26 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent)
     damp_->setToolTip(tr("GPTQ dampening, fraction of the mean Hessian diagonal"));
     actOrder_ = new QCheckBox(tr("act-order (GPTQ)"), settingsBox);
     actOrder_->setObjectName(QStringLiteral("actOrderCheck"));
+    awqClip_ = new QCheckBox(tr("clip search (AWQ)"), settingsBox);
+    awqClip_->setObjectName(QStringLiteral("awqClipCheck"));
+    awqClip_->setToolTip(tr("AWQ's search for a clipping range per group (20-point grid, not for q and k)"));
+    calibText_ = new QLineEdit(settingsBox);
+    calibText_->setObjectName(QStringLiteral("calibTextEdit"));
+    calibText_->setPlaceholderText(tr("demo text"));
+    calibText_->setToolTip(tr("Calibration text (UTF-8); empty: the demo model's calibration.txt"));
+    auto* browse = new QToolButton(settingsBox);
+    browse->setText(QStringLiteral("\u2026"));
+    browse->setToolTip(tr("Choose a calibration text file"));
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Calibration text"), calibText_->text(),
+                                                       tr("Text files (*.txt);;All files (*)"));
+        if (!f.isEmpty())
+            calibText_->setText(f);
+    });
+    auto* calibRow = new QHBoxLayout;
+    calibRow->setContentsMargins(0, 0, 0, 0);
+    calibRow->addWidget(calibText_);
+    calibRow->addWidget(browse);
     preset_ = new QComboBox(settingsBox);
     preset_->setObjectName(QStringLiteral("presetCombo"));
     for (const char* p : {"tiny", "quick", "standard"}) {
@@ -94,7 +117,9 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent)
     form->addRow(tr("Alpha"), alpha_);
     form->addRow(tr("Damp"), damp_);
     form->addRow(QString(), actOrder_);
+    form->addRow(QString(), awqClip_);
     form->addRow(tr("Calibration"), preset_);
+    form->addRow(tr("Calib. text"), calibRow);
     form->addRow(tr("Eval windows"), evalWindows_);
     form->addRow(tr("Eval context"), evalContext_);
     form->addRow(QString(), gpu_);
@@ -146,6 +171,8 @@ CompareSettings RunPanel::settings() const
     s.alpha = float(alpha_->value());
     s.damp = float(damp_->value());
     s.actOrder = actOrder_->isChecked();
+    s.awqClip = awqClip_->isChecked();
+    s.calibrationText = calibText_->text().trimmed().toStdString();
     s.calibrationPreset = preset_->currentData().toString().toStdString();
     s.evalWindows = evalWindows_->value();
     s.evalContext = evalContext_->value();
@@ -162,6 +189,8 @@ void RunPanel::setSettings(const CompareSettings& s)
     alpha_->setValue(s.alpha);
     damp_->setValue(s.damp);
     actOrder_->setChecked(s.actOrder);
+    awqClip_->setChecked(s.awqClip);
+    calibText_->setText(QString::fromStdString(s.calibrationText));
     preset_->setCurrentIndex(std::max(0, preset_->findData(QString::fromStdString(s.calibrationPreset))));
     evalWindows_->setValue(s.evalWindows);
     evalContext_->setValue(s.evalContext);

@@ -12,6 +12,7 @@ class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
+class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
@@ -47,6 +48,8 @@ private:
     QDoubleSpinBox* alpha_ = nullptr;
     QDoubleSpinBox* damp_ = nullptr;
     QCheckBox* actOrder_ = nullptr;
+    QCheckBox* awqClip_ = nullptr;
+    QLineEdit* calibText_ = nullptr;
     QComboBox* preset_ = nullptr;
     QSpinBox* evalWindows_ = nullptr;
     QSpinBox* evalContext_ = nullptr;

@@ -72,6 +72,8 @@ void saveCompareSettings(QSettings& store, const CompareSettings& s)
     store.setValue(QStringLiteral("run/alpha"), double(s.alpha));
     store.setValue(QStringLiteral("run/damp"), double(s.damp));
     store.setValue(QStringLiteral("run/actOrder"), s.actOrder);
+    store.setValue(QStringLiteral("run/awqClip"), s.awqClip);
+    store.setValue(QStringLiteral("run/calibrationText"), QString::fromStdString(s.calibrationText));
     store.setValue(QStringLiteral("run/calibrationPreset"), QString::fromStdString(s.calibrationPreset));
     store.setValue(QStringLiteral("run/evalWindows"), s.evalWindows);
     store.setValue(QStringLiteral("run/evalContext"), s.evalContext);
@@ -95,6 +97,8 @@ CompareSettings loadCompareSettings(const QSettings& store)
     s.alpha = floatIn(store, QStringLiteral("run/alpha"), 0.0, 1.0, d.alpha);
     s.damp = floatIn(store, QStringLiteral("run/damp"), 0.001, 1.0, d.damp);
     s.actOrder = boolOr(store, QStringLiteral("run/actOrder"), d.actOrder);
+    s.awqClip = boolOr(store, QStringLiteral("run/awqClip"), d.awqClip);
+    s.calibrationText = store.value(QStringLiteral("run/calibrationText")).toString().toStdString();
     s.calibrationPreset = presetOr(store, QStringLiteral("run/calibrationPreset"), d.calibrationPreset);
     s.evalWindows = intIn(store, QStringLiteral("run/evalWindows"), 1, 512, d.evalWindows);
     s.evalContext = intIn(store, QStringLiteral("run/evalContext"), 16, 4096, d.evalContext);
