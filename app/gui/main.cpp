@@ -254,6 +254,8 @@ int main(int argc, char** argv)
 
     const int rc = app.exec();
     spdlog::info("QuantScope exiting ({})", rc);
-    spdlog::shutdown();
+    // No spdlog::shutdown() here: the window (destroyed after this) waits for its workers, and a
+    // worker still running (the start-up compute probe) may log; flush instead.
+    spdlog::default_logger()->flush();
     return rc;
 }
