@@ -1,5 +1,7 @@
 #include "core/io/hf_cache_scan.hpp"
 
+#include "core/io/model_locator.hpp"
+
 #include <algorithm>
 #include <fstream>
 
@@ -8,18 +10,6 @@ namespace qs::io {
 namespace fs = std::filesystem;
 
 namespace {
-
-// "models--org--name" -> "org/name"; "models--gpt2" -> "gpt2"; empty for anything else.
-std::string repoIdOf(const std::string& dirName)
-{
-    const std::string prefix = "models--";
-    if (!dirName.starts_with(prefix) || dirName.size() == prefix.size())
-        return {};
-    std::string id = dirName.substr(prefix.size());
-    if (const auto sep = id.find("--"); sep != std::string::npos)
-        id.replace(sep, 2, "/");
-    return id;
-}
 
 std::string readRef(const fs::path& file)
 {
@@ -68,7 +58,7 @@ std::vector<HfCacheSnapshot> scanHuggingFaceCache(const fs::path& cacheDir, jobs
     std::error_code ec;
     for (fs::directory_iterator it(cacheDir, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code dirEc;
-        if (it->is_directory(dirEc) && !repoIdOf(it->path().filename().string()).empty())
+        if (it->is_directory(dirEc) && !repoIdFromCacheName(it->path().filename().string()).empty())
             repos.push_back(it->path());
     }
     std::sort(repos.begin(), repos.end());
@@ -76,7 +66,7 @@ std::vector<HfCacheSnapshot> scanHuggingFaceCache(const fs::path& cacheDir, jobs
         progress->beginStage("scanning the Hugging Face cache");
     std::vector<HfCacheSnapshot> out;
     for (std::size_t i = 0; i < repos.size(); ++i) {
-        const std::string repoId = repoIdOf(repos[i].filename().string());
+        const std::string repoId = repoIdFromCacheName(repos[i].filename().string());
         const std::string mainRev = readRef(repos[i] / "refs" / "main");
         std::vector<HfCacheSnapshot> snaps;
         std::error_code snapEc;

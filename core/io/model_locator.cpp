@@ -55,17 +55,6 @@ bool holdsModel(const fs::path& snapshot)
     return false;
 }
 
-// "models--meta-llama--Llama-3.2-1B" -> "meta-llama/Llama-3.2-1B"; empty if not a model repo.
-std::string repoIdFromCacheName(const std::string& dirName)
-{
-    const std::string prefix = "models--";
-    if (!dirName.starts_with(prefix) || dirName.size() == prefix.size())
-        return {};
-    std::string id = dirName.substr(prefix.size());
-    if (const auto sep = id.find("--"); sep != std::string::npos)
-        id.replace(sep, 2, "/");
-    return id;
-}
 
 std::string cacheNameFromRepoId(const std::string& repoId)
 {
@@ -191,6 +180,17 @@ fs::path resolveModelPath(const std::string& spec)
     throw NotFoundError(spec + ": no such file or folder" +
                         (looksLikeRepoId(spec) ? ", and no snapshot of it in the Hugging Face cache " + cache.string()
                                                : std::string()));
+}
+
+std::string repoIdFromCacheName(const std::string& dirName)
+{
+    const std::string prefix = "models--";
+    if (!dirName.starts_with(prefix) || dirName.size() == prefix.size())
+        return {};
+    std::string id = dirName.substr(prefix.size());
+    if (const auto sep = id.find("--"); sep != std::string::npos)
+        id.replace(sep, 2, "/");
+    return id;
 }
 
 } // namespace qs::io

@@ -27,4 +27,8 @@ std::vector<CachedModel> listCachedModels();
 // snapshot. Throws NotFoundError with what was tried.
 std::filesystem::path resolveModelPath(const std::string& spec);
 
+// A hub cache folder name to its repo id: "models--meta-llama--Llama-3.2-1B" ->
+// "meta-llama/Llama-3.2-1B", "models--gpt2" -> "gpt2"; empty when it is not a model repo.
+std::string repoIdFromCacheName(const std::string& dirName);
+
 } // namespace qs::io

@@ -6,25 +6,15 @@
 #include "core/quant/smoothquant_scaling.hpp"
 #include "core/runtime/transformer.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text_file.hpp"
 #include "ui/metrics/linear_scan.hpp"
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 namespace qs::ui {
 
 namespace {
 
-std::string readText(const std::filesystem::path& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw io::NotFoundError(path.string() + ": cannot open text file");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
 
 const analysis::LinearProfile& linearAt(const ActivationRun& run, int linear)
 {
@@ -45,7 +35,7 @@ std::shared_ptr<const ActivationRun> runActivationProfile(const model::Model& mo
     const auto t0 = std::chrono::steady_clock::now();
     progress.beginStage("loading weights and calibration text");
     const auto& preset = calib::calibrationPreset(settings.preset);
-    const auto tokens = model.tokenizer->encode(readText(io::demoModelPath() / "calibration.txt"));
+    const auto tokens = model.tokenizer->encode(readTextFile(io::demoModelPath() / "calibration.txt"));
     const calib::CalibrationSet set = calib::sampleWindows(tokens, preset.samples, preset.length, settings.seed,
                                                            int(model.spec.maxPositionEmbeddings));
     runtime::Transformer transformer(runtime::loadLlamaWeights(model));

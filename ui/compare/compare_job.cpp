@@ -5,28 +5,13 @@
 #include "core/io/tokenizer.hpp"
 #include "core/runtime/transformer.hpp"
 #include "core/util/error.hpp"
+#include "core/util/text_file.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 namespace qs::ui {
-
-namespace {
-
-std::string readText(const std::filesystem::path& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    if (!f)
-        throw io::NotFoundError(path.string() + ": cannot open text file");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-} // namespace
 
 std::shared_ptr<CompareResults> runCompare(const model::Model& model, const CompareSettings& settings,
                                            const ProgressFactory& progressFor)
@@ -44,13 +29,13 @@ std::shared_ptr<CompareResults> runCompare(const model::Model& model, const Comp
     const int maxCtx = int(model.spec.maxPositionEmbeddings);
     const auto& preset = calib::calibrationPreset(settings.calibrationPreset);
     const calib::CalibrationSet calibration = calib::sampleWindows(
-        model.tokenizer->encode(readText(settings.calibrationText.empty()
+        model.tokenizer->encode(readTextFile(settings.calibrationText.empty()
                                              ? demo / "calibration.txt"
                                              : std::filesystem::path(settings.calibrationText))),
         preset.samples, preset.length, settings.seed, maxCtx);
     out->calibrationSamples = int(calibration.samples.size());
     out->calibrationLength = calibration.length;
-    const auto evalTokens = model.tokenizer->encode(readText(demo / "evaluation.txt"));
+    const auto evalTokens = model.tokenizer->encode(readTextFile(demo / "evaluation.txt"));
     setup.checkCancelled();
 
     eval::ReferenceWindows reference;
