@@ -99,6 +99,7 @@ void main()
         // registers keep more warps resident than holding 32 dequantized weights would.
         // Codes become floats without int->float conversions (quarter rate on NVIDIA):
         // 2^23 + c has c in its low mantissa bits, so (bits(2^23) | c) - (2^23 + z) = c - z.
+        // biasn holds 2^23 + z; z is an integer code (GPTQ/AWQ) or any float in 0..15.
         const uint groupShift = uint(findLSB(pc.groupSize));  // group sizes are powers of two
         const uint groups = pc.K >> groupShift;
         const bool asym = (pc.flags & 1u) != 0u;
@@ -116,11 +117,12 @@ void main()
         }
         for (uint u = lane; u < units; u += LANES) {
             uvec4 q[ROWS];
-            float sc[ROWS], bias[ROWS];
+            float sc[ROWS];
+            vec4 bias4[ROWS];  // 2^23 + z 16^i for nibble position i (exact: below 2^24)
             for (uint r = 0; r < ROWS; ++r) {
                 q[r] = qn[r];
                 sc[r] = scn[r];
-                bias[r] = biasn[r];
+                bias4[r] = 8388608.0 + (biasn[r] - 8388608.0) * vec4(1.0, 16.0, 256.0, 4096.0);
             }
             const uint un = u + LANES;
             if (PREFETCH != 0u && un < units) {
@@ -135,21 +137,26 @@ void main()
             for (uint i = 0; i < MT; ++i) {
                 if (mbase + i >= pc.M)
                     break;
-                float d[ROWS];
+                // Nibble i of each half-word is masked in place, not shifted down: (bits(2^23) |
+                // (c << 4i)) - (2^23 + z 16^i) = 16^i (c - z) exactly, so one shift per word
+                // (v >> 16) replaces seven; lane i of d[r] collects the 16^i-scaled products and
+                // is scaled back once per unit (powers of two: exact).
+                vec4 d[ROWS];
                 for (uint r = 0; r < ROWS; ++r)
-                    d[r] = 0.0;
+                    d[r] = vec4(0.0);
                 for (uint j = 0; j < 4; ++j) {
                     const uint xb = (mbase + i) * (pc.K / 4) + u * 8u + 2u * j;
                     const vec4 x0 = X[xb], x1 = X[xb + 1];
                     for (uint r = 0; r < ROWS; ++r) {
-                        const uint v = q[r][j];
-                        const vec4 w0 = uintBitsToFloat((uvec4(v, v >> 4, v >> 8, v >> 12) & 15u) | 0x4B000000u) - bias[r];
-                        const vec4 w1 = uintBitsToFloat((uvec4(v >> 16, v >> 20, v >> 24, v >> 28) & 15u) | 0x4B000000u) - bias[r];
-                        d[r] += dot(x0, w0) + dot(x1, w1);
+                        const uint v = q[r][j], h = v >> 16;
+                        const uvec4 mask = uvec4(0xFu, 0xF0u, 0xF00u, 0xF000u);
+                        const vec4 w0 = uintBitsToFloat((uvec4(v) & mask) | 0x4B000000u) - bias4[r];
+                        const vec4 w1 = uintBitsToFloat((uvec4(h) & mask) | 0x4B000000u) - bias4[r];
+                        d[r] += w0 * x0 + w1 * x1;
                     }
                 }
                 for (uint r = 0; r < ROWS; ++r)
-                    acc[i * ROWS + r] += sc[r] * d[r];
+                    acc[i * ROWS + r] += sc[r] * dot(d[r], vec4(1.0, 0.0625, 0.00390625, 0.000244140625));
             }
             if (PREFETCH == 0u && un < units) {
                 for (uint r = 0; r < ROWS; ++r) {

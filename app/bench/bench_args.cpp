@@ -28,6 +28,11 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
     app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH] (e.g. 256x4, 128x8x0)");
+    app.add_option("--gemv-mma-variants", a.gemvMmaVariants,
+                   "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
+    app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
+    app.add_flag("--only-calib", a.onlyCalib, "only X^T X, channel stats and histogram");
+    app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
     app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
     app.add_flag("--no-coopmat", a.noCoopMatrix, "never use cooperative matrices (portable GEMM and X^T X)");
@@ -125,11 +130,37 @@ int runBench(const BenchArgs& a)
         }
         opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0});
     }
+    for (const auto& v : a.gemvMmaVariants) {
+        static const std::regex re(R"(([1-8])x([1-4])x([01])x([01])x([01]))");
+        std::smatch m;
+        if (!std::regex_match(v, m, re)) {
+            std::cerr << "bad tensor-core GEMV variant '" << v << "' (want WARPSxTILESxPREFETCHxMODExXLO, e.g. 4x2x1x0x1)\n";
+            return 2;
+        }
+        opt.gemvMmaVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5])});
+    }
+    if (!a.calibShapes.empty()) {
+        opt.calibShapes.clear();
+        static const std::regex re(R"((\d+)x(\d+))");
+        for (const auto& s : a.calibShapes) {
+            std::smatch m;
+            if (!std::regex_match(s, m, re)) {
+                std::cerr << "bad calibration shape '" << s << "' (want MxK, e.g. 16384x4096)\n";
+                return 2;
+            }
+            opt.calibShapes.emplace_back(std::stoi(m[1]), std::stoi(m[2]));
+        }
+    }
+    if (a.onlyCalib) {
+        opt.formats.clear();
+        opt.w8a8 = false;
+    }
     if (a.gemvWorkgroup > 0)
         opt.gemvWorkgroup = a.gemvWorkgroup;
     if (a.gemvRows > 0)
         opt.gemvRows = a.gemvRows;
     opt.gemv = !a.noGemv;
+    opt.gemvMma = a.gemvMma;
     opt.gemvSubgroupAdd = !a.noSubgroup;
     opt.coopMatrix = !a.noCoopMatrix;
     opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };

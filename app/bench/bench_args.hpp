@@ -11,14 +11,14 @@ class App;
 namespace qs::bench {
 
 struct BenchArgs {
-    bool quick = false, list = false, onlyDequant = false;
-    std::vector<std::string> formats, shapes, gemvVariants;
+    bool quick = false, list = false, onlyDequant = false, onlyCalib = false;
+    std::vector<std::string> formats, shapes, gemvVariants, gemvMmaVariants, calibShapes;
     std::vector<int> batches;
     std::string out;
     std::string device;  // index or part of a name; sets QS_VULKAN_DEVICE
     int reps = 0, workgroup = 0, rowsPerWorkgroup = 0;
     int gemvWorkgroup = 0, gemvRows = 0;
-    bool noGemv = false, noSubgroup = false, noCoopMatrix = false;
+    bool noGemv = false, noSubgroup = false, noCoopMatrix = false, gemvMma = false;
 };
 
 // Registers the options on `app` (the bench program or the `bench` subcommand).

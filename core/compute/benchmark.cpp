@@ -42,6 +42,13 @@ std::vector<int> checkedRows(int m)
     return r;
 }
 
+GemvTuning defaultTuning(const BenchOptions& opt)
+{
+    GemvTuning t{opt.gemv, opt.gemvSubgroupAdd, std::uint32_t(opt.gemvWorkgroup), std::uint32_t(opt.gemvRows)};
+    t.mma = opt.gemvMma;
+    return t;
+}
+
 struct Timing {
     double median = 0, min = 0;
     bool allGpu = true;
@@ -152,10 +159,29 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 row.msSingle = t.median;
                 rep.rows.push_back(finish(row, tb.allGpu ? tb : t, moved, 2.0 * m * n * k));
                 say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+                // Other work splits on the same weights and X: gemv.comp's, then gemv_mma.comp's.
+                std::vector<std::pair<GemvTuning, std::string>> variants;
                 for (auto [wg, rowsPer, prefetch] : opt.gemvVariants) {
-                    if (row.path != "gemv")
+                    GemvTuning g{true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0};
+                    g.mma = false;
+                    variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : ""));
+                }
+                for (auto [warps, tiles, prefetch, mode, xlo] : opt.gemvMmaVariants) {
+                    GemvTuning g = defaultTuning(opt);
+                    g.enabled = true;
+                    g.mma = true;
+                    g.mmaWarps = std::uint32_t(warps);
+                    g.mmaTiles = std::uint32_t(tiles);
+                    g.mmaPrefetch = prefetch != 0;
+                    g.mmaMode = std::uint32_t(mode);
+                    g.mmaXlo = xlo != 0;
+                    variants.emplace_back(g, "gemv-mma w" + std::to_string(warps) + " t" + std::to_string(tiles) + " p" +
+                                                 std::to_string(prefetch) + " mode" + std::to_string(mode) + (xlo ? " hi+lo" : " f16 x"));
+                }
+                for (const auto& [tuning, name] : variants) {
+                    if (row.path != "gemv" && row.path != "gemv-mma")
                         break;
-                    gpu.setGemvTuning({true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0});
+                    gpu.setGemvTuning(tuning);
                     const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
                         gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
                     });
@@ -163,13 +189,14 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     gpu.dequantGemm(x.data(), m, *sets[0], y.data());
                     BenchRow v = row;
                     v.msSingle = tv.median;
-                    v.path = "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : "");
+                    const std::string ran = gemmPathName(gpu.lastGemmPath());
+                    v.path = name.rfind(ran + " ", 0) == 0 ? name : name + " (ran " + ran + ")";
                     v.error = 0;
                     for (std::size_t i = 0; i < rows.size(); ++i)
                         v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
                     rep.rows.push_back(finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k));
                 }
-                gpu.setGemvTuning({opt.gemv, opt.gemvSubgroupAdd, std::uint32_t(opt.gemvWorkgroup), std::uint32_t(opt.gemvRows)});
+                gpu.setGemvTuning(defaultTuning(opt));
             }
         }
 }
@@ -216,34 +243,52 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
 void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
 {
     if (opt.hessian) {
-        // The f32 kernel (the default) and, where the device has them, cooperative matrices.
-        std::vector<bool> modes{false};
-        if (gpu.hasCooperativeMatrix() && opt.coopMatrix)
-            modes.push_back(true);
-        for (const auto& mk : opt.calibShapes)
-            for (bool coop : modes) {
-                gpu.setCooperativeMatrixHessian(coop);
-                const int m = mk.first, k = mk.second;
-                const auto x = randomNormal(std::size_t(m) * k, rng);
-                std::vector<float> h(std::size_t(k) * k, 0.0f);
+        // The f32 kernel (the default) and, where the device has them, cooperative matrices:
+        // split-f16 (f32 accuracy) and f16 X (hessian_f16.comp, two work splits).
+        struct Mode {
+            std::string name;
+            bool split, f16;
+            std::uint32_t wn;
+        };
+        std::vector<Mode> modes{{"portable", false, false, 32}};
+        if (gpu.hasCooperativeMatrix() && opt.coopMatrix) {
+            modes.push_back({"coopmat split-f16", true, false, 32});
+            modes.push_back({"coopmat f16 X, sym, wn32", false, true, 32});
+            modes.push_back({"coopmat f16 X, sym, wn64", false, true, 64});
+        }
+        for (const auto& mk : opt.calibShapes) {
+            const int m = mk.first, k = mk.second;
+            const auto x = randomNormal(std::size_t(m) * k, rng);
+            auto h0 = randomNormal(std::size_t(k) * k, rng);
+            // Reference: rows 0..63 and the last 64 rows of H0 + X^T X (the last ones are the
+            // transposed writes of the symmetric kernel).
+            Eigen::Map<const RowMajorF> X(x.data(), m, k);
+            Eigen::Map<const RowMajorF> H0(h0.data(), k, k);
+            const int rows = std::min(64, k);
+            RowMajorF refTop = H0.topRows(rows), refBottom = H0.bottomRows(rows);
+            refTop.noalias() += X.leftCols(rows).transpose() * X;
+            refBottom.noalias() += X.rightCols(rows).transpose() * X;
+            std::vector<float> h(std::size_t(k) * k, 0.0f);
+            for (const auto& mode : modes) {
+                if (mode.split && std::int64_t(m) * k * k > 3'000'000'000'000LL)
+                    continue;  // split-f16 at 16k x 11008 would take seconds per run
+                gpu.setCooperativeMatrixHessian(mode.split);
+                gpu.setHessianF16(mode.f16, mode.wn);
                 const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
-                // Check the first 64 rows of H on a fresh accumulator.
-                auto h0 = randomNormal(std::size_t(k) * k, rng);
                 h = h0;
                 gpu.hessianAccumulate(x.data(), m, k, h.data());
-                Eigen::Map<const RowMajorF> X(x.data(), m, k);
-                Eigen::Map<const RowMajorF> H0(h0.data(), k, k);
-                const int rows = std::min(64, k);
-                RowMajorF ref = H0.topRows(rows);
-                ref.noalias() += X.leftCols(rows).transpose() * X;
-                BenchRow row{"hessian X^T X", "f32", coop ? "coopmat split-f16" : "portable",
-                             "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
-                row.error = normErr(h.data(), ref.data(), std::size_t(rows) * k);
-                row.checked = "first 64 rows of H";
+                BenchRow row{"hessian X^T X", "f32", mode.name, "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
+                row.error = std::max(normErr(h.data(), refTop.data(), std::size_t(rows) * k),
+                                     normErr(h.data() + std::size_t(k - rows) * k, refBottom.data(), std::size_t(rows) * k));
+                row.checked = "first and last 64 rows of H";
+                // Rate counted on the full product (2 M K^2), also for the symmetric kernel,
+                // which does half of it.
                 rep.rows.push_back(finish(row, t, 4.0 * m * k + 8.0 * k * k, 2.0 * m * double(k) * k));
-                say(opt, "hessian " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+                say(opt, "hessian " + mode.name + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
             }
+        }
         gpu.setCooperativeMatrixHessian(false);
+        gpu.setHessianF16(false);
     }
     if (opt.stats) {
         for (const auto& mk : opt.calibShapes) {
@@ -324,7 +369,7 @@ BenchReport runBenchmarks(const BenchOptions& opt)
         return rep;
     }
     gpu->setGemmTiling(std::uint32_t(opt.workgroup), std::uint32_t(opt.rowsPerWorkgroup));
-    gpu->setGemvTuning({opt.gemv, opt.gemvSubgroupAdd, std::uint32_t(opt.gemvWorkgroup), std::uint32_t(opt.gemvRows)});
+    gpu->setGemvTuning(defaultTuning(opt));
     gpu->setCooperativeMatrix(opt.coopMatrix);
     rep.device = describeDevice(gpu->device());
     say(opt, "device: " + gpu->device().name);

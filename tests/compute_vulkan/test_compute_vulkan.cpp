@@ -185,6 +185,7 @@ void TestComputeVulkan::gemvVariants()
         t.workgroup = std::uint32_t(workgroup);
         t.rows = std::uint32_t(rows);
         t.subgroupAdd = subgroupAdd;
+        t.mma = false;  // gemv.comp itself (test_vulkan_tensor_cores covers gemv_mma.comp)
         gpu_->setGemvTuning(t);
         compareGemm(format.toStdString(), m, 83, 1024, GemmPath::Gemv);
         gpu_->setGemvTuning(GemvTuning{});

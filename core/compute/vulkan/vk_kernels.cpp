@@ -68,6 +68,18 @@ const std::uint32_t kGemvInt8[] = {
 const std::uint32_t kGemvHalf[] = {
 #include "gemv_half.spv.inc"
 };
+const std::uint32_t kGemvMma[] = {
+#include "gemv_mma.spv.inc"
+};
+const std::uint32_t kGemvXprep[] = {
+#include "gemv_xprep.spv.inc"
+};
+const std::uint32_t kToHalf[] = {
+#include "to_half.spv.inc"
+};
+const std::uint32_t kHessianF16[] = {
+#include "hessian_f16.spv.inc"
+};
 const std::uint32_t kCmHalf[] = {
 #include "cm_half.spv.inc"
 };
@@ -119,6 +131,10 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::GemvInt4: return kGemvInt4;
     case KernelId::GemvInt8: return kGemvInt8;
     case KernelId::GemvHalf: return kGemvHalf;
+    case KernelId::GemvMma: return kGemvMma;
+    case KernelId::GemvXprep: return kGemvXprep;
+    case KernelId::ToHalf: return kToHalf;
+    case KernelId::HessianF16: return kHessianF16;
     case KernelId::CmHalf: return kCmHalf;
     case KernelId::CmInt8: return kCmInt8;
     case KernelId::CmIntG: return kCmIntG;
@@ -134,10 +150,11 @@ std::span<const std::uint32_t> spirv(KernelId id)
 }
 
 // Only these kernels declare specialization constants: 0 (workgroup size) and 1 (rows of X)
-// for the portable GEMMs, 0..4 for the GEMVs (see gemv.comp).
+// for the portable GEMMs, 0..5 for the GEMVs (see gemv.comp, gemv_mma.comp).
 bool specialized(KernelId id)
 {
-    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf;
+    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
+           id == KernelId::GemvMma || id == KernelId::HessianF16;
 }
 
 // $XDG_CACHE_HOME/quantscope (or ~/.cache/quantscope), one file per device and driver.

@@ -14,6 +14,8 @@ enum class KernelId {
     DqHalf, DqInt8, DqIntG, DqNf4, DqQ8_0, DqQ4_0, DqQ4_1, DqQ4_K, DqQ6_K,
     W8a8, Hessian, ChanStats, Histogram, Copy,
     GemvInt4, GemvInt8, GemvHalf,  // decode GEMV (gemv.comp)
+    GemvMma, GemvXprep,            // 4-bit GEMV on the tensor cores and its X pre-pass
+    ToHalf, HessianF16,            // f32 -> f16; X^T X from f16 X on the tensor cores
     // Cooperative-matrix twins of the Dq* kernels and of Hessian (NVIDIA only).
     CmHalf, CmInt8, CmIntG, CmNf4, CmQ8_0, CmQ4_0, CmQ4_1, CmQ4_K, CmQ6_K, HessianCm
 };

@@ -56,6 +56,7 @@ public:
     bool onGpu = false;
     KernelId kernel = KernelId::DqHalf;
     bool hasGemv = false;  // gemv.comp handles this format (int4 without g_idx, int8, f16/bf16)
+    bool hasGemvMma = false;  // gemv_mma.comp handles it (4-bit, groups a multiple of 128, no g_idx)
     KernelId gemv = KernelId::GemvHalf;
     std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
     std::vector<DeviceArray> arrays;
@@ -101,9 +102,13 @@ struct VulkanBackend::Impl {
     GemvTuning gemvTuning;
     bool coopEnabled = true;
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
+    bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
+    std::uint32_t hessianF16Wn = 32;  // hessian_f16.comp: columns per subgroup (32 or 64)
     int lastPath = 0;  // GemmPath of the last dequantGemm
     std::uint64_t maxBinding = 0;
     Buffer xBuf, yBuf, auxBuf;
+    Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
+    Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
 
     Device& dev() { return *engine->device; }
     Kernels& kernels() { return *engine->kernels; }
@@ -116,6 +121,8 @@ struct VulkanBackend::Impl {
             engine->device->destroy(xBuf);
             engine->device->destroy(yBuf);
             engine->device->destroy(auxBuf);
+            engine->device->destroy(xhBuf);
+            engine->device->destroy(x16Buf);
         }
     }
 
@@ -155,6 +162,14 @@ struct VulkanBackend::Impl {
         const bool pow2 = sg >= 4 && sg <= 128 && (sg & (sg - 1)) == 0;
         return pow2 ? sg : 32u;
     }
+    // gemv_mma.comp needs NV cooperative matrices with the 16x8x16 f16 -> f32 shape.
+    bool gemvMmaAvailable() const
+    {
+        if (!engine->device->coopMatrixF16)
+            return false;
+        const auto& shapes = engine->device->info.cooperativeMatrixShapes;
+        return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
+    }
     bool useSubgroupAdd() const
     {
         const std::uint32_t sg = engine->device->info.subgroupSize;
@@ -163,6 +178,7 @@ struct VulkanBackend::Impl {
     bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
     bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
     bool hessian(const float* x, int m, int k, float* h);
+    bool hessianHalf(const float* x, int m, int k, float* h);
     bool stats(const float* x, int m, int k, ChannelStats& acc);
     bool hist(std::span<const float> x, Histogram& acc);
     void upload(VulkanWeights& w);
@@ -203,6 +219,7 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
         w.groupSize = std::uint32_t(g->groupSize);
         w.flags = (g->symmetric ? 0u : 1u) | (g->gIdx.empty() ? 0u : 2u);
         w.hasGemv = g->bits == 4 && g->gIdx.empty() && g->groupSize % 32 == 0;
+        w.hasGemvMma = g->bits == 4 && g->gIdx.empty() && g->groupSize % 128 == 0 && k % 128 == 0;
         w.gemv = KernelId::GemvInt4;
         const std::uint64_t groups = k / std::uint64_t(g->groupSize);
         add(2, g->codes.data(), g->codes.size() * 4, k * std::uint64_t(g->bits) / 8);
@@ -255,12 +272,16 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // Decode sizes: the GEMV; large batches: cooperative matrices where the device has them;
     // the rest and every other device: the portable kernel.
     GemmPath path = GemmPath::Portable;
-    if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
+    if (w.hasGemvMma && gemvTuning.enabled && gemvTuning.mma && gemvMmaAvailable() && m <= kGemvMaxRows && fitsHalf(x, m * k))
+        path = GemmPath::GemvMma;
+    else if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
         path = GemmPath::Gemv;
     else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && fitsHalf(x, m * k))
         path = GemmPath::CoopMatrix;
     const std::uint32_t lanes = gemvLanes();
-    const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u : path == GemmPath::Gemv ? std::min<std::uint32_t>(8, mInt) : mInt == 1 ? 1u : mt;
+    const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
+                               : path == GemmPath::Gemv || path == GemmPath::GemvMma ? std::min<std::uint32_t>(8, mInt)
+                               : mInt == 1 ? 1u : mt;
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
     // Rows per thread: int4 needs more rows to share each slice of X (8 measured best on the H100).
     std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
@@ -273,7 +294,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     lastPath = int(path);
     // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
     const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4});
-    const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
+    std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
+    if (path == GemmPath::GemvMma)  // gemv_xprep.comp's output for the chunk is bound whole
+        mChunk = std::min(mChunk, floorTo(maxBinding / (k * 4 + k / 32), gm));
     std::uint64_t nChunk = std::min<std::uint64_t>(n, 65535);
     std::uint64_t gn = 1;
     for (const auto& a : w.arrays) {
@@ -290,6 +313,12 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         return false;
 
     dev().ensure(xBuf, m * k * 4);
+    // gemv_xprep.comp: 4 bytes of f16 hi/lo per element of X, then one float per 128-block.
+    const std::uint64_t xhBytes = path == GemmPath::GemvMma ? mChunk * (k * 4 + k / 32) : 0;
+    const Spec mmaSpec{std::clamp<std::uint32_t>(gemvTuning.mmaWarps, 1, 8), std::clamp<std::uint32_t>(gemvTuning.mmaTiles, 1, 4),
+                       gemvTuning.mmaPrefetch ? 1u : 0u, gemvTuning.mmaMode ? 1u : 0u, gemvTuning.mmaXlo ? 1u : 0u, 0};
+    if (xhBytes)
+        dev().ensure(xhBuf, xhBytes);
     dev().ensure(yBuf, m * n * 4);
     dev().upload(xBuf, 0, x, m * k * 4);
     kernels().resetDescriptors();
@@ -303,6 +332,19 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         dev().computeBarrier(cb);
     for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
         const std::uint64_t mc = std::min(mChunk, m - m0);
+        const std::uint64_t xhChunk = mc * (k * 4 + k / 32);
+        if (path == GemmPath::GemvMma) {
+            // X to f16 fragments and block sums, then a barrier before the GEMVs read them (and
+            // one before, where the previous rows' GEMVs still read the buffer).
+            if (m0 > 0)
+                dev().computeBarrier(cb);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, k * 4);
+            b[5] = whole(xhBuf, xhChunk);
+            const std::uint32_t xp[2] = {std::uint32_t(mc), std::uint32_t(k)};
+            kernels().dispatch(cb, KernelId::GemvXprep, Spec{}, b, xp, sizeof(xp), ceilDiv(mc * (k / 128) * 16, 64), 1);
+            dev().computeBarrier(cb);
+        }
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
             const std::uint64_t nc = std::min(nChunk, n - n0);
             std::array<Binding, kBindings> b{};
@@ -316,6 +358,11 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             case GemmPath::Gemv:
                 kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
                                    sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
+                break;
+            case GemmPath::GemvMma:
+                b[5] = whole(xhBuf, xhChunk);
+                kernels().dispatch(cb, KernelId::GemvMma, mmaSpec, b, &pc, sizeof(pc), ceilDiv(nc, 16 * mmaSpec[1]),
+                                   ceilDiv(mc, 8));
                 break;
             case GemmPath::CoopMatrix:
                 kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pc, sizeof(pc), ceilDiv(nc, 128), ceilDiv(mc, 128));
@@ -381,6 +428,8 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
 bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
+    if (hessianF16 && dev().coopMatrixF16 && k % 8 == 0 && m * row <= maxBinding && fitsHalf(x, m * k))
+        return hessianHalf(x, mInt, kInt, h);
     const bool coop = coopHessian && dev().coopMatrixF16 && fitsHalf(x, m * k);
     const std::uint64_t tileRows = coop ? 128 : 64;
     const std::uint64_t g = rowGranularity(align(), {row});
@@ -409,6 +458,53 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
                                ceilDiv(k, tileRows), ceilDiv(ic, tileRows));
         }
         dev().computeBarrier(cb);  // the next rows of X add onto the same H
+    }
+    dev().timestamp(cb, 1);
+    lastMs = dev().submitAndWait(cb);
+    dev().download(yBuf, 0, h, k * row);
+    return true;
+}
+
+// X^T X from X rounded to f16, f32 accumulation on the tensor cores: X goes to f16 once
+// (to_half.comp), then hessian_f16.comp; with H bound whole only the tiles on and above the
+// diagonal are computed (each also adds its transpose).
+bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float* h)
+{
+    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
+    const std::uint64_t g = rowGranularity(align(), {row});
+    std::uint64_t iChunk = std::min(k, maxBinding / row);
+    if (iChunk < k)
+        iChunk = floorTo(floorTo(iChunk, 128), g);
+    if (iChunk == 0 || ceilDiv(k, iChunk) + 1 > kMaxSetsPerSubmission)
+        return false;
+    const bool sym = iChunk == k;
+    dev().ensure(xBuf, m * row);
+    dev().ensure(x16Buf, m * k * 2);
+    dev().ensure(yBuf, k * row);
+    dev().upload(yBuf, 0, h, k * row);
+    dev().upload(xBuf, 0, x, m * row);
+    kernels().resetDescriptors();
+    VkCommandBuffer cb = dev().begin();
+    dev().timestamp(cb, 0);
+    {
+        std::array<Binding, kBindings> b{};
+        b[0] = whole(xBuf, m * row);
+        b[1] = whole(x16Buf, m * k * 2);
+        const std::uint64_t count8 = m * k / 8, groups = ceilDiv(count8, 256);
+        const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
+        const std::uint32_t pc[1] = {std::uint32_t(count8)};
+        kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, pc, sizeof(pc), gx, ceilDiv(groups, gx));
+        dev().computeBarrier(cb);
+    }
+    const std::uint32_t wn = hessianF16Wn == 64 ? 64u : 32u;
+    const Spec spec{32u * 2u * (128u / wn), wn, 0, 0, 0, 0};
+    for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
+        const std::uint64_t ic = std::min(iChunk, k - i0);
+        std::array<Binding, kBindings> b{};
+        b[0] = whole(x16Buf, m * k * 2);
+        b[1] = rows(yBuf, i0, ic, row);
+        const std::uint32_t pc[5] = {std::uint32_t(m), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic), sym ? 1u : 0u};
+        kernels().dispatch(cb, KernelId::HessianF16, spec, b, pc, sizeof(pc), ceilDiv(k, 128), ceilDiv(ic, 128));
     }
     dev().timestamp(cb, 1);
     lastMs = dev().submitAndWait(cb);
@@ -572,12 +668,23 @@ void VulkanBackend::setGemvTuning(const GemvTuning& t)
 {
     if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows > 8)
         throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 0 (auto) or 1..8");
+    if (t.mmaWarps < 1 || t.mmaWarps > 8 || t.mmaTiles < 1 || t.mmaTiles > 4 || t.mmaMode > 1)
+        throw ComputeError("setGemvTuning: mmaWarps 1..8, mmaTiles 1..4, mmaMode 0 or 1");
     d_->gemvTuning = t;
     d_->gemvTuning.workgroup = std::min(t.workgroup, d_->dev().info.maxWorkgroupInvocations);
 }
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
+void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
+{
+    if (columnsPerSubgroup != 32 && columnsPerSubgroup != 64)
+        throw ComputeError("setHessianF16: columns per subgroup must be 32 or 64");
+    d_->hessianF16 = on;
+    d_->hessianF16Wn = columnsPerSubgroup;
+}
+bool VulkanBackend::hessianF16Available() const { return d_->dev().coopMatrixF16; }
+bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable(); }
 bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
 
@@ -760,6 +867,7 @@ const char* gemmPathName(GemmPath p)
     switch (p) {
     case GemmPath::Portable: return "portable";
     case GemmPath::Gemv: return "gemv";
+    case GemmPath::GemvMma: return "gemv-mma";
     case GemmPath::CoopMatrix: return "coopmat";
     }
     return "?";

@@ -51,7 +51,8 @@ VulkanDeviceList listVulkanDevices();
 std::string describeDevice(const VulkanDeviceInfo& d);  // a few lines of text
 
 // Which kernel ran a dequantGemm (for tests and the bench).
-enum class GemmPath { Portable, Gemv, CoopMatrix };
+// GemvMma: 4-bit group-wise GEMV on the tensor cores (gemv_mma.comp, NVIDIA cooperative matrix).
+enum class GemmPath { Portable, Gemv, CoopMatrix, GemvMma };
 const char* gemmPathName(GemmPath p);
 // Batches up to this use the GEMV; from kCoopMinRows on, cooperative matrices where available.
 constexpr int kGemvMaxRows = 32;
@@ -66,6 +67,15 @@ struct GemvTuning {
                                     // 0: per format (int4 8, others 4)
     bool prefetch = false;          // int4: load the next step's codes before computing this one
                                     // (measured slower at 8 rows: registers)
+    // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
+    // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
+    // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).
+    bool mma = false;
+    std::uint32_t mmaWarps = 4;     // subgroups per workgroup (they split K), 1..8
+    std::uint32_t mmaTiles = 2;     // 16-row tiles per workgroup, 1..4
+    bool mmaPrefetch = true;        // next block's codes loaded before this block's math
+    std::uint32_t mmaMode = 0;      // 0: 0x6400 f16 magic, 1: f16 subnormals
+    bool mmaXlo = true;             // X as hi + lo f16 (f32 accuracy); false: f16 X (~3e-4)
 };
 
 class VulkanBackend final : public Backend {
@@ -105,6 +115,17 @@ public:
     // X^T X with cooperative matrices (split f16, f32 accuracy); off by default: slower than the
     // f32 kernel on the H100 so far (docs/benchmarks.md).
     void setCooperativeMatrixHessian(bool on);
+    // X^T X with X rounded to f16 and f32 accumulation on the tensor cores (NV cooperative
+    // matrix; GPTQ's reference also feeds f16 activations). Normalized error against the f32 CPU
+    // twin ~3e-4 (the f16 rounding of X). Off by default; where the device lacks cooperative
+    // matrices, K % 8 != 0 or |x| exceeds f16, the f32 kernel runs. columnsPerSubgroup: 32 or 64
+    // (the kernel's work split).
+    void setHessianF16(bool on, std::uint32_t columnsPerSubgroup = 32);
+    bool hessianF16Available() const;
+    // True where gemv_mma.comp runs (NV cooperative matrix with the 16x8x16 f16 shape): 4-bit
+    // group-wise weights with groups a multiple of 128 and no g_idx then take GemmPath::GemvMma
+    // at batches up to kGemvMaxRows.
+    bool hasTensorCoreGemv() const;
     bool hasCooperativeMatrix() const;
     GemmPath lastGemmPath() const;
     // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling

@@ -1,0 +1,170 @@
+// The tensor-core kernels (NV cooperative matrix) against their CPU twins on fresh random
+// inputs: the 4-bit GEMV (gemv_mma.comp) in every work split and both code conversions, and
+// X^T X from f16 X (hessian_f16.comp), symmetric and row-chunked. Devices without cooperative
+// matrices (lavapipe, CI) check only that the switches fall back to the exact kernels.
+// Thresholds: the GEMV with X as hi + lo f16 keeps ~22 bits of X: 1e-5 like the f32 kernels;
+// with X in f16 only, and X^T X from f16 X, the f16 rounding of X (2^-11 relative per element)
+// gives ~3e-4 normalized: 2e-3.
+#include "core/compute/random_weights.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
+#include "compute_cpu/naive_reference.hpp"
+
+#include <QtTest/QtTest>
+
+#include <random>
+
+using namespace qs::compute;
+using qs::test::normalizedError;
+
+namespace {
+std::mt19937 freshRng() { return std::mt19937(std::random_device{}()); }
+
+// H - H0: the added X^T X, so that the error is judged on the product and not on H0.
+std::vector<float> minus(const std::vector<float>& a, const std::vector<float>& b)
+{
+    std::vector<float> d(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        d[i] = a[i] - b[i];
+    return d;
+}
+} // namespace
+
+class TestVulkanTensorCores : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void gemvMma_data();
+    void gemvMma();
+    void gemvMmaFallsBackOutsideItsFormats();
+    void hessianF16_data();
+    void hessianF16();
+
+private:
+    std::unique_ptr<VulkanBackend> gpu_;
+    std::unique_ptr<Backend> cpu_ = makeCpuBackend();
+    QString why_;
+};
+
+#define REQUIRE_GPU()                                                                                                  \
+    if (!gpu_)                                                                                                         \
+    QSKIP(qPrintable("no Vulkan device: " + why_))
+
+void TestVulkanTensorCores::initTestCase()
+{
+    std::string why;
+    gpu_ = VulkanBackend::create(&why);
+    why_ = QString::fromStdString(why);
+}
+
+void TestVulkanTensorCores::gemvMma_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("warps");
+    QTest::addColumn<int>("tiles");
+    QTest::addColumn<bool>("prefetch");
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<bool>("xlo");
+    // Rows of X 1..32 (several 8-column tiles), weight rows that leave tiles partly empty,
+    // K split over 1..8 subgroups.
+    QTest::newRow("g128 sym M=1 default") << "int4-g128-sym" << 1 << 4 << 2 << true << 0 << true;
+    QTest::newRow("g128 asym M=5 w1 t1") << "int4-g128-asym" << 5 << 1 << 1 << false << 0 << true;
+    QTest::newRow("g128 asym M=8 w8 t4") << "int4-g128-asym" << 8 << 8 << 4 << true << 0 << true;
+    QTest::newRow("g128 sym M=19 w2 t3") << "int4-g128-sym" << 19 << 2 << 3 << false << 0 << true;
+    QTest::newRow("g128 asym M=32 w4 t2 subnormal") << "int4-g128-asym" << 32 << 4 << 2 << true << 1 << true;
+    QTest::newRow("g128 sym M=3 subnormal") << "int4-g128-sym" << 3 << 4 << 1 << true << 1 << true;
+    QTest::newRow("g128 asym M=2 f16 x") << "int4-g128-asym" << 2 << 4 << 2 << true << 0 << false;
+}
+
+void TestVulkanTensorCores::gemvMma()
+{
+    REQUIRE_GPU();
+    if (!gpu_->hasTensorCoreGemv())
+        QSKIP("no cooperative matrix 16x8x16 on this device");
+    QFETCH(QString, format);
+    QFETCH(int, m);
+    QFETCH(int, warps);
+    QFETCH(int, tiles);
+    QFETCH(bool, prefetch);
+    QFETCH(int, mode);
+    QFETCH(bool, xlo);
+    GemvTuning t;
+    t.mma = true;
+    t.mmaWarps = std::uint32_t(warps);
+    t.mmaTiles = std::uint32_t(tiles);
+    t.mmaPrefetch = prefetch;
+    t.mmaMode = std::uint32_t(mode);
+    t.mmaXlo = xlo;
+    gpu_->setGemvTuning(t);
+    auto rng = freshRng();
+    const int n = 83, k = 1024;
+    auto w = std::make_shared<const WeightMatrix>(randomWeights(format.toStdString(), n, k, rng));
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+    gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
+    gpu_->setGemvTuning(GemvTuning{});
+    QVERIFY(gpu_->lastRanOnGpu());
+    QCOMPARE(gemmPathName(gpu_->lastGemmPath()), "gemv-mma");
+    cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
+    const double err = normalizedError(y, ref);
+    qInfo("%s M=%d: normalized error %.3g", qPrintable(format), m, err);
+    QVERIFY2(err < (xlo ? 1e-5 : 2e-3), qPrintable(QString("error %1").arg(err)));
+}
+
+void TestVulkanTensorCores::gemvMmaFallsBackOutsideItsFormats()
+{
+    // Groups of 32 and act-order take other kernels (exact), everywhere.
+    REQUIRE_GPU();
+    auto rng = freshRng();
+    for (const char* f : {"int4-g32-asym", "int4-g128-asym-gidx"}) {
+        auto w = std::make_shared<const WeightMatrix>(randomWeights(f, 40, 256, rng));
+        const auto x = randomNormal(256, rng);
+        std::vector<float> y(40, NAN), ref(40, NAN);
+        gpu_->dequantGemm(x.data(), 1, *gpu_->prepare(w), y.data());
+        QVERIFY(std::string(gemmPathName(gpu_->lastGemmPath())) != "gemv-mma");
+        cpu_->dequantGemm(x.data(), 1, *cpu_->prepare(w), ref.data());
+        QVERIFY(normalizedError(y, ref) < 1e-5);
+    }
+}
+
+void TestVulkanTensorCores::hessianF16_data()
+{
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("wn");
+    QTest::addColumn<bool>("chunked");
+    // Not multiples of the 128 tile or the 32-row step; H bound whole (symmetric half) or in
+    // row chunks (every tile).
+    QTest::newRow("150x200 wn32") << 150 << 200 << 32 << false;
+    QTest::newRow("333x264 wn64") << 333 << 264 << 64 << false;
+    QTest::newRow("97x392 wn32 chunked") << 97 << 392 << 32 << true;
+}
+
+void TestVulkanTensorCores::hessianF16()
+{
+    REQUIRE_GPU();
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, wn);
+    QFETCH(bool, chunked);
+    auto rng = freshRng();
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    const auto h0 = randomNormal(std::size_t(k) * k, rng);
+    auto h = h0, ref = h0;
+    gpu_->setHessianF16(true, std::uint32_t(wn));
+    if (chunked)
+        gpu_->setMaxBindingBytesForTesting(std::uint64_t(200) * k * 4);  // X whole, H in 128-row chunks
+    gpu_->hessianAccumulate(x.data(), m, k, h.data());
+    gpu_->setMaxBindingBytesForTesting(~0ull);
+    gpu_->setHessianF16(false);
+    QVERIFY(gpu_->lastRanOnGpu());
+    cpu_->hessianAccumulate(x.data(), m, k, ref.data());
+    const double err = normalizedError(minus(h, h0), minus(ref, h0));
+    qInfo("hessian f16 %dx%d: normalized error %.3g (%s)", m, k, err,
+          gpu_->hessianF16Available() ? "tensor cores" : "no cooperative matrix: the f32 kernel");
+    // Without cooperative matrices the switch must leave the exact kernel in place.
+    QVERIFY2(err < (gpu_->hessianF16Available() ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+}
+
+QTEST_APPLESS_MAIN(TestVulkanTensorCores)
+#include "test_vulkan_tensor_cores.moc"
