@@ -1,72 +1,39 @@
 #include "core/quant/gptq_solver.hpp"
 
 #include "core/util/error.hpp"
-
-#include <Eigen/Cholesky>
+#include "core/util/thread_pool.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
+#include <type_traits>
 
 namespace qs::quant {
 
 namespace {
 
-using RowMajorD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-double codeOf(double w, double scale, double zero, int maxq)
+template <typename T>
+T codeOf(T w, T scale, T zero, int maxq)
 {
-    const double q = std::nearbyint(w / scale) + zero;
-    return std::clamp(q, 0.0, double(maxq));
+    const T q = std::nearbyint(w / scale) + zero;
+    return std::clamp(q, T(0), T(maxq));
 }
 
-// The upper Cholesky factor U of (H + damp I)^-1 (U^T U = H^-1), as gptq.py builds it:
-// cholesky, cholesky_inverse, cholesky(upper). Raises the damping x10 while a factorization
-// fails; returns false when every try failed. Both factorizations run in place, so at most three
-// K x K matrices live here at once (at K = 11008, down_proj of a 7B model, each is 0.97 GB).
-bool inverseCholeskyUpper(const Eigen::MatrixXd& h, const GptqOptions& o, Eigen::MatrixXd& upper, double& dampUsed,
-                          int& tries)
+template <typename V>
+void findParamsOf(const V* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale, float& zero)
 {
-    const Eigen::Index k = h.rows();
-    const double meanDiag = h.diagonal().mean();
-    double fraction = o.damp;
-    for (tries = 1; tries <= std::max(1, o.maxDampTries); ++tries, fraction *= 10.0) {
-        Eigen::MatrixXd inv;
-        {
-            Eigen::MatrixXd damped = h;
-            damped.diagonal().array() += fraction * meanDiag;
-            Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(damped); // L in damped's lower triangle
-            if (llt.info() != Eigen::Success)
-                continue;
-            inv = Eigen::MatrixXd::Identity(k, k);
-            llt.solveInPlace(inv);
+    if constexpr (std::is_same_v<V, float>) {
+        if (!mse) {
+            findParams(values, count, stride, grid, scale, zero);
+            return;
         }
-        // Exact symmetry for the second factorization, which reads the lower triangle only: each
-        // lower coefficient reads its (unchanged) upper mirror, so this needs no temporary.
-        inv.triangularView<Eigen::StrictlyLower>() = 0.5 * (inv + inv.transpose());
-        Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt2(inv);
-        if (llt2.info() != Eigen::Success)
-            continue;
-        upper = inv.triangularView<Eigen::Lower>().transpose();
-        inv.resize(0, 0);
-        if (!upper.allFinite() || (upper.diagonal().array() <= 0.0).any())
-            continue;
-        dampUsed = fraction;
-        return true;
     }
-    return false;
-}
-
-} // namespace
-
-void findGptqParams(const double* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
-                    float& zero)
-{
-    std::vector<float> v(static_cast<std::size_t>(count));
+    thread_local std::vector<float> buffer;
+    buffer.resize(std::size_t(count));
     for (int i = 0; i < count; ++i)
-        v[std::size_t(i)] = float(values[std::size_t(i) * std::size_t(stride)]);
-    findParams(v.data(), count, 1, grid, scale, zero);
+        buffer[std::size_t(i)] = float(values[std::size_t(i) * std::size_t(stride)]);
+    const float* v = buffer.data();
+    findParams(v, count, 1, grid, scale, zero);
     if (!mse)
         return;
     // quant.py: grid 100, maxshrink 0.8, norm 2.4; keep the first shrink with the lowest error.
@@ -76,11 +43,11 @@ void findGptqParams(const double* values, int count, int stride, const GroupGrid
     double best = std::numeric_limits<double>::infinity();
     for (int i = 0; i < int(kMaxShrink * kGrid); ++i) {
         float s, z;
-        findParams(v.data(), count, 1, grid, s, z, float(1.0 - double(i) / kGrid));
+        findParams(v, count, 1, grid, s, z, float(1.0 - double(i) / kGrid));
         double err = 0;
         for (int j = 0; j < count; ++j) {
-            const double x = values[std::size_t(j) * std::size_t(stride)];
-            const double q = (codeOf(x, s, z, maxq) - z) * double(s);
+            const double x = double(values[std::size_t(j) * std::size_t(stride)]);
+            const double q = (codeOf<double>(x, s, z, maxq) - z) * double(s);
             err += std::pow(std::abs(q - x), kNorm);
         }
         if (err < best) {
@@ -91,152 +58,224 @@ void findGptqParams(const double* values, int count, int stride, const GroupGrid
     }
 }
 
-GptqResult gptqQuantize(const Eigen::MatrixXd& w, Eigen::MatrixXd h, const GptqOptions& o)
+// A span of columns swept together: [begin, end) is the lazy batch; the state at its start is
+// computed for [begin, stateEnd) (further than end only where a group's params read columns
+// past the batch, with paramsFromBatchStart).
+struct Span {
+    int begin, end, stateEnd;
+};
+
+std::vector<Span> spansOf(int k, int blockSize, bool dynamicGroups, int gs, bool paramsFromBatchStart)
 {
+    std::vector<Span> spans;
+    for (int i1 = 0; i1 < k;) {
+        int i2 = std::min(i1 + blockSize, k);
+        int stateEnd = i2;
+        const int lastGroup = ((i2 - 1) / gs) * gs; // the last group that starts in [i1, i2), if any
+        if (dynamicGroups && lastGroup >= i1) {
+            // Default: the batch grows to hold every group it starts, so a group's params read
+            // the batch's own up-to-date weights. gptq.py's literal mode reads the state at the
+            // batch start instead, past the batch where the group extends beyond it.
+            if (paramsFromBatchStart)
+                stateEnd = std::max(i2, std::min(k, lastGroup + gs));
+            else
+                i2 = stateEnd = std::max(i2, std::min(k, lastGroup + gs));
+        }
+        spans.push_back({i1, i2, stateEnd});
+        i1 = i2;
+    }
+    return spans;
+}
+
+template <typename T>
+const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& factorOf(const GptqFactor& f)
+{
+    if constexpr (std::is_same_v<T, double>)
+        return f.r;
+    else
+        return f.rSingle;
+}
+
+template <typename T>
+GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
+{
+    using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    const Mat& R = factorOf<T>(f);
     const int n = int(w.rows()), k = int(w.cols());
-    if (h.rows() != k || h.cols() != k)
-        throw Error("gptq: Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + " for " +
-                    std::to_string(k) + " input features");
     const bool grouped = o.groupSize > 0 && o.groupSize < k;
     const int gs = grouped ? o.groupSize : k;
-    if (k % gs != 0)
-        throw Error("gptq: group size " + std::to_string(gs) + " does not divide " + std::to_string(k) +
-                    " input features");
     const int groups = k / gs;
     const int maxq = o.grid.maxq();
-    const int blockSize = std::max(1, o.blockSize);
+    const bool dynamicGroups = grouped && !o.staticGroups;
+    const std::vector<int>& perm = f.perm;
 
     GptqResult r;
     r.q.groupSize = gs;
     r.q.groups = groups;
     r.q.scales.assign(std::size_t(n) * std::size_t(groups), 0.0f);
     r.q.zeros.assign(r.q.scales.size(), 0.0f);
-    auto setParams = [&](int row, int g, float s, float z) {
-        r.q.scales[std::size_t(row) * std::size_t(groups) + std::size_t(g)] = s;
-        r.q.zeros[std::size_t(row) * std::size_t(groups) + std::size_t(g)] = z;
-    };
-
-    Eigen::MatrixXd W = w;
-    // Per channel, gptq.py finds the params once on the weights as given (before dead columns).
-    std::vector<float> curScale(static_cast<std::size_t>(n)), curZero(static_cast<std::size_t>(n));
-    if (!grouped) {
-        const RowMajorD rows = W;
-        for (int row = 0; row < n; ++row) {
-            findGptqParams(rows.row(row).data(), k, 1, o.grid, o.mseGrid, curScale[std::size_t(row)],
-                           curZero[std::size_t(row)]);
-            setParams(row, 0, curScale[std::size_t(row)], curZero[std::size_t(row)]);
-        }
-    }
-
-    // Dead inputs (never non-zero in calibration): no information, so quantize them as zeros.
-    for (int c = 0; c < k; ++c)
-        if (h(c, c) == 0.0) {
-            h(c, c) = 1.0;
-            W.col(c).setZero();
-            ++r.deadColumns;
-        }
-
-    if (grouped && o.staticGroups) {
-        const RowMajorD rows = W;
-        for (int g = 0; g < groups; ++g)
-            for (int row = 0; row < n; ++row) {
-                float s, z;
-                findGptqParams(rows.row(row).data() + std::size_t(g) * std::size_t(gs), gs, 1, o.grid, o.mseGrid, s, z);
-                setParams(row, g, s, z);
-            }
-    }
-
-    std::vector<int> perm(static_cast<std::size_t>(k));
-    std::iota(perm.begin(), perm.end(), 0);
-    if (o.actOrder) {
-        // Stable, so equal diagonals keep their order and runs are reproducible.
-        std::stable_sort(perm.begin(), perm.end(), [&](int a, int b) { return h(a, a) > h(b, b); });
-        Eigen::MatrixXd wp(n, k), hp(k, k);
-        for (int j = 0; j < k; ++j)
-            wp.col(j) = W.col(perm[std::size_t(j)]);
-        for (int i = 0; i < k; ++i)
-            for (int j = 0; j < k; ++j)
-                hp(i, j) = h(perm[std::size_t(i)], perm[std::size_t(j)]);
-        W = std::move(wp);
-        h = std::move(hp);
-    }
-
-    Eigen::MatrixXd U;
-    if (!inverseCholeskyUpper(h, o, U, r.dampUsed, r.dampTries))
-        throw Error("gptq: the Hessian is not positive definite even with damp " +
-                    std::to_string(o.damp * std::pow(10.0, std::max(1, o.maxDampTries) - 1)) +
-                    " of its mean diagonal (non-finite inputs?)");
-
-    Eigen::MatrixXd Q(n, k);
-    std::vector<std::uint8_t> codes(std::size_t(n) * std::size_t(k)); // permuted positions, [N][K]
-    RowMajorD group(n, gs);
-    for (int i1 = 0; i1 < k; i1 += blockSize) {
-        const int i2 = std::min(i1 + blockSize, k), count = i2 - i1;
-        Eigen::MatrixXd W1 = W.middleCols(i1, count);
-        Eigen::MatrixXd Err1 = Eigen::MatrixXd::Zero(n, count);
-        for (int i = 0; i < count; ++i) {
-            const int col = i1 + i;
-            if (grouped && !o.staticGroups && col % gs == 0) {
-                // The group's weights as they stand now: in-batch columns from W1, later ones
-                // from W plus the pending updates of this batch's quantized columns.
-                for (int c = col; c < col + gs; ++c) {
-                    if (o.paramsFromBatchStart)
-                        group.col(c - col) = W.col(c);
-                    else if (c < i2)
-                        group.col(c - col) = W1.col(c - i1);
-                    else
-                        group.col(c - col) = W.col(c) - Err1 * U.block(i1, c, count, 1);
-                }
-                for (int row = 0; row < n; ++row) {
-                    findGptqParams(group.row(row).data(), gs, 1, o.grid, o.mseGrid, curScale[std::size_t(row)],
-                                   curZero[std::size_t(row)]);
-                    setParams(row, col / gs, curScale[std::size_t(row)], curZero[std::size_t(row)]);
-                }
-            }
-            if (grouped && o.staticGroups) {
-                const int g = perm[std::size_t(col)] / gs;
-                for (int row = 0; row < n; ++row) {
-                    curScale[std::size_t(row)] = r.q.scales[std::size_t(row) * std::size_t(groups) + std::size_t(g)];
-                    curZero[std::size_t(row)] = r.q.zeros[std::size_t(row) * std::size_t(groups) + std::size_t(g)];
-                }
-            }
-            const double d = U(col, col);
-            Eigen::VectorXd err(n);
-            double colLoss = 0;
-            for (int row = 0; row < n; ++row) {
-                const double x = W1(row, i);
-                const double s = curScale[std::size_t(row)], z = curZero[std::size_t(row)];
-                const double code = codeOf(x, s, z, maxq);
-                const double q = (code - z) * s;
-                codes[std::size_t(row) * std::size_t(k) + std::size_t(col)] = std::uint8_t(code);
-                Q(row, col) = q;
-                colLoss += (x - q) * (x - q);
-                err[row] = (x - q) / d;
-            }
-            r.loss += colLoss / (d * d) / 2.0;
-            W1.rightCols(count - i).noalias() -= err * U.block(col, col, 1, count - i);
-            Err1.col(i) = err;
-        }
-        if (i2 < k)
-            W.rightCols(k - i2).noalias() -= Err1 * U.block(i1, i2, count, k - i2);
-    }
-
-    // Back to the original column order; act-order groups follow the sweep's positions.
-    r.q.codes.resize(codes.size());
+    r.q.codes.assign(std::size_t(n) * std::size_t(k), 0);
     r.dequantized.resize(n, k);
-    for (int j = 0; j < k; ++j) {
-        const int c = perm[std::size_t(j)];
-        r.dequantized.col(c) = Q.col(j);
-        for (int row = 0; row < n; ++row)
-            r.q.codes[std::size_t(row) * std::size_t(k) + std::size_t(c)] =
-                codes[std::size_t(row) * std::size_t(k) + std::size_t(j)];
-    }
-    if (o.actOrder && grouped && !o.staticGroups) {
+    r.dampUsed = f.dampUsed;
+    r.dampTries = f.dampTries;
+    r.deadColumns = int(f.dead.size());
+    std::vector<char> dead(static_cast<std::size_t>(k), 0);
+    for (int c : f.dead)
+        dead[std::size_t(c)] = 1;
+
+    // The diagonal blocks of U = R^-1 over each span's state columns, shared by all rows.
+    const std::vector<Span> spans = spansOf(k, std::max(1, o.blockSize), dynamicGroups, gs, o.paramsFromBatchStart);
+    std::vector<Mat> ub(spans.size());
+    ThreadPool& pool = ThreadPool::shared();
+    pool.parallelFor(std::int64_t(spans.size()), [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t s = b; s < e; ++s) {
+            const int i1 = spans[std::size_t(s)].begin, m = spans[std::size_t(s)].stateEnd - i1;
+            ub[std::size_t(s)] = R.block(i1, i1, m, m).template triangularView<Eigen::Upper>().solve(Mat::Identity(m, m));
+        }
+    });
+
+    std::vector<double> rowLoss(static_cast<std::size_t>(n), 0.0);
+    // Rows only share R: each range of rows runs the whole sweep on its own.
+    pool.parallelFor(
+        n,
+        [&](std::int64_t rb, std::int64_t re) {
+            const int r0 = int(rb), nr = int(re - rb);
+            auto setParams = [&](int row, int g, float s, float z) {
+                const std::size_t at = std::size_t(r0 + row) * std::size_t(groups) + std::size_t(g);
+                r.q.scales[at] = s;
+                r.q.zeros[at] = z;
+            };
+            std::vector<float> curScale(static_cast<std::size_t>(nr)), curZero(static_cast<std::size_t>(nr));
+            // Per channel, gptq.py finds the params once on the weights as given (before dead columns).
+            if (!grouped)
+                for (int row = 0; row < nr; ++row) {
+                    findParamsOf(w.data() + r0 + row, k, n, o.grid, o.mseGrid, curScale[std::size_t(row)],
+                                 curZero[std::size_t(row)]);
+                    setParams(row, 0, curScale[std::size_t(row)], curZero[std::size_t(row)]);
+                }
+            if (grouped && o.staticGroups) {
+                std::vector<double> seg(static_cast<std::size_t>(gs));
+                for (int row = 0; row < nr; ++row)
+                    for (int g = 0; g < groups; ++g) {
+                        for (int c = 0; c < gs; ++c) {
+                            const int col = g * gs + c;
+                            seg[std::size_t(c)] = dead[std::size_t(col)] ? 0.0 : w(r0 + row, col);
+                        }
+                        float s, z;
+                        findParamsOf(seg.data(), gs, 1, o.grid, o.mseGrid, s, z);
+                        setParams(row, g, s, z);
+                    }
+            }
+            // The weights in sweep order; a column becomes its error w - q once quantized.
+            Mat W(nr, k);
+            for (int j = 0; j < k; ++j) {
+                const int c = perm[std::size_t(j)];
+                if (dead[std::size_t(c)])
+                    W.col(j).setZero();
+                else
+                    W.col(j) = w.block(r0, c, nr, 1).template cast<T>();
+            }
+            Mat state, W1;
+            Vec err(nr);
+            for (std::size_t s = 0; s < spans.size(); ++s) {
+                const int i1 = spans[s].begin, count = spans[s].end - i1, m = spans[s].stateEnd - i1;
+                const Mat& u = ub[s];
+                // The span's weights with every earlier column's error applied.
+                if (i1 > 0) {
+                    state.noalias() = W.leftCols(i1) * R.block(0, i1, i1, m);
+                    state = state * u.template triangularView<Eigen::Upper>();
+                    state += W.middleCols(i1, m);
+                } else {
+                    state = W.middleCols(i1, m);
+                }
+                W1 = state.leftCols(count);
+                for (int i = 0; i < count; ++i) {
+                    const int col = i1 + i;
+                    if (dynamicGroups && col % gs == 0) {
+                        // The group's weights as they stand now (all earlier errors applied), or
+                        // as they stood at the batch start with paramsFromBatchStart.
+                        const Mat& src = o.paramsFromBatchStart ? state : W1;
+                        for (int row = 0; row < nr; ++row) {
+                            findParamsOf(&src(row, i), gs, nr, o.grid, o.mseGrid, curScale[std::size_t(row)],
+                                         curZero[std::size_t(row)]);
+                            setParams(row, col / gs, curScale[std::size_t(row)], curZero[std::size_t(row)]);
+                        }
+                    }
+                    if (grouped && o.staticGroups) {
+                        const int g = perm[std::size_t(col)] / gs;
+                        for (int row = 0; row < nr; ++row) {
+                            const std::size_t at = std::size_t(r0 + row) * std::size_t(groups) + std::size_t(g);
+                            curScale[std::size_t(row)] = r.q.scales[at];
+                            curZero[std::size_t(row)] = r.q.zeros[at];
+                        }
+                    }
+                    const T d = u(i, i);
+                    const int orig = perm[std::size_t(col)];
+                    for (int row = 0; row < nr; ++row) {
+                        const T x = W1(row, i);
+                        const T sc = curScale[std::size_t(row)], z = curZero[std::size_t(row)];
+                        const T code = codeOf<T>(x, sc, z, maxq);
+                        const T q = (code - z) * sc;
+                        r.q.codes[std::size_t(r0 + row) * std::size_t(k) + std::size_t(orig)] = std::uint8_t(code);
+                        r.dequantized(r0 + row, orig) = double(q);
+                        W(row, col) -= q;
+                        err[row] = (x - q) / d;
+                        rowLoss[std::size_t(r0 + row)] += double(x - q) * double(x - q) / (double(d) * double(d)) / 2.0;
+                    }
+                    if (i + 1 < count)
+                        W1.rightCols(count - i - 1).noalias() -= err * u.row(i).segment(i + 1, count - i - 1);
+                }
+            }
+        },
+        8);
+    for (double l : rowLoss)
+        r.loss += l;
+
+    if (o.actOrder && dynamicGroups) {
         r.gIdx.resize(std::size_t(k));
         for (int j = 0; j < k; ++j)
             r.gIdx[std::size_t(perm[std::size_t(j)])] = j / gs;
     }
     return r;
+}
+
+} // namespace
+
+void findGptqParams(const double* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
+                    float& zero)
+{
+    findParamsOf(values, count, stride, grid, mse, scale, zero);
+}
+
+void findGptqParams(const float* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
+                    float& zero)
+{
+    findParamsOf(values, count, stride, grid, mse, scale, zero);
+}
+
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
+{
+    const int k = int(w.cols());
+    if (f.k != k)
+        throw Error("gptq: Hessian is " + std::to_string(f.k) + "x" + std::to_string(f.k) + " for " +
+                    std::to_string(k) + " input features");
+    if (f.precision != o.precision || f.actOrder != o.actOrder || f.damp != o.damp || f.maxDampTries != o.maxDampTries)
+        throw Error("gptq: the Hessian factor was made with other options (damp, act-order or precision)");
+    const bool grouped = o.groupSize > 0 && o.groupSize < k;
+    const int gs = grouped ? o.groupSize : k;
+    if (k % gs != 0)
+        throw Error("gptq: group size " + std::to_string(gs) + " does not divide " + std::to_string(k) +
+                    " input features");
+    return o.precision == GptqPrecision::Double ? sweep<double>(w, f, o) : sweep<float>(w, f, o);
+}
+
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, const GptqOptions& o)
+{
+    if (h.rows() != w.cols() || h.cols() != w.cols())
+        throw Error("gptq: Hessian is " + std::to_string(h.rows()) + "x" + std::to_string(h.cols()) + " for " +
+                    std::to_string(w.cols()) + " input features");
+    return gptqQuantize(w, factorGptqHessian(h, o), o);
 }
 
 double layerError(const Eigen::MatrixXd& w, const Eigen::MatrixXd& q, const Eigen::MatrixXd& h)

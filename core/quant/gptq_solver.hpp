@@ -1,8 +1,16 @@
 #pragma once
 // GPTQ's solver for one linear (Frantar et al. 2022, gptq.py's fasterquant): quantize the
 // columns of W one at a time and spread each column's error over the columns not yet quantized
-// through the upper Cholesky factor of H^-1, in lazy batches of blockSize columns. Works in
-// double precision so that the blocked sweep and a column-by-column one give the same codes.
+// through the upper Cholesky factor of H^-1, in lazy batches of blockSize columns.
+//
+// How it is computed (the results are gptq.py's): H = R R^T with R upper (gptq_cholesky.hpp),
+// so U = R^-1 is gptq.py's upper factor of H^-1, and the errors E = (W - Q) R give each batch's
+// starting weights from the quantized columns before it with one GEMM, W_b + (D R[:, b]) U_bb,
+// where only the batch's diagonal block U_bb = R_bb^-1 is ever inverted (left-looking, no k^3
+// inverse). Rows are independent given R, so the sweep splits them over the thread pool.
+// Double precision reproduces the column-by-column reference code for code; single precision
+// is what gptq.py runs on the GPU, about twice as fast, and flips a small fraction of codes
+// (tests/quant_gptq states the tolerances).
 #include "core/quant/groupwise.hpp"
 
 #include <Eigen/Core>
@@ -11,6 +19,8 @@
 #include <vector>
 
 namespace qs::quant {
+
+enum class GptqPrecision { Double, Single };
 
 struct GptqOptions {
     GroupGrid grid;           // bits and symmetric
@@ -26,6 +36,24 @@ struct GptqOptions {
     // column (all earlier errors applied), as the unbatched algorithm does. The two agree
     // whenever groups start on batch boundaries (group size a multiple of blockSize).
     bool paramsFromBatchStart = false;
+    GptqPrecision precision = GptqPrecision::Double; // of the factorization and the sweep
+};
+
+// What the sweep needs from a Hessian, computed once for all linears that read the same inputs
+// (k, v, q share one; gate and up share one). Depends on damp, maxDampTries, actOrder and
+// precision of the options it was made with.
+struct GptqFactor {
+    int k = 0;
+    std::vector<int> perm;      // sweep position -> original column (identity without act-order)
+    std::vector<int> dead;      // original columns with a zero Hessian diagonal
+    Eigen::MatrixXd r;          // upper R, R R^T = permuted, damped H (Double)
+    Eigen::MatrixXf rSingle;    // the same in single precision (Single)
+    double dampUsed = 0;        // fraction of mean(diag H) that let Cholesky succeed
+    int dampTries = 1;
+    GptqPrecision precision = GptqPrecision::Double;
+    bool actOrder = false;
+    double damp = 0;
+    int maxDampTries = 0;
 };
 
 struct GptqResult {
@@ -42,10 +70,19 @@ struct GptqResult {
 // with mse, the shrink factor p = 1 - i/100 (i < 80) minimizing sum |q(x) - x|^2.4.
 void findGptqParams(const double* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
                     float& zero);
+void findGptqParams(const float* values, int count, int stride, const GroupGrid& grid, bool mse, float& scale,
+                    float& zero);
 
-// H: [K][K] symmetric, 2/n X^T X. w: [N][K]. Throws qs::Error when the Cholesky factorization
-// fails after every damping try, or when the group size does not divide K.
-GptqResult gptqQuantize(const Eigen::MatrixXd& w, Eigen::MatrixXd h, const GptqOptions& options);
+// H: [K][K] symmetric, 2/n X^T X. Throws qs::Error when the Cholesky factorization fails after
+// every damping try (the message names the last damp tried).
+GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& options);
+
+// w: [N][K]. Throws qs::Error when the group size does not divide K, or when factor was made
+// for another K or other options.
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& factor, const GptqOptions& options);
+
+// Both steps for a single linear.
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, const GptqOptions& options);
 
 // tr((W - Q) H (W - Q)^T): the layer's output error on the calibration inputs (times 2/n).
 double layerError(const Eigen::MatrixXd& w, const Eigen::MatrixXd& q, const Eigen::MatrixXd& h);

@@ -1,0 +1,77 @@
+#include "core/quant/gptq_cholesky.hpp"
+
+#include <Eigen/Cholesky>
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs::quant {
+
+namespace {
+
+// R with R R^T = block (upper triangle read): J block J = L L^T, R = J L J.
+template <typename T>
+bool factorDiagonalBlock(const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& block,
+                         Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& r)
+{
+    using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    const Eigen::Index m = block.rows();
+    Mat reversed = Mat::Zero(m, m);
+    for (Eigen::Index j = 0; j < m; ++j)
+        for (Eigen::Index i = j; i < m; ++i) // lower triangle of the reversed = upper of block
+            reversed(i, j) = block(m - 1 - i, m - 1 - j);
+    Eigen::LLT<Eigen::Ref<Mat>> llt(reversed);
+    if (llt.info() != Eigen::Success)
+        return false;
+    r.setZero(m, m);
+    for (Eigen::Index j = 0; j < m; ++j)
+        for (Eigen::Index i = 0; i <= j; ++i)
+            r(i, j) = reversed(m - 1 - i, m - 1 - j);
+    return r.allFinite() && (r.diagonal().array() > T(0)).all();
+}
+
+} // namespace
+
+template <typename T>
+bool upperCholeskyInPlace(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a, ThreadPool& pool, int panel)
+{
+    using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    const int k = int(a.rows());
+    panel = std::max(1, panel);
+    // H = [[H11, H12], [H21, H22]], R = [[R11, R12], [0, R22]]: R22 R22^T = H22, R12 = H12 R22^-T,
+    // R11 R11^T = H11 - R12 R12^T. The last panel first, then the rest recursively.
+    for (int j1 = k; j1 > 0; j1 -= panel) {
+        const int j0 = std::max(0, j1 - panel), m = j1 - j0;
+        Mat r22;
+        if (!factorDiagonalBlock<T>(a.block(j0, j0, m, m), r22))
+            return false;
+        a.block(j0, j0, m, m) = r22;
+        if (j0 == 0)
+            break;
+        pool.parallelFor(
+            j0,
+            [&](std::int64_t b, std::int64_t e) {
+                auto x = a.block(b, j0, e - b, m);
+                r22.transpose().template triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(x);
+            },
+            64);
+        // Upper triangle of H11 -= R12 R12^T, by column ranges of equal work (column c costs c).
+        const int parts = std::max(1, std::min(pool.threads(), j0 / 16));
+        auto bound = [&](int t) { return int(std::lround(double(j0) * std::sqrt(double(t) / parts))); };
+        pool.parallelFor(parts, [&](std::int64_t b, std::int64_t e) {
+            for (int t = int(b); t < int(e); ++t) {
+                const int c0 = bound(t), c1 = bound(t + 1);
+                if (c1 > c0)
+                    a.block(0, c0, c1, c1 - c0).noalias() -=
+                        a.block(0, j0, c1, m) * a.block(c0, j0, c1 - c0, m).transpose();
+            }
+        });
+    }
+    a.template triangularView<Eigen::StrictlyLower>().setZero();
+    return a.allFinite();
+}
+
+template bool upperCholeskyInPlace<float>(Eigen::MatrixXf&, ThreadPool&, int);
+template bool upperCholeskyInPlace<double>(Eigen::MatrixXd&, ThreadPool&, int);
+
+} // namespace qs::quant
