@@ -9,6 +9,7 @@
 #include "core/quant/pipeline.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/runtime/transformer.hpp"
+#include "core/util/stage_timer.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,7 @@ struct SpeedOptions {
     int samples = 2;
     int seqlen = 128;
     int blocks = 0; // 0: all
+    bool calibrateOnly = false; // --calibrate: the calibration pass alone, no method
 };
 
 double seconds(std::chrono::steady_clock::time_point t0)
@@ -55,11 +57,61 @@ std::uint64_t statusBytes(const std::string& key)
     return 0;
 }
 
+// --calibrate: the block-by-block calibration pass alone (statistics, Hessians and input
+// samples at every linear input, then each block's outputs), as every method runs it.
+int runCalibrateSpeed(const SpeedOptions& o, const model::Model& m, runtime::Transformer& tf,
+                      const calib::CalibrationSet& set, const std::shared_ptr<compute::Backend>& backend,
+                      double loadSeconds, int totalBlocks)
+{
+    calib::CaptureOptions capture;
+    capture.hessian = true;
+    capture.backend = backend;
+    const int blocks = int(tf.weights().blocks.size());
+    prof::reset();
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<double> perBlock;
+    auto blockStart = start;
+    calib::streamCalibration(tf, set, capture, [&](calib::BlockCalibration& cal) {
+        // What a method reads first: the Hessians (forces a device-resident sum to the host).
+        for (const auto& site : cal.sites)
+            if (site)
+                (void)site->gptqHessian();
+    }, nullptr, [&](int) {
+        perBlock.push_back(seconds(blockStart));
+        blockStart = std::chrono::steady_clock::now();
+    });
+    const double total = seconds(start);
+    std::string perBlockText;
+    for (double b : perBlock)
+        perBlockText += (perBlockText.empty() ? "" : ", ") + std::to_string(b).substr(0, 6);
+    if (o.json) {
+        nlohmann::json j = {{"model", m.source.string()}, {"device", backend->name()}, {"blocks", blocks},
+                            {"model_blocks", totalBlocks}, {"samples", o.samples}, {"seqlen", o.seqlen},
+                            {"load_seconds", loadSeconds}, {"calibrate_seconds", total},
+                            {"seconds_per_block", perBlock}, {"peak_rss_bytes", quant::peakRssBytes()}};
+        std::printf("%s\n", j.dump(2).c_str());
+    } else {
+        std::printf("%s on %s: calibration pass (capture with Hessians + block outputs) over %d of %d blocks, %d x %d "
+                    "random tokens: load %.1f s, %.2f s (per block: %s s); peak RSS %s\n",
+                    m.source.filename().c_str(), backend->name().c_str(), blocks, totalBlocks, o.samples, o.seqlen,
+                    loadSeconds, total, perBlockText.c_str(), humanBytes(double(quant::peakRssBytes())).c_str());
+    }
+    if (prof::enabled())
+        std::fprintf(stderr, "stage times (QS_PROFILE), calibration pass %.2f s:\n%s", total, prof::report(total).c_str());
+    return 0;
+}
+
 int runQuantizeSpeed(const SpeedOptions& o)
 {
     auto m = model::openModel(o.model);
     runtime::LoadOptions load;
-    load.lazyLinears = true;
+    // On the GPU the linears go to the device in f16 (as the checkpoint holds them); on the CPU
+    // they stay in the checkpoint until quantized.
+    std::shared_ptr<compute::Backend> backend = o.gpu ? compute::makeBackend(true) : compute::makeCpuBackend();
+    if (o.gpu)
+        load.linearBackend = backend;
+    else
+        load.lazyLinears = true;
     auto t0 = std::chrono::steady_clock::now();
     runtime::LlamaWeights weights = runtime::loadLlamaWeights(m, load);
     const int totalBlocks = int(weights.blocks.size());
@@ -80,6 +132,8 @@ int runQuantizeSpeed(const SpeedOptions& o)
             t = tok(rng);
         set.samples.push_back(std::move(sample));
     }
+    if (o.calibrateOnly)
+        return runCalibrateSpeed(o, m, tf, set, backend, loadSeconds, totalBlocks);
     quant::QuantConfig config;
     config.method = o.method;
     config.bits = o.method == "absmax" || o.method == "smoothquant" ? 8 : 4;
@@ -98,8 +152,11 @@ int runQuantizeSpeed(const SpeedOptions& o)
             }
         },
         nullptr);
-    const auto run = quant::quantizeModel(tf, config, &set, compute::makeCpuBackend(), &progress);
+    prof::reset();
+    const auto run = quant::quantizeModel(tf, config, &set, backend, &progress);
     peakAnon = std::max(peakAnon, statusBytes("RssAnon"));
+    if (prof::enabled())
+        std::fprintf(stderr, "stage times (QS_PROFILE), quantization %.2f s:\n%s", run.seconds, prof::report(run.seconds).c_str());
     const int blocks = int(tf.weights().blocks.size());
     if (o.json) {
         nlohmann::json j = {{"model", m.source.string()}, {"method", config.describe()},
@@ -123,7 +180,7 @@ int runQuantizeSpeed(const SpeedOptions& o)
 
 int runSpeed(const SpeedOptions& o)
 {
-    if (!o.method.empty())
+    if (!o.method.empty() || o.calibrateOnly)
         return runQuantizeSpeed(o);
     auto m = model::openModel(o.model);
     std::shared_ptr<compute::Backend> backend;
@@ -145,9 +202,14 @@ int runSpeed(const SpeedOptions& o)
     std::vector<double> prefill, decode;
     for (int r = 0; r < o.repeats; ++r) {
         runtime::KvCache cache;
+        prof::reset();
         t0 = std::chrono::steady_clock::now();
         auto logits = tf.forward(prompt, &cache);
         prefill.push_back(seconds(t0));
+        if (prof::enabled())
+            std::fprintf(stderr, "stage times (QS_PROFILE), prefill %.3f s:\n%s", prefill.back(),
+                         prof::report(prefill.back()).c_str());
+        prof::reset();
         t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < o.genTokens; ++i) {
             Eigen::Index next = 0;
@@ -156,6 +218,9 @@ int runSpeed(const SpeedOptions& o)
             logits = tf.forward(one, &cache);
         }
         decode.push_back(seconds(t0));
+        if (prof::enabled())
+            std::fprintf(stderr, "stage times (QS_PROFILE), decode %.3f s:\n%s", decode.back(),
+                         prof::report(decode.back()).c_str());
     }
     std::sort(prefill.begin(), prefill.end());
     std::sort(decode.begin(), decode.end());
@@ -188,7 +253,8 @@ Command addSpeedCommand(CLI::App& app)
     cmd->add_option("--prompt-tokens", o->promptTokens, "Prefill length")->check(CLI::Range(1, 1 << 20));
     cmd->add_option("--gen-tokens", o->genTokens, "Decoded tokens")->check(CLI::Range(1, 1 << 20));
     cmd->add_option("--repeats", o->repeats, "Runs (the median is reported)")->check(CLI::Range(1, 1000));
-    cmd->add_flag("--gpu", o->gpu, "Linears in f16 on the Vulkan device");
+    cmd->add_flag("--gpu", o->gpu, "Linears in f16 on the Vulkan device (with --quantize or --calibrate too: the "
+                                   "forward, statistics and the method's kernels on it)");
     cmd->add_flag("--half", o->half, "Linears in f16 on the CPU backend (halves memory)");
     cmd->add_flag("--json", o->json, "Print JSON");
     cmd->add_option("--quantize", o->method,
@@ -196,6 +262,9 @@ Command addSpeedCommand(CLI::App& app)
                     "linears read from the checkpoint until quantized (rtn, absmax, smoothquant, gptq, awq, nf4)");
     cmd->add_option("--samples", o->samples, "With --quantize: calibration samples")->check(CLI::Range(1, 4096));
     cmd->add_option("--seqlen", o->seqlen, "With --quantize: tokens per sample")->check(CLI::Range(1, 1 << 20));
+    cmd->add_flag("--calibrate", o->calibrateOnly,
+                  "Instead: time the calibration pass alone (statistics, Hessians and samples at every linear input, "
+                  "then each block's outputs), per block; with --gpu on the Vulkan device");
     cmd->add_option("--blocks", o->blocks, "With --quantize: only the first N decoder blocks (0: all)")
         ->check(CLI::Range(0, 100000));
     return {cmd, [o] { return runSpeed(*o); }};

@@ -1,5 +1,9 @@
 #include "core/calib/block_capture.hpp"
 
+#include "core/util/stage_timer.hpp"
+#include "core/util/thread_pool.hpp"
+
+#include <algorithm>
 #include <random>
 
 namespace qs::calib {
@@ -28,35 +32,66 @@ const char* inputSiteName(InputSite site)
     return names[int(site)];
 }
 
-LinearInputStats::LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed)
+LinearInputStats::LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed,
+                                   std::shared_ptr<compute::Backend> backend, int batchRows)
     : absmax_(runtime::Vec::Zero(channels)), sumAbs_(Eigen::VectorXd::Zero(channels)),
       sumSquare_(Eigen::VectorXd::Zero(channels)), hessianOn_(hessian), maxSampleRows_(maxSampleRows),
       rngState_(seed)
 {
-    if (hessianOn_)
+    if (hessianOn_ && backend) {
+        backend_ = std::move(backend);
+        sum_ = std::make_unique<compute::BatchedHessianSum>(*backend_, channels, batchRows);
+    } else if (hessianOn_) {
         xtx_ = Mat::Zero(channels, channels);
+    }
 }
 
 void LinearInputStats::add(const Mat& x)
 {
+    if (x.rows() == 0)
+        return;
     tokens_ += x.rows();
-    absmax_ = absmax_.cwiseMax(x.cwiseAbs().colwise().maxCoeff().transpose());
-    sumAbs_ += x.cwiseAbs().colwise().sum().transpose().cast<double>();
-    sumSquare_ += x.cwiseAbs2().colwise().sum().transpose().cast<double>();
-    if (hessianOn_)
+    {
+        // Per-column statistics, columns split across the pool's threads (each column's sums
+        // are the same as one pass would give).
+        prof::StageTimer timer("capture.channel_stats");
+        const Eigen::Index cols = x.cols();
+        ThreadPool::shared().parallelFor(
+            cols,
+            [&](std::int64_t c0, std::int64_t c1) {
+                const auto block = x.middleCols(c0, c1 - c0);
+                absmax_.segment(c0, c1 - c0) =
+                    absmax_.segment(c0, c1 - c0).cwiseMax(block.cwiseAbs().colwise().maxCoeff().transpose());
+                sumAbs_.segment(c0, c1 - c0) += block.cwiseAbs().colwise().sum().transpose().cast<double>();
+                sumSquare_.segment(c0, c1 - c0) += block.cwiseAbs2().colwise().sum().transpose().cast<double>();
+            },
+            x.size() < (1 << 16) ? cols : 64);
+    }
+    if (hessianOn_ && sum_) {
+        prof::StageTimer timer("capture.hessian");
+        sum_->add(x.data(), int(x.rows()));
+    } else if (hessianOn_) {
+        prof::StageTimer timer("capture.hessian");
         xtx_.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
+    }
     // Reservoir sampling keeps a uniform sample of all rows seen, whatever their number.
     if (maxSampleRows_ > 0) {
+        prof::StageTimer timer("capture.sample");
         std::mt19937_64 rng(rngState_);
-        for (Eigen::Index r = 0; r < x.rows(); ++r, ++seenRows_) {
-            if (sample_.rows() < maxSampleRows_) {
-                sample_.conservativeResize(sample_.rows() + 1, x.cols());
-                sample_.bottomRows(1) = x.row(r);
-            } else {
-                const auto j = std::uniform_int_distribution<std::int64_t>(0, seenRows_)(rng);
-                if (j < maxSampleRows_)
-                    sample_.row(Eigen::Index(j)) = x.row(r);
-            }
+        Eigen::Index r = 0;
+        if (sample_.rows() < maxSampleRows_) {
+            // Filling: the first rows are taken whole (one resize per batch, no draws).
+            const Eigen::Index take = std::min<Eigen::Index>(maxSampleRows_ - sample_.rows(), x.rows());
+            const Eigen::Index have = sample_.rows();
+            sample_.conservativeResize(have + take, x.cols());
+            sample_.middleRows(have, take) = x.topRows(take);
+            r = take;
+            seenRows_ += take;
+        }
+        for (; r < x.rows(); ++r, ++seenRows_) {
+            const auto j = std::uniform_int_distribution<std::int64_t>(0, seenRows_)(rng);
+            if (j < maxSampleRows_)
+                sample_.row(Eigen::Index(j)) = x.row(r);
         }
         rngState_ = rng();
     }
@@ -76,12 +111,21 @@ Mat LinearInputStats::gptqHessian() const
 {
     if (!hessianOn_ || tokens_ == 0)
         return {};
+    if (sum_) {
+        Mat h(channels(), channels());
+        {
+            prof::StageTimer timer("capture.hessian_read");
+            sum_->read(h.data());
+        }
+        return h * (2.0f / float(tokens_));
+    }
     Mat h = xtx_.selfadjointView<Eigen::Lower>();
     return h * (2.0f / float(tokens_));
 }
 
 void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, const CaptureOptions& options,
-                       const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress)
+                       const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress,
+                       const std::function<void(int)>& onBlockDone)
 {
     std::vector<Mat> hidden;
     hidden.reserve(set.samples.size());
@@ -102,7 +146,8 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
         cal.inputs = &hidden;
         for (int s = 0; s < 4; ++s)
             cal.sites[std::size_t(s)].emplace(channels[s], options.hessian, options.maxSampleRows,
-                                              options.seed * 1000003u + std::uint64_t(b) * 4u + std::uint64_t(s));
+                                              options.seed * 1000003u + std::uint64_t(b) * 4u + std::uint64_t(s),
+                                              options.backend, options.hessianBatchRows);
         runtime::ForwardHooks hooks;
         hooks.onLinearInput = [&](int, LinearRole role, const Mat& x) {
             // q/k/v (and gate/up) see the same input: count it once, at the first of them.
@@ -123,6 +168,8 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
             if (progress)
                 progress->report(0.5 + 0.5 * double(s + 1) / double(hidden.size()));
         }
+        if (onBlockDone)
+            onBlockDone(b);
     }
 }
 

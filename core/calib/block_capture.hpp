@@ -6,12 +6,14 @@
 // block's statistics before the block's outputs are computed, so a method can quantize the
 // block and have its quantized outputs feed the next block.
 #include "core/calib/calibration_set.hpp"
+#include "core/compute/hessian_sum.hpp"
 #include "core/jobs/progress.hpp"
 #include "core/runtime/transformer.hpp"
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace qs::calib {
@@ -23,7 +25,11 @@ const char* inputSiteName(InputSite site);
 
 class LinearInputStats {
 public:
-    LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed);
+    // backend: where X^T X is summed (kept on the device by a GPU backend, rows stacked into
+    // batches of a few thousand); null: Eigen's rank update on this thread.
+    // batchRows: rows stacked per backend call (0: a few thousand, at most 256 MB).
+    LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed,
+                     std::shared_ptr<compute::Backend> backend = nullptr, int batchRows = 0);
 
     void add(const runtime::Mat& x); // rows are tokens
 
@@ -41,7 +47,9 @@ private:
     runtime::Vec absmax_;
     Eigen::VectorXd sumAbs_, sumSquare_;
     bool hessianOn_;
-    runtime::Mat xtx_; // lower triangle accumulated in f32
+    runtime::Mat xtx_; // lower triangle accumulated in f32 (no backend)
+    std::shared_ptr<compute::Backend> backend_;
+    mutable std::unique_ptr<compute::BatchedHessianSum> sum_; // full X^T X (with a backend)
     int maxSampleRows_;
     runtime::Mat sample_;
     std::uint64_t rngState_;
@@ -66,6 +74,9 @@ struct CaptureOptions {
     bool hessian = true;
     int maxSampleRows = 512;
     std::uint64_t seed = 0;
+    // Where the Hessians are summed (a GPU keeps them in device memory); null: on the CPU.
+    std::shared_ptr<compute::Backend> backend = nullptr;
+    int hessianBatchRows = 0; // rows per X^T X call on the backend (0: automatic; tests set few)
 
     // Statistics and input samples without the GPTQ Hessian (every method but GPTQ).
     static CaptureOptions withoutHessian(std::uint64_t seed, int maxSampleRows = 512)
@@ -77,7 +88,9 @@ struct CaptureOptions {
 // Runs the whole calibration set through the model one block at a time. onBlock may replace
 // the block's linears (model is not const for that reason); the block's outputs are computed
 // after it returns. Progress: one stage per block; cancellable between samples.
+// onBlockDone (optional) is called with the block's index once its outputs are computed.
 void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, const CaptureOptions& options,
-                       const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress = nullptr);
+                       const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress = nullptr,
+                       const std::function<void(int)>& onBlockDone = {});
 
 } // namespace qs::calib

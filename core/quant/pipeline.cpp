@@ -49,7 +49,11 @@ QuantizationRun quantizeModel(runtime::Transformer& model, const QuantConfig& co
     run.config = config;
     MethodContext ctx{std::move(backend), &config, progress};
     if (calibration) {
-        calib::streamCalibration(model, *calibration, method->captureOptions(),
+        // Hessians summed on the method's backend (in device memory on a GPU).
+        calib::CaptureOptions capture = method->captureOptions();
+        if (!capture.backend)
+            capture.backend = ctx.backend;
+        calib::streamCalibration(model, *calibration, capture,
                                  [&](calib::BlockCalibration& cal) { method->quantizeBlock(model, &cal, ctx, run.layers); },
                                  progress);
     } else {

@@ -127,7 +127,20 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
                                                                  int(inDims[ri]), std::move(bias));
                 continue;
             }
-            Mat weight = load.matrix(names.linear(i, r, ".weight"), outDims[ri], inDims[ri]);
+            const std::string weightName = names.linear(i, r, ".weight");
+            if (options.linearBackend && !names.gguf && load.has(weightName) &&
+                ck.find(weightName)->dtype == "F16") {
+                // f16 in the file, f16 on the backend: the bits as they are (what the round trip
+                // through f32 gives, without it).
+                compute::DenseHalf half;
+                half.n = int(outDims[ri]);
+                half.k = int(inDims[ri]);
+                half.bits = raw.array<std::uint16_t>(weightName, DType::F16, Shape{outDims[ri], inDims[ri]});
+                b.linear(r) = std::make_shared<BackendLinear>(
+                    options.linearBackend, std::make_shared<const compute::WeightMatrix>(std::move(half)), std::move(bias));
+                continue;
+            }
+            Mat weight = load.matrix(weightName, outDims[ri], inDims[ri]);
             if (options.linearBackend)
                 b.linear(r) = std::make_shared<BackendLinear>(
                     options.linearBackend, std::make_shared<const compute::WeightMatrix>(toDenseHalf(weight)),

@@ -1,9 +1,11 @@
 #include "core/runtime/rope.hpp"
 
 #include "core/util/error.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -57,25 +59,41 @@ Rope::Rope(const model::ArchSpec& spec, bool interleaved, const std::vector<floa
     }
 }
 
-void Rope::apply(Mat& x, int heads, int startPos) const
+namespace {
+
+// Rows [firstRow, endRow) of x, row t at position startPos + t.
+void rotateRows(Mat& x, int heads, int startPos, int headDim, bool interleaved, const std::vector<double>& invFreq,
+                std::int64_t firstRow, std::int64_t endRow)
 {
-    const int half = headDim_ / 2;
-    for (Eigen::Index t = 0; t < x.rows(); ++t) {
+    const int half = headDim / 2;
+    for (Eigen::Index t = firstRow; t < endRow; ++t) {
         const double pos = double(startPos + t);
         for (int i = 0; i < half; ++i) {
             // transformers computes the angle in f32: (inv_freq (f32) * position (f32)).
-            const float angle = float(invFreq_[std::size_t(i)]) * float(pos);
+            const float angle = float(invFreq[std::size_t(i)]) * float(pos);
             const float c = std::cos(angle), s = std::sin(angle);
             for (int h = 0; h < heads; ++h) {
-                float* head = x.row(t).data() + std::size_t(h) * std::size_t(headDim_);
-                const int a = interleaved_ ? 2 * i : i;
-                const int b = interleaved_ ? 2 * i + 1 : i + half;
+                float* head = x.row(t).data() + std::size_t(h) * std::size_t(headDim);
+                const int a = interleaved ? 2 * i : i;
+                const int b = interleaved ? 2 * i + 1 : i + half;
                 const float x0 = head[a], x1 = head[b];
                 head[a] = x0 * c - x1 * s;
                 head[b] = x1 * c + x0 * s;
             }
         }
     }
+}
+
+} // namespace
+
+void Rope::apply(Mat& x, int heads, int startPos) const
+{
+    // Positions split across the pool's threads; small batches (decode) stay on this one.
+    const std::int64_t grain = x.size() < (1 << 16) ? std::max<std::int64_t>(1, x.rows()) : 8;
+    ThreadPool::shared().parallelFor(
+        x.rows(),
+        [&](std::int64_t t0, std::int64_t t1) { rotateRows(x, heads, startPos, headDim_, interleaved_, invFreq_, t0, t1); },
+        grain);
 }
 
 } // namespace qs::runtime

@@ -1,8 +1,10 @@
 #include "core/runtime/transformer.hpp"
 
 #include "core/util/error.hpp"
+#include "core/util/stage_timer.hpp"
 #include "core/util/thread_pool.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -18,14 +20,32 @@ Rope makeRope(const LlamaWeights& w)
 
 Transformer::Transformer(LlamaWeights weights) : w_(std::move(weights)), rope_(makeRope(w_)) {}
 
+namespace {
+
+// Rows per thread for row-wise elementwise work on [T][cols]: a whole batch stays on this
+// thread when it is small (decode).
+std::int64_t rowGrain(Eigen::Index rows, Eigen::Index cols)
+{
+    return std::int64_t(rows) * std::int64_t(cols) < (1 << 16) ? std::max<std::int64_t>(1, rows) : 8;
+}
+
+} // namespace
+
 void Transformer::rmsNorm(Mat& x, const Vec& weight, double eps)
 {
-    for (Eigen::Index t = 0; t < x.rows(); ++t) {
-        auto row = x.row(t);
-        const float meanSquare = row.squaredNorm() / float(row.size());
-        const float inv = 1.0f / std::sqrt(meanSquare + float(eps));
-        row = (row * inv).cwiseProduct(weight.transpose());
-    }
+    prof::StageTimer timer("fwd.rmsnorm");
+    // Rows split across the pool's threads (each row as one thread would compute it).
+    ThreadPool::shared().parallelFor(
+        x.rows(),
+        [&](std::int64_t t0, std::int64_t t1) {
+            for (Eigen::Index t = t0; t < t1; ++t) {
+                auto row = x.row(t);
+                const float meanSquare = row.squaredNorm() / float(row.size());
+                const float inv = 1.0f / std::sqrt(meanSquare + float(eps));
+                row = (row * inv).cwiseProduct(weight.transpose());
+            }
+        },
+        rowGrain(x.rows(), x.cols()));
 }
 
 Mat Transformer::embed(std::span<const std::int32_t> tokens) const
@@ -43,8 +63,11 @@ Mat Transformer::embed(std::span<const std::int32_t> tokens) const
 
 static void runLinear(const BlockWeights& b, int index, LinearRole role, const Mat& x, Mat& y, const ForwardHooks* hooks)
 {
-    if (hooks && hooks->onLinearInput)
+    if (hooks && hooks->onLinearInput) {
+        prof::StageTimer timer("fwd.hooks");
         hooks->onLinearInput(index, role, x);
+    }
+    prof::StageTimer timer("fwd.linear");
     b.linear(role).forward(x, y);
 }
 
@@ -74,8 +97,12 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
         headNorm(q, heads, D, *b.qNorm, s.rmsNormEps);
         headNorm(k, kvHeads, D, *b.kNorm, s.rmsNormEps);
     }
-    rope_.apply(q, heads, startPos);
-    rope_.apply(k, kvHeads, startPos);
+    {
+        prof::StageTimer timer("fwd.rope");
+        rope_.apply(q, heads, startPos);
+        rope_.apply(k, kvHeads, startPos);
+    }
+    prof::StageTimer attendTimer("fwd.attention_cpu");
 
     // Keys and values of every position visible to these queries.
     Mat allK, allV;
@@ -124,6 +151,7 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
         }
     };
     ThreadPool::shared().parallelFor(heads, attendHeads, T * S * D < (1 << 13) ? heads : 1);
+    attendTimer.stop();
     Mat y;
     runLinear(b, index, LinearRole::O, out, y, hooks);
     return y;
@@ -136,13 +164,23 @@ Mat Transformer::mlp(int index, const Mat& x, const ForwardHooks* hooks) const
     runLinear(b, index, LinearRole::Gate, x, gate, hooks);
     runLinear(b, index, LinearRole::Up, x, up, hooks);
     // SwiGLU: silu(gate) * up.
-    gate = (gate.array() / (1.0f + (-gate.array()).exp())) * up.array();
+    {
+        prof::StageTimer timer("fwd.silu");
+        ThreadPool::shared().parallelFor(
+            gate.rows(),
+            [&](std::int64_t t0, std::int64_t t1) {
+                auto g = gate.middleRows(t0, t1 - t0).array();
+                g = (g / (1.0f + (-g).exp())) * up.middleRows(t0, t1 - t0).array();
+            },
+            rowGrain(gate.rows(), gate.cols()));
+    }
     runLinear(b, index, LinearRole::Down, gate, y, hooks);
     return y;
 }
 
 Mat Transformer::block(int index, const Mat& hidden, int startPos, KvCache* cache, const ForwardHooks* hooks) const
 {
+    prof::StageTimer total("fwd.block_total");
     const auto& b = w_.blocks[std::size_t(index)];
     Mat x = hidden;
     rmsNorm(x, b.inputNorm, w_.spec.rmsNormEps);
@@ -150,8 +188,10 @@ Mat Transformer::block(int index, const Mat& hidden, int startPos, KvCache* cach
     x = h;
     rmsNorm(x, b.postAttentionNorm, w_.spec.rmsNormEps);
     h += mlp(index, x, hooks);
-    if (hooks && hooks->onBlockOutput)
+    if (hooks && hooks->onBlockOutput) {
+        prof::StageTimer timer("fwd.hooks");
         hooks->onBlockOutput(index, h);
+    }
     return h;
 }
 
@@ -160,6 +200,7 @@ Mat Transformer::logits(const Mat& hidden) const
     Mat x = hidden;
     rmsNorm(x, w_.finalNorm, w_.spec.rmsNormEps);
     Mat y;
+    prof::StageTimer timer("fwd.lm_head");
     w_.lmHead->forward(x, y);
     return y;
 }

@@ -4,12 +4,16 @@
 #include "common/test_support.hpp"
 
 #include "core/calib/block_capture.hpp"
+#include "core/compute/hessian_sum.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
 #include "core/model/model.hpp"
 
 #include <QtTest/QtTest>
 
 #include <atomic>
+#include <limits>
 #include <map>
+#include <random>
 
 using namespace qs;
 using runtime::LinearRole;
@@ -40,16 +44,53 @@ double rel(const Mat& a, const Mat& b) { return double((a - b).norm()) / std::ma
 class TestCalibration : public QObject {
     Q_OBJECT
 private slots:
+    void statsMatchDirectComputation_data();
     void statsMatchDirectComputation();
+    void hessianSumMatchesReference_data();
+    void hessianSumMatchesReference();
     void replacedLinearsFeedNextBlock();
     void cancels();
     void sampleWindowsAreSeeded();
 };
 
+namespace {
+
+// The backend a data row names: "" (none: Eigen on this thread), "cpu" or "vulkan" (nullptr
+// when no Vulkan device works here).
+std::shared_ptr<compute::Backend> backendNamed(const QString& name)
+{
+    if (name == "cpu")
+        return compute::makeCpuBackend();
+    if (name == "vulkan") {
+        auto b = compute::makeBackend(true);
+        return b->isGpu() ? std::shared_ptr<compute::Backend>(std::move(b)) : nullptr;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+void TestCalibration::statsMatchDirectComputation_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<int>("batchRows");
+    QTest::newRow("eigen") << QString() << 0;
+    QTest::newRow("cpu backend") << QString("cpu") << 0;
+    QTest::newRow("cpu backend, 24-row batches") << QString("cpu") << 24;
+    QTest::newRow("vulkan") << QString("vulkan") << 0;
+    QTest::newRow("vulkan, 24-row batches") << QString("vulkan") << 24;  // stacked, flushed when full
+    QTest::newRow("vulkan, 8-row batches") << QString("vulkan") << 8;    // each sample straight through
+}
+
 void TestCalibration::statsMatchDirectComputation()
 {
+    QFETCH(QString, backend);
+    QFETCH(int, batchRows);
     if (!std::filesystem::exists(test::fixturesDir() / "llama" / "config.json"))
         QSKIP("fixture missing");
+    const auto onBackend = backendNamed(backend);
+    if (!backend.isEmpty() && !onBackend)
+        QSKIP("no Vulkan device here");
     try {
         auto tf = loadFixture("llama");
         const auto set = randomSet(int(tf.spec().vocabSize), 5, 16);
@@ -69,6 +110,8 @@ void TestCalibration::statsMatchDirectComputation()
 
         calib::CaptureOptions opt;
         opt.maxSampleRows = 32;
+        opt.backend = onBackend;
+        opt.hessianBatchRows = batchRows;
         int blocksSeen = 0;
         calib::streamCalibration(tf, set, opt, [&](calib::BlockCalibration& cal) {
             ++blocksSeen;
@@ -95,6 +138,54 @@ void TestCalibration::statsMatchDirectComputation()
             }
         });
         QCOMPARE(blocksSeen, int(tf.spec().numLayers));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestCalibration::hessianSumMatchesReference_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<bool>("smallBindings");
+    QTest::newRow("cpu") << QString("cpu") << false;
+    QTest::newRow("vulkan") << QString("vulkan") << false;
+    // Bindings too small for the kernel: the sum moves to the host and goes on there.
+    QTest::newRow("vulkan, falls back to the host") << QString("vulkan") << true;
+}
+
+// A running X^T X over batches of fresh random rows (K not a multiple of the 64-wide tiles)
+// against the same sum in double precision; then read twice (reading does not disturb it).
+void TestCalibration::hessianSumMatchesReference()
+{
+    QFETCH(QString, backend);
+    QFETCH(bool, smallBindings);
+    const auto onBackend = backendNamed(backend);
+    if (!onBackend)
+        QSKIP("no Vulkan device here");
+    try {
+        std::mt19937 rng(std::random_device{}());
+        std::normal_distribution<float> nd(0.0f, 1.0f);
+        const int k = 96 + int(rng() % 40);
+        auto sum = compute::makeHessianSum(*onBackend, k);
+        QCOMPARE(sum->k(), k);
+        Eigen::MatrixXd reference = Eigen::MatrixXd::Zero(k, k);
+        Mat h(k, k);
+        for (int m : {1, 37, 300, 5}) {
+            Mat x(m, k);
+            for (Eigen::Index i = 0; i < x.size(); ++i)
+                x.data()[i] = nd(rng);
+            if (m == 300 && smallBindings)
+                static_cast<compute::VulkanBackend&>(*onBackend).setMaxBindingBytesForTesting(64);
+            sum->add(x.data(), m);
+            reference += x.cast<double>().transpose() * x.cast<double>();
+            h.setConstant(std::numeric_limits<float>::quiet_NaN());
+            sum->read(h.data());
+            QVERIFY(h.allFinite());
+            const double err = (h.cast<double>() - reference).norm() / reference.norm();
+            if (err > 1e-6)
+                QFAIL(qPrintable(QString("k %1, after %2 rows: normalized error %3 > 1e-6").arg(k).arg(m).arg(err)));
+        }
+        QVERIFY_THROWS_EXCEPTION(compute::ComputeError, compute::makeHessianSum(*onBackend, 0));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

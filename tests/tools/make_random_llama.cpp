@@ -1,12 +1,15 @@
 // Writes a random-initialized Llama checkpoint (config.json + model.safetensors in f16) of a
 // real model's shape, for runtime benchmarks: linears ~ U(-a, a) with std 0.02, norms 1.
-//   make_random_llama OUT_DIR {tiny|llama-3.2-1b|llama-2-7b} [--seed N]
+//   make_random_llama OUT_DIR {tiny|llama-3.2-1b|llama-2-7b} [--seed N] [--layers N]
+// --layers keeps the shape's widths with N decoder blocks (a 7B-width model of 2 blocks is
+// quick to write and load for per-block timings).
 #include <nlohmann/json.hpp>
 
 #include <Eigen/Core>
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -49,7 +52,7 @@ std::uint64_t next(std::uint64_t& s)
 int main(int argc, char** argv)
 {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s OUT_DIR {tiny|llama-3.2-1b|llama-2-7b} [--seed N]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s OUT_DIR {tiny|llama-3.2-1b|llama-2-7b} [--seed N] [--layers N]\n", argv[0]);
         return 2;
     }
     const std::filesystem::path out = argv[1];
@@ -62,9 +65,22 @@ int main(int argc, char** argv)
         return 2;
     }
     std::uint64_t seed = 1;
-    if (argc >= 5 && std::strcmp(argv[3], "--seed") == 0)
-        seed = std::stoull(argv[4]);
-    const auto& s = *shape;
+    Shape s = *shape;
+    for (int i = 3; i < argc; i += 2) {
+        const bool hasValue = i + 1 < argc;
+        if (hasValue && std::strcmp(argv[i], "--seed") == 0) {
+            seed = std::stoull(argv[i + 1]);
+        } else if (hasValue && std::strcmp(argv[i], "--layers") == 0) {
+            s.layers = std::atoll(argv[i + 1]);
+            if (s.layers < 1 || s.layers > 1000) {
+                std::fprintf(stderr, "--layers must be 1..1000, got '%s'\n", argv[i + 1]);
+                return 2;
+            }
+        } else {
+            std::fprintf(stderr, "unknown or incomplete option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
     const std::int64_t hd = s.hidden / s.heads;
 
     std::vector<TensorSpec> tensors;

@@ -5,10 +5,14 @@
 #include "core/compute/cpu/cpu_backend.hpp"
 #include "core/compute/vulkan/vk_context.hpp"
 #include "core/compute/vulkan/vk_kernels.hpp"
+#include "core/compute/hessian_sum.hpp"
+#include "core/util/stage_timer.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -67,12 +71,27 @@ struct GemmPush {
 };
 
 // Largest |x| that f16 holds; the cooperative-matrix paths convert X to f16.
-bool fitsHalf(const float* x, std::size_t count)
+bool fitsHalfSerial(const float* x, std::size_t count)
 {
     float mx = 0.0f;
     for (std::size_t i = 0; i < count; ++i)
         mx = std::max(mx, std::fabs(x[i]));  // NaN compares false: it stays NaN either way
     return mx < 65000.0f;
+}
+
+// The same over pieces on the pool's threads (a prefill's X is millions of values).
+bool fitsHalf(const float* x, std::size_t count)
+{
+    constexpr std::size_t kPiece = 1 << 18;
+    if (count < 4 * kPiece)
+        return fitsHalfSerial(x, count);
+    std::atomic<bool> fits{true};
+    ThreadPool::shared().parallelFor(std::int64_t((count + kPiece - 1) / kPiece), [&](std::int64_t a, std::int64_t b) {
+        const std::size_t from = std::size_t(a) * kPiece, to = std::min(std::size_t(b) * kPiece, count);
+        if (!fitsHalfSerial(x + from, to - from))
+            fits = false;
+    });
+    return fits;
 }
 
 std::uint64_t roundUp4(std::uint64_t v) { return (v + 3) & ~std::uint64_t(3); }
@@ -177,8 +196,10 @@ struct VulkanBackend::Impl {
     }
     bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
     bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
-    bool hessian(const float* x, int m, int k, float* h);
-    bool hessianHalf(const float* x, int m, int k, float* h);
+    // resident: add onto this device buffer (a DeviceHessianSum's) instead of h.
+    bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr);
+    bool hessianHalf(const float* x, int m, int k, float* h, Buffer* resident);
+    class DeviceHessianSum;
     bool stats(const float* x, int m, int k, ChannelStats& acc);
     bool hist(std::span<const float> x, Histogram& acc);
     void upload(VulkanWeights& w);
@@ -276,7 +297,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         path = GemmPath::GemvMma;
     else if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
         path = GemmPath::Gemv;
-    else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && fitsHalf(x, m * k))
+    else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && [&] {
+                 prof::StageTimer t("vk.gemm.fits_half");
+                 return fitsHalf(x, m * k);
+             }())
         path = GemmPath::CoopMatrix;
     const std::uint32_t lanes = gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
@@ -312,6 +336,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     if (mChunk == 0 || nChunk == 0 || std::uint64_t(reps) * ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
         return false;
 
+    prof::StageTimer uploadTimer("vk.gemm.upload_x");
     dev().ensure(xBuf, m * k * 4);
     // gemv_xprep.comp: 4 bytes of f16 hi/lo per element of X, then one float per 128-block.
     const std::uint64_t xhBytes = path == GemmPath::GemvMma ? mChunk * (k * 4 + k / 32) : 0;
@@ -321,6 +346,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         dev().ensure(xhBuf, xhBytes);
     dev().ensure(yBuf, m * n * 4);
     dev().upload(xBuf, 0, x, m * k * 4);
+    uploadTimer.stop();
+    prof::StageTimer recordTimer("vk.gemm.record");
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
@@ -375,7 +402,13 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     }
     }
     dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb) / double(reps);
+    recordTimer.stop();
+    {
+        prof::StageTimer t("vk.gemm.submit_wait");
+        lastMs = dev().submitAndWait(cb) / double(reps);
+    }
+    prof::add("vk.gemm.gpu_timestamps", lastMs * double(reps) * 1e-3);
+    prof::StageTimer downloadTimer("vk.gemm.download_y");
     dev().download(yBuf, 0, y, m * n * 4);
     return true;
 }
@@ -425,11 +458,11 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
 
 // ------------------------------------------------------------------------------ calibration
 
-bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
+bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, Buffer* resident)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
     if (hessianF16 && dev().coopMatrixF16 && k % 8 == 0 && m * row <= maxBinding && fitsHalf(x, m * k))
-        return hessianHalf(x, mInt, kInt, h);
+        return hessianHalf(x, mInt, kInt, h, resident);
     const bool coop = coopHessian && dev().coopMatrixF16 && fitsHalf(x, m * k);
     const std::uint64_t tileRows = coop ? 128 : 64;
     const std::uint64_t g = rowGranularity(align(), {row});
@@ -439,10 +472,13 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
         iChunk = floorTo(floorTo(iChunk, tileRows), g);  // whole tiles per chunk
     if (mChunk == 0 || iChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(k, iChunk) > kMaxSetsPerSubmission)
         return false;
+    Buffer& hBuf = resident ? *resident : yBuf;
     dev().ensure(xBuf, m * row);
-    dev().ensure(yBuf, k * row);
+    if (!resident) {
+        dev().ensure(yBuf, k * row);
+        dev().upload(yBuf, 0, h, k * row);
+    }
     dev().upload(xBuf, 0, x, m * row);
-    dev().upload(yBuf, 0, h, k * row);
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
@@ -452,7 +488,7 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
             const std::uint64_t ic = std::min(iChunk, k - i0);
             std::array<Binding, kBindings> b{};
             b[0] = rows(xBuf, m0, mc, row);
-            b[1] = rows(yBuf, i0, ic, row);
+            b[1] = rows(hBuf, i0, ic, row);
             const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic)};
             kernels().dispatch(cb, coop ? KernelId::HessianCm : KernelId::Hessian, Spec{}, b, pc, sizeof(pc),
                                ceilDiv(k, tileRows), ceilDiv(ic, tileRows));
@@ -461,14 +497,16 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h)
     }
     dev().timestamp(cb, 1);
     lastMs = dev().submitAndWait(cb);
-    dev().download(yBuf, 0, h, k * row);
+    prof::add("vk.hessian.gpu_timestamps", lastMs * 1e-3);
+    if (!resident)
+        dev().download(yBuf, 0, h, k * row);
     return true;
 }
 
 // X^T X from X rounded to f16, f32 accumulation on the tensor cores: X goes to f16 once
 // (to_half.comp), then hessian_f16.comp; with H bound whole only the tiles on and above the
 // diagonal are computed (each also adds its transpose).
-bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float* h)
+bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float* h, Buffer* resident)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
     const std::uint64_t g = rowGranularity(align(), {row});
@@ -478,10 +516,13 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
     if (iChunk == 0 || ceilDiv(k, iChunk) + 1 > kMaxSetsPerSubmission)
         return false;
     const bool sym = iChunk == k;
+    Buffer& hBuf = resident ? *resident : yBuf;
     dev().ensure(xBuf, m * row);
     dev().ensure(x16Buf, m * k * 2);
-    dev().ensure(yBuf, k * row);
-    dev().upload(yBuf, 0, h, k * row);
+    if (!resident) {
+        dev().ensure(yBuf, k * row);
+        dev().upload(yBuf, 0, h, k * row);
+    }
     dev().upload(xBuf, 0, x, m * row);
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
@@ -502,15 +543,76 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
         const std::uint64_t ic = std::min(iChunk, k - i0);
         std::array<Binding, kBindings> b{};
         b[0] = whole(x16Buf, m * k * 2);
-        b[1] = rows(yBuf, i0, ic, row);
+        b[1] = rows(hBuf, i0, ic, row);
         const std::uint32_t pc[5] = {std::uint32_t(m), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic), sym ? 1u : 0u};
         kernels().dispatch(cb, KernelId::HessianF16, spec, b, pc, sizeof(pc), ceilDiv(k, 128), ceilDiv(ic, 128));
     }
     dev().timestamp(cb, 1);
     lastMs = dev().submitAndWait(cb);
-    dev().download(yBuf, 0, h, k * row);
+    if (!resident)
+        dev().download(yBuf, 0, h, k * row);
     return true;
 }
+
+// The K x K sum stays in a device buffer; each add uploads only its rows. Where the GPU cannot
+// take a batch (a shape the kernel does not handle, or a failure), the sum moves to the host once
+// and the CPU continues it. Must not outlive the backend that made it.
+class VulkanBackend::Impl::DeviceHessianSum final : public HessianSum {
+public:
+    DeviceHessianSum(Impl& impl, int k) : HessianSum(k), impl_(impl), engine_(impl.engine)
+    {
+        const std::uint64_t bytes = std::uint64_t(k) * std::uint64_t(k) * 4;
+        buf_ = impl_.dev().createDeviceBuffer(bytes);
+        try {
+            VkCommandBuffer cb = impl_.dev().begin();
+            impl_.dev().fn.vkCmdFillBuffer(cb, buf_.buffer, 0, VK_WHOLE_SIZE, 0);
+            impl_.dev().submitAndWait(cb);
+        } catch (...) {
+            impl_.dev().destroy(buf_);
+            throw;
+        }
+    }
+    ~DeviceHessianSum() override { engine_->device->destroy(buf_); }
+
+    void add(const float* x, int m) override
+    {
+        checkMatrixArgs("HessianSum::add", x, m, k());
+        if (host_.empty()) {
+            try {
+                if (!impl_.broken && impl_.hessian(x, m, k(), nullptr, &buf_))
+                    return;
+            } catch (const VkError& e) {
+                if (e.result == VK_ERROR_DEVICE_LOST) {
+                    impl_.broken = true;
+                    throw ComputeError(std::string("vulkan: the device was lost while summing X^T X: ") + e.what());
+                }
+                spdlog::warn("vulkan: X^T X failed: {}; the sum continues on the CPU", e.what());
+            }
+            host_.resize(std::size_t(k()) * std::size_t(k()));
+            impl_.dev().download(buf_, 0, host_.data(), host_.size() * 4);
+        }
+        impl_.cpu.hessianAccumulate(x, m, k(), host_.data());
+    }
+
+    void read(float* h) override
+    {
+        if (!host_.empty()) {
+            std::copy(host_.begin(), host_.end(), h);
+            return;
+        }
+        try {
+            impl_.dev().download(buf_, 0, h, std::uint64_t(k()) * std::uint64_t(k()) * 4);
+        } catch (const VkError& e) {
+            throw ComputeError(std::string("vulkan: reading X^T X back failed: ") + e.what());
+        }
+    }
+
+private:
+    Impl& impl_;
+    std::shared_ptr<Engine> engine_;
+    Buffer buf_;
+    std::vector<float> host_;  // the sum, once it has moved to the host
+};
 
 bool VulkanBackend::Impl::stats(const float* x, int mInt, int kInt, ChannelStats& acc)
 {
@@ -755,6 +857,20 @@ void VulkanBackend::hessianAccumulate(const float* x, int m, int k, float* h)
     if (!h)
         throw ComputeError("hessianAccumulate: null output");
     d_->guarded("hessianAccumulate", [&] { return d_->hessian(x, m, k, h); }, [&] { d_->cpu.hessianAccumulate(x, m, k, h); });
+}
+
+std::unique_ptr<HessianSum> VulkanBackend::makeHessianSum(int k)
+{
+    if (k < 1)
+        throw ComputeError("HessianSum: need at least one column, got " + std::to_string(k));
+    if (!d_->broken) {
+        try {
+            return std::make_unique<Impl::DeviceHessianSum>(*d_, k);
+        } catch (const VkError& e) {
+            spdlog::warn("vulkan: no device memory for a {}x{} X^T X ({}); it is summed on the CPU", k, k, e.what());
+        }
+    }
+    return makeHostHessianSum(d_->cpu, k);
 }
 
 void VulkanBackend::channelStats(const float* x, int m, int k, ChannelStats& acc)

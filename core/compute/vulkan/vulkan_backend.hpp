@@ -10,6 +10,8 @@
 
 namespace qs::compute {
 
+class HessianSum;
+
 struct VulkanHeap {
     std::uint64_t size = 0;
     bool deviceLocal = false;
@@ -94,6 +96,9 @@ public:
     void histogram(std::span<const float> x, Histogram& acc) override;
     double lastKernelMs() const override;
     using Backend::dequantGemm;
+    // X^T X summed in device memory between adds (rows travel, the sum only when read); on the
+    // host where the device cannot hold it. Use compute::makeHessianSum (hessian_sum.hpp).
+    std::unique_ptr<HessianSum> makeHessianSum(int k);
 
     const VulkanDeviceInfo& device() const;
     // True when the last op ran on the GPU (false after a fallback to the CPU).
