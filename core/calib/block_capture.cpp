@@ -145,7 +145,8 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
         cal.block = b;
         cal.inputs = &hidden;
         for (int s = 0; s < 4; ++s)
-            cal.sites[std::size_t(s)].emplace(channels[s], options.hessian, options.maxSampleRows,
+            cal.sites[std::size_t(s)].emplace(channels[s], options.hessian && ((options.hessianSites >> s) & 1u),
+                                              options.maxSampleRows,
                                               options.seed * 1000003u + std::uint64_t(b) * 4u + std::uint64_t(s),
                                               options.backend, options.hessianBatchRows);
         runtime::ForwardHooks hooks;

@@ -77,6 +77,9 @@ struct CaptureOptions {
     // Where the Hessians are summed (a GPU keeps them in device memory); null: on the CPU.
     std::shared_ptr<compute::Backend> backend = nullptr;
     int hessianBatchRows = 0; // rows per X^T X call on the backend (0: automatic; tests set few)
+    // With hessian: the input sites (bit 1 << InputSite) that gather one; a method that
+    // recomputes the later sites' Hessians itself (GPTQ's true-sequential order) asks for fewer.
+    unsigned hessianSites = 0xFu;
 
     // Statistics and input samples without the GPTQ Hessian (every method but GPTQ).
     static CaptureOptions withoutHessian(std::uint64_t seed, int maxSampleRows = 512)

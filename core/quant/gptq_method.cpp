@@ -2,6 +2,7 @@
 // inputs. With true-sequential order (gptq's llama.py: [k,v,q], o, [up,gate], down) the inputs
 // of o, gate/up and down are recomputed through the block's already-quantized linears, so each
 // later linear corrects the errors of the earlier ones; otherwise the captured Hessians are used.
+#include "core/compute/hessian_sum.hpp"
 #include "core/quant/gptq_output.hpp"
 #include "core/quant/gptq_solver.hpp"
 #include "core/quant/layer_metrics.hpp"
@@ -19,30 +20,31 @@ namespace {
 using runtime::LinearRole;
 using runtime::Mat;
 
-// 2/n sum x x^T over the rows of every matrix fed to it, accumulated on the backend in f32.
+// 2/n sum x x^T over the rows of every matrix fed to it, accumulated on the backend in f32
+// (rows stacked into batches; on a GPU the sum stays in device memory until read).
 class HessianAccumulator {
 public:
-    HessianAccumulator(compute::Backend& backend, int channels)
-        : backend_(backend), h_(Mat::Zero(channels, channels))
-    {
-    }
+    HessianAccumulator(compute::Backend& backend, int channels) : sum_(backend, channels) {}
     void add(const Mat& x)
     {
-        backend_.hessianAccumulate(x.data(), int(x.rows()), int(x.cols()), h_.data());
+        if (x.rows() == 0)
+            return;
+        sum_.add(x.data(), int(x.rows()));
         tokens_ += x.rows();
     }
     std::int64_t tokens() const { return tokens_; }
-    Eigen::MatrixXd hessian() const
+    Eigen::MatrixXd hessian()
     {
         if (tokens_ == 0)
             throw Error("gptq: no calibration tokens reached this linear");
-        Eigen::MatrixXd h = h_.cast<double>() * (2.0 / double(tokens_));
+        Mat sum(sum_.k(), sum_.k());
+        sum_.read(sum.data());
+        Eigen::MatrixXd h = sum.cast<double>() * (2.0 / double(tokens_));
         return 0.5 * (h + h.transpose());
     }
 
 private:
-    compute::Backend& backend_;
-    Mat h_;
+    compute::BatchedHessianSum sum_;
     std::int64_t tokens_ = 0;
 };
 
@@ -84,6 +86,10 @@ public:
     {
         calib::CaptureOptions o;
         o.hessian = true;
+        // True-sequential order recomputes the Hessians of o, gate/up and down through the
+        // quantized linears: only q/k/v's (the block input's) is read from the capture.
+        if (config_.trueSequential)
+            o.hessianSites = 1u << unsigned(calib::InputSite::Attention);
         o.seed = config_.seed;
         return o;
     }

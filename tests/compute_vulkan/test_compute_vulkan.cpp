@@ -227,6 +227,7 @@ void TestComputeVulkan::stagedTransfers()
     gpu_->setForceStagingForTesting(true);
     try {
         compareGemm("int4-g128-asym", 3, 40, 256, GemmPath::Gemv);
+        compareGemm("f16", 70, 96, 256, GemmPath::Portable);  // X and Y staged inside the GEMM's submission
         auto rng = freshRng();
         const auto x = randomNormal(std::size_t(70) << 18, rng);  // 70 MiB of floats
         std::vector<float> edges{-2.0f, -0.5f, 0.0f, 0.7f, 3.0f};

@@ -48,6 +48,7 @@ private slots:
     void statsMatchDirectComputation();
     void hessianSumMatchesReference_data();
     void hessianSumMatchesReference();
+    void hessianOnlyAtRequestedSites();
     void replacedLinearsFeedNextBlock();
     void cancels();
     void sampleWindowsAreSeeded();
@@ -186,6 +187,34 @@ void TestCalibration::hessianSumMatchesReference()
                 QFAIL(qPrintable(QString("k %1, after %2 rows: normalized error %3 > 1e-6").arg(k).arg(m).arg(err)));
         }
         QVERIFY_THROWS_EXCEPTION(compute::ComputeError, compute::makeHessianSum(*onBackend, 0));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// GPTQ's true-sequential order asks for the block input's Hessian alone: the other sites keep
+// their statistics and samples but gather no X^T X.
+void TestCalibration::hessianOnlyAtRequestedSites()
+{
+    if (!std::filesystem::exists(test::fixturesDir() / "llama" / "config.json"))
+        QSKIP("fixture missing");
+    try {
+        auto tf = loadFixture("llama");
+        const auto set = randomSet(int(tf.spec().vocabSize), 2, 8);
+        calib::CaptureOptions opt;
+        opt.backend = compute::makeCpuBackend();
+        opt.hessianSites = 1u << unsigned(calib::InputSite::Attention);
+        int blocks = 0;
+        calib::streamCalibration(tf, set, opt, [&](calib::BlockCalibration& cal) {
+            ++blocks;
+            for (int site = 0; site < 4; ++site) {
+                const auto& st = cal.site(calib::InputSite(site));
+                QCOMPARE(st.tokens(), std::int64_t(16));
+                QCOMPARE(st.gptqHessian().size() > 0, site == int(calib::InputSite::Attention));
+                QVERIFY(st.absmax().maxCoeff() > 0.0f);
+            }
+        });
+        QCOMPARE(blocks, int(tf.spec().numLayers));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

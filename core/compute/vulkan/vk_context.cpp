@@ -416,17 +416,76 @@ void Device::ensure(Buffer& b, std::uint64_t bytes)
     b = createDeviceBuffer(bytes + bytes / 4);  // headroom: sizes creep up between calls
 }
 
+void Device::ensureStaging()
+{
+    if (staging_.buffer)
+        return;
+    staging_ = createBuffer(kStagingBytes, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                            VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+    if (prof::enabled())
+        for (std::uint32_t i = 0; i < memProps_.memoryTypeCount; ++i)
+            std::fprintf(stderr, "vulkan memory type %u: flags 0x%x heap %u\n", i,
+                         unsigned(memProps_.memoryTypes[i].propertyFlags), memProps_.memoryTypes[i].heapIndex);
+}
+
+namespace {
+
+void transferBarrier(const Functions& fn, VkCommandBuffer cb, VkAccessFlags src, VkAccessFlags dst,
+                     VkPipelineStageFlags srcStage, VkPipelineStageFlags dstStage)
+{
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = src;
+    mb.dstAccessMask = dst;
+    fn.vkCmdPipelineBarrier(cb, srcStage, dstStage, 0, 1, &mb, 0, nullptr, 0, nullptr);
+}
+
+} // namespace
+
+void Device::stageIn(VkCommandBuffer cb, Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes,
+                     std::uint64_t stagingOffset)
+{
+    if (stagingOffset + bytes > kStagingBytes || dstOffset + bytes > dst.size)
+        throw VkError("stageIn past the end of a buffer", VK_ERROR_UNKNOWN);
+    if (bytes == 0)
+        return;
+    ensureStaging();
+    {
+        prof::StageTimer t("vk.staging.memcpy_in");
+        parallelCopy(static_cast<std::uint8_t*>(staging_.mapped) + stagingOffset, src, bytes);
+    }
+    VkBufferCopy region{stagingOffset, dstOffset, bytes};
+    fn.vkCmdCopyBuffer(cb, staging_.buffer, dst.buffer, 1, &region);
+    transferBarrier(fn, cb, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                    VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT);
+}
+
+void Device::stageOut(VkCommandBuffer cb, Buffer& src, std::uint64_t srcOffset, std::uint64_t bytes, std::uint64_t stagingOffset)
+{
+    if (stagingOffset + bytes > kStagingBytes || srcOffset + bytes > src.size)
+        throw VkError("stageOut past the end of a buffer", VK_ERROR_UNKNOWN);
+    if (bytes == 0)
+        return;
+    ensureStaging();
+    transferBarrier(fn, cb, VK_ACCESS_SHADER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                    VK_PIPELINE_STAGE_TRANSFER_BIT);
+    VkBufferCopy region{srcOffset, stagingOffset, bytes};
+    fn.vkCmdCopyBuffer(cb, src.buffer, staging_.buffer, 1, &region);
+    transferBarrier(fn, cb, VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_HOST_READ_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                    VK_PIPELINE_STAGE_HOST_BIT);
+}
+
+void Device::readStaged(void* dst, std::uint64_t bytes, std::uint64_t stagingOffset)
+{
+    if (stagingOffset + bytes > kStagingBytes || (bytes && !staging_.mapped))
+        throw VkError("readStaged past the end of the staging buffer", VK_ERROR_UNKNOWN);
+    prof::StageTimer t("vk.staging.memcpy_out");
+    parallelCopy(dst, static_cast<const std::uint8_t*>(staging_.mapped) + stagingOffset, bytes);
+}
+
 void Device::staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t bytes, bool toDevice)
 {
-    constexpr std::uint64_t kStaging = 64ull << 20;
-    if (!staging_.buffer) {
-        staging_ = createBuffer(kStaging, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-        if (prof::enabled())
-            for (std::uint32_t i = 0; i < memProps_.memoryTypeCount; ++i)
-                std::fprintf(stderr, "vulkan memory type %u: flags 0x%x heap %u\n", i,
-                             unsigned(memProps_.memoryTypes[i].propertyFlags), memProps_.memoryTypes[i].heapIndex);
-    }
+    constexpr std::uint64_t kStaging = kStagingBytes;
+    ensureStaging();
     auto* p = static_cast<std::uint8_t*>(host);
     for (std::uint64_t done = 0; done < bytes;) {
         const std::uint64_t n = std::min(kStaging, bytes - done);

@@ -109,6 +109,18 @@ public:
     void upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes);
     void download(Buffer& src, std::uint64_t srcOffset, void* dst, std::uint64_t bytes);
 
+    // Transfers inside a caller's submission (one round trip for upload + work + download):
+    // stageIn copies host bytes into the staging buffer at stagingOffset now and records the
+    // copy to dst; stageOut records the copy of src into the staging buffer, and readStaged
+    // reads it after the submission has finished. Both need needsStaging(dst/src) and
+    // stagingOffset + bytes <= kStagingBytes; each records the barrier it needs.
+    static constexpr std::uint64_t kStagingBytes = 64ull << 20;
+    bool needsStaging(const Buffer& b) const { return !b.mapped || forceStaging; }
+    void stageIn(VkCommandBuffer cb, Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes,
+                 std::uint64_t stagingOffset);
+    void stageOut(VkCommandBuffer cb, Buffer& src, std::uint64_t srcOffset, std::uint64_t bytes, std::uint64_t stagingOffset);
+    void readStaged(void* dst, std::uint64_t bytes, std::uint64_t stagingOffset);
+
     // Command recording for one synchronous submission.
     VkCommandBuffer begin();
     void timestamp(VkCommandBuffer cb, std::uint32_t slot);  // slot 0 = start, 1 = end
@@ -121,6 +133,7 @@ private:
     std::uint32_t findMemoryType(std::uint32_t typeBits, VkMemoryPropertyFlags required,
                                  VkMemoryPropertyFlags preferred) const;
     void staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t bytes, bool toDevice);
+    void ensureStaging();
 
     VkPhysicalDeviceMemoryProperties memProps_{};
     VkCommandPool pool_ = VK_NULL_HANDLE;
