@@ -56,6 +56,7 @@ Command addSpeedCommand(CLI::App& app);
 Command addExportCommand(CLI::App& app);
 Command addDevicesCommand(CLI::App& app);  // cmd_devices.cpp
 Command addBenchCommand(CLI::App& app);    // cmd_bench.cpp
+Command addGptqBenchCommand(CLI::App& app); // cmd_gptq_bench.cpp
 
 std::string humanBytes(double bytes);
 

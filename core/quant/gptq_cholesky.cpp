@@ -55,15 +55,25 @@ bool upperCholeskyInPlace(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a, T
                 r22.transpose().template triangularView<Eigen::Lower>().template solveInPlace<Eigen::OnTheRight>(x);
             },
             64);
-        // Upper triangle of H11 -= R12 R12^T, by column ranges of equal work (column c costs c).
+        // Upper triangle of H11 -= R12 R12^T, by column ranges of equal work (column c costs c):
+        // the rectangle above each range in one product, its diagonal block in strips of
+        // kStrip columns, so that little of the lower triangle is computed.
+        constexpr int kStrip = 128;
         const int parts = std::max(1, std::min(pool.threads(), j0 / 16));
         auto bound = [&](int t) { return int(std::lround(double(j0) * std::sqrt(double(t) / parts))); };
         pool.parallelFor(parts, [&](std::int64_t b, std::int64_t e) {
             for (int t = int(b); t < int(e); ++t) {
                 const int c0 = bound(t), c1 = bound(t + 1);
-                if (c1 > c0)
-                    a.block(0, c0, c1, c1 - c0).noalias() -=
-                        a.block(0, j0, c1, m) * a.block(c0, j0, c1 - c0, m).transpose();
+                if (c1 <= c0)
+                    continue;
+                if (c0 > 0)
+                    a.block(0, c0, c0, c1 - c0).noalias() -=
+                        a.block(0, j0, c0, m) * a.block(c0, j0, c1 - c0, m).transpose();
+                for (int s0 = c0; s0 < c1; s0 += kStrip) {
+                    const int s1 = std::min(c1, s0 + kStrip);
+                    a.block(c0, s0, s1 - c0, s1 - s0).noalias() -=
+                        a.block(c0, j0, s1 - c0, m) * a.block(s0, j0, s1 - s0, m).transpose();
+                }
             }
         });
     }

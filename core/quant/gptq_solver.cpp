@@ -96,6 +96,9 @@ const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& factorOf(const GptqFacto
         return f.rSingle;
 }
 
+// Columns whose starting state comes from one product with the errors before them.
+constexpr int kSuperWidth = 512;
+
 template <typename T>
 GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
 {
@@ -176,19 +179,31 @@ GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOption
                 else
                     W.col(j) = w.block(r0, c, nr, 1).template cast<T>();
             }
-            Mat state, W1;
+            Mat acc, state, W1;
             Vec err(nr);
+            int superBegin = 0, superEnd = 0; // the columns acc covers
             for (std::size_t s = 0; s < spans.size(); ++s) {
                 const int i1 = spans[s].begin, count = spans[s].end - i1, m = spans[s].stateEnd - i1;
                 const Mat& u = ub[s];
-                // The span's weights with every earlier column's error applied.
-                if (i1 > 0) {
-                    state.noalias() = W.leftCols(i1) * R.block(0, i1, i1, m);
-                    state = state * u.template triangularView<Eigen::Upper>();
-                    state += W.middleCols(i1, m);
-                } else {
-                    state = W.middleCols(i1, m);
+                // The span's weights with every earlier column's error applied: acc holds the
+                // errors before a run of spans about kSuperWidth wide (one long product, whose
+                // packing of D is shared by the run), the rest is the run's own spans before i1.
+                if (spans[s].stateEnd > superEnd) {
+                    superBegin = i1;
+                    superEnd = i1;
+                    for (std::size_t t = s; t < spans.size() && superEnd - i1 < kSuperWidth; ++t)
+                        superEnd = std::max(superEnd, spans[t].stateEnd);
+                    if (i1 > 0)
+                        acc.noalias() = W.leftCols(i1) * R.block(0, i1, i1, superEnd - i1);
+                    else
+                        acc.setZero(nr, superEnd - i1);
                 }
+                state = acc.middleCols(i1 - superBegin, m);
+                if (i1 > superBegin)
+                    state.noalias() += W.middleCols(superBegin, i1 - superBegin) *
+                                       R.block(superBegin, i1, i1 - superBegin, m);
+                state = state * u.template triangularView<Eigen::Upper>();
+                state += W.middleCols(i1, m);
                 W1 = state.leftCols(count);
                 for (int i = 0; i < count; ++i) {
                     const int col = i1 + i;

@@ -3,7 +3,8 @@
 // the paper's equations directly: quantize column q, spread its error over the remaining columns
 // with delta = -(w_q - quant(w_q)) / [H^-1]_qq * [H^-1]_{q,:}, then remove q from the inverse
 // by Gaussian elimination, [H^-1] -= [H^-1]_{:,q} [H^-1]_{q,:} / [H^-1]_qq (Eq. 3). Group params
-// come from the weights as they stand at each group's first column. O(K^3), double precision.
+// come from the weights as they stand at each group's first column (with paramsFromBatchStart,
+// as they stood at the start of its blockSize batch). O(K^3), double precision.
 #include "core/quant/gptq_solver.hpp"
 
 #include <Eigen/Dense>
@@ -66,10 +67,13 @@ inline ReferenceGptq referenceGptq(const Eigen::MatrixXd& w0, Eigen::MatrixXd h,
     ReferenceGptq out;
     out.codes.assign(std::size_t(n) * std::size_t(k), 0);
     out.q.resize(n, k);
+    Eigen::MatrixXd batchStart;
     for (int j = 0; j < k; ++j) {
+        if (j % std::max(1, o.blockSize) == 0)
+            batchStart = W;
         if (grouped && !o.staticGroups && j % gs == 0)
             for (int r = 0; r < n; ++r) {
-                const Eigen::RowVectorXd seg = W.row(r).segment(j, gs);
+                const Eigen::RowVectorXd seg = (o.paramsFromBatchStart ? batchStart : W).row(r).segment(j, gs);
                 quant::findGptqParams(seg.data(), gs, 1, o.grid, o.mseGrid, scale[std::size_t(r)], zero[std::size_t(r)]);
             }
         if (grouped && o.staticGroups)

@@ -139,15 +139,18 @@ void TestGptqSolver::blockedMatchesUnbatchedReference_data()
     QTest::addColumn<bool>("symmetric");
     QTest::addColumn<bool>("mse");
     QTest::addColumn<int>("blockSize");
-    QTest::newRow("w4 per-channel") << 4 << 0 << false << false << false << false << 128;
-    QTest::newRow("w4 g32") << 4 << 32 << false << false << false << false << 128;
-    QTest::newRow("w3 g32 sym") << 3 << 32 << false << false << true << false << 128;
-    QTest::newRow("w4 g32 act-order") << 4 << 32 << true << false << false << false << 128;
-    QTest::newRow("w4 per-channel act-order") << 4 << 0 << true << false << false << false << 128;
-    QTest::newRow("w4 g32 act-order static") << 4 << 32 << true << true << false << false << 128;
-    QTest::newRow("w2 g64 batch 40 (groups cross batches)") << 2 << 64 << false << false << false << false << 40;
-    QTest::newRow("w4 g32 act-order batch 24") << 4 << 32 << true << false << false << false << 24;
-    QTest::newRow("w4 g32 mse grid") << 4 << 32 << false << false << false << true << 128;
+    QTest::addColumn<int>("k");
+    QTest::newRow("w4 per-channel") << 4 << 0 << false << false << false << false << 128 << 256;
+    QTest::newRow("w4 g32") << 4 << 32 << false << false << false << false << 128 << 256;
+    QTest::newRow("w3 g32 sym") << 3 << 32 << false << false << true << false << 128 << 256;
+    QTest::newRow("w4 g32 act-order") << 4 << 32 << true << false << false << false << 128 << 256;
+    QTest::newRow("w4 per-channel act-order") << 4 << 0 << true << false << false << false << 128 << 256;
+    QTest::newRow("w4 g32 act-order static") << 4 << 32 << true << true << false << false << 128 << 256;
+    QTest::newRow("w2 g64 batch 40 (groups cross batches)") << 2 << 64 << false << false << false << false << 40 << 256;
+    QTest::newRow("w4 g32 act-order batch 24") << 4 << 32 << true << false << false << false << 24 << 256;
+    QTest::newRow("w4 g32 mse grid") << 4 << 32 << false << false << false << true << 128 << 256;
+    QTest::newRow("w3 g64 k 1088 (several 512-column runs)") << 3 << 64 << false << false << false << false << 128 << 1088;
+    QTest::newRow("w4 g128 k 1152 act-order, params from batch start") << 4 << 128 << true << false << false << false << 96 << 1152;
 }
 
 // The lazy blocked sweep with the Cholesky factor must give the same codes as the column-by-
@@ -161,14 +164,16 @@ void TestGptqSolver::blockedMatchesUnbatchedReference()
     QFETCH(bool, symmetric);
     QFETCH(bool, mse);
     QFETCH(int, blockSize);
+    QFETCH(int, k);
     try {
         const auto seed = freshSeed();
         std::mt19937_64 rng(seed);
-        const int n = 24, k = 256;
+        const int n = 24;
         const Eigen::MatrixXd w = randomMatrix(n, k, rng, 0.05);
-        const Eigen::MatrixXd h = correlatedHessian(k, 600, rng);
+        const Eigen::MatrixXd h = correlatedHessian(k, std::max(600, 2 * k), rng);
         GptqOptions o;
         o.grid = {bits, symmetric};
+        o.paramsFromBatchStart = QByteArray(QTest::currentDataTag()).contains("batch start");
         o.groupSize = groupSize;
         o.actOrder = actOrder;
         o.staticGroups = staticGroups;
