@@ -171,6 +171,14 @@ LlamaWeights loadLlamaWeights(const model::Model& model, const LoadOptions& opti
         w.lmHead = std::make_shared<DenseLinear>(w.embedding, std::nullopt);
     else
         throw Error(ck.path().string() + ": missing tensor " + names.lmHead() + " and embeddings are not tied");
+    if (options.linearBackend) {
+        // The LM head too (the largest product of a forward pass over a 32k+ vocabulary): f16
+        // on the backend, like every other linear.
+        if (const auto* dense = dynamic_cast<const DenseLinear*>(w.lmHead.get()))
+            w.lmHead = std::make_shared<BackendLinear>(
+                options.linearBackend, std::make_shared<const compute::WeightMatrix>(toDenseHalf(dense->weight())),
+                dense->bias());
+    }
     spdlog::debug("loaded {} blocks from {}", w.blocks.size(), ck.path().string());
     return w;
 }

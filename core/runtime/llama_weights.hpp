@@ -42,8 +42,8 @@ struct LlamaWeights {
 };
 
 struct LoadOptions {
-    // When set, every linear is stored as f16 on this backend as it is read (a 7B model then
-    // needs 13.5 GB, not 27 GB in f32) and runs its products there.
+    // When set, every linear (the LM head too) is stored as f16 on this backend as it is read
+    // (a 7B model then needs 13.5 GB, not 27 GB in f32) and runs its products there.
     std::shared_ptr<compute::Backend> linearBackend;
     // When set (and linearBackend is not), every linear stays in the checkpoint and is read per
     // product (checkpoint_linear.hpp): calibration and quantization of models larger than memory
