@@ -129,28 +129,37 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
     Mat out(T, Eigen::Index(heads) * D);
     const float scale = 1.0f / std::sqrt(float(D));
     const int group = heads / kvHeads;
-    // Heads split across the pool's threads, each with its own scores.
-    const auto attendHeads = [&](std::int64_t h0, std::int64_t h1) {
-        Mat scores(T, S);
-        for (int h = int(h0); h < int(h1); ++h) {
+    // Work items: (head, block of query rows), head-major, split across the pool's threads.
+    // A block's queries see keys 0..offset+last row only, so the causal half above the
+    // diagonal is never computed.
+    const Eigen::Index qBlock = std::max<Eigen::Index>(1, std::min<Eigen::Index>(T, 64));
+    const Eigen::Index blocksPerHead = (T + qBlock - 1) / qBlock;
+    const auto attend = [&](std::int64_t i0, std::int64_t i1) {
+        Mat scores(qBlock, S);
+        for (std::int64_t item = i0; item < i1; ++item) {
+            const int h = int(item / blocksPerHead);
+            const Eigen::Index r0 = (item % blocksPerHead) * qBlock, rows = std::min(qBlock, T - r0);
+            const Eigen::Index seen = std::min(S, offset + r0 + rows); // keys the block's last query sees
             const int kvh = h / group;
-            const auto qh = q.middleCols(Eigen::Index(h) * D, D);
-            const auto kh = K->middleCols(Eigen::Index(kvh) * D, D);
-            const auto vh = V->middleCols(Eigen::Index(kvh) * D, D);
-            scores.noalias() = (qh * kh.transpose()) * scale;
-            for (Eigen::Index t = 0; t < T; ++t) {
-                const Eigen::Index visible = offset + t + 1; // causal: keys 0..offset+t
-                auto row = scores.row(t);
-                if (visible < S)
-                    row.tail(S - visible).setConstant(-std::numeric_limits<float>::infinity());
+            const auto qh = q.middleCols(Eigen::Index(h) * D, D).middleRows(r0, rows);
+            const auto kh = K->middleCols(Eigen::Index(kvh) * D, D).topRows(seen);
+            const auto vh = V->middleCols(Eigen::Index(kvh) * D, D).topRows(seen);
+            auto sc = scores.topLeftCorner(rows, seen);
+            sc.noalias() = (qh * kh.transpose()) * scale;
+            for (Eigen::Index t = 0; t < rows; ++t) {
+                const Eigen::Index visible = offset + r0 + t + 1; // causal: keys 0..offset+r0+t
+                auto row = sc.row(t);
+                if (visible < seen)
+                    row.tail(seen - visible).setConstant(-std::numeric_limits<float>::infinity());
                 const float mx = row.head(visible).maxCoeff();
                 row = (row.array() - mx).exp();
                 row /= row.sum();
             }
-            out.middleCols(Eigen::Index(h) * D, D).noalias() = scores * vh;
+            out.middleCols(Eigen::Index(h) * D, D).middleRows(r0, rows).noalias() = sc * vh;
         }
     };
-    ThreadPool::shared().parallelFor(heads, attendHeads, T * S * D < (1 << 13) ? heads : 1);
+    ThreadPool::shared().parallelFor(std::int64_t(heads) * blocksPerHead, attend,
+                                     T * S * D < (1 << 13) ? std::int64_t(heads) * blocksPerHead : 1);
     attendTimer.stop();
     Mat y;
     runLinear(b, index, LinearRole::O, out, y, hooks);
