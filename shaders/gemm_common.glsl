@@ -101,6 +101,10 @@ shared uvec4 Ws[BN * SA4];
 shared float Cs[8 * 256];  // one 16x16 f32 tile per subgroup on the way out
 
 layout(std430, binding = 2) readonly buffer W4Buf { uvec4 W4[]; };  // W again, 16 bytes at a time
+// flags bit 31 (kXHalf): X arrives in f16 (to_half.comp ran once for the whole GEMM), 8 per uvec4,
+// so each column tile reads half the bytes and converts nothing.
+layout(std430, binding = 0) readonly buffer X8Buf { uvec4 X8[]; };
+const uint kXHalf = 0x80000000u;
 
 uvec4 packHalf8(vec4 a, vec4 b)
 {
@@ -129,14 +133,20 @@ void main()
             acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
     for (uint k0 = 0; k0 < pc.K; k0 += BK) {
-        // X: 128 rows x 8 groups of 8 floats; 8 neighbouring threads read one row's 256 bytes.
+        // X: 128 rows x 8 groups of 8 values; 8 neighbouring threads read one row's 256 bytes
+        // (f32, converted here) or 128 bytes (f16).
+        const bool xHalf = (pc.flags & kXHalf) != 0u;
         [[unroll]] for (uint r = 0; r < 4; ++r) {
             const uint idx = tid + 256u * r;
             const uint row = idx / 8u, c = idx % 8u;
             uvec4 v = uvec4(0u);
             if (m0 + row < pc.M) {
-                const uint base = (m0 + row) * kv + k0 / 4 + 2u * c;
-                v = packHalf8(X[base], X[base + 1]);
+                if (xHalf) {
+                    v = X8[(m0 + row) * (pc.K / 8u) + k0 / 8u + c];
+                } else {
+                    const uint base = (m0 + row) * kv + k0 / 4 + 2u * c;
+                    v = packHalf8(X[base], X[base + 1]);
+                }
             }
             Xs[row * SA4 + c] = v;
         }

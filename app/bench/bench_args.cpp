@@ -32,6 +32,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
     app.add_flag("--only-calib", a.onlyCalib, "only X^T X, channel stats and histogram");
+    app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
     app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
@@ -161,6 +162,7 @@ int runBench(const BenchArgs& a)
         opt.gemvRows = a.gemvRows;
     opt.gemv = !a.noGemv;
     opt.gemvMma = a.gemvMma;
+    opt.coopHalfX = a.coopHalfX;
     opt.gemvSubgroupAdd = !a.noSubgroup;
     opt.coopMatrix = !a.noCoopMatrix;
     opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };

@@ -371,6 +371,7 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     gpu->setGemmTiling(std::uint32_t(opt.workgroup), std::uint32_t(opt.rowsPerWorkgroup));
     gpu->setGemvTuning(defaultTuning(opt));
     gpu->setCooperativeMatrix(opt.coopMatrix);
+    gpu->setCooperativeMatrixHalfX(opt.coopHalfX);
     rep.device = describeDevice(gpu->device());
     say(opt, "device: " + gpu->device().name);
     rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);

@@ -30,6 +30,7 @@ struct BenchOptions {
     // Tensor-core 4-bit GEMV settings timed on the same weights: warps, tiles, prefetch, mode, xlo.
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
+    bool coopHalfX = false;    // cooperative-matrix GEMM with X converted to f16 once
     std::function<void(const std::string&)> progress; // one line per case, may be empty
 };
 

@@ -1,6 +1,7 @@
 // The tensor-core kernels (NV cooperative matrix) against their CPU twins on fresh random
 // inputs: the 4-bit GEMV (gemv_mma.comp) in every work split and both code conversions, and
-// X^T X from f16 X (hessian_f16.comp), symmetric and row-chunked. Devices without cooperative
+// X^T X from f16 X (hessian_f16.comp), symmetric and row-chunked, and the cooperative-matrix GEMM
+// with X converted to f16 once (to_half.comp). Devices without cooperative
 // matrices (lavapipe, CI) check only that the switches fall back to the exact kernels.
 // Thresholds: the GEMV with X as hi + lo f16 keeps ~22 bits of X: 1e-5 like the f32 kernels;
 // with X in f16 only, and X^T X from f16 X, the f16 rounding of X (2^-11 relative per element)
@@ -38,6 +39,8 @@ private slots:
     void gemvMmaFallsBackOutsideItsFormats();
     void hessianF16_data();
     void hessianF16();
+    void coopGemmHalfX_data();
+    void coopGemmHalfX();
 
 private:
     std::unique_ptr<VulkanBackend> gpu_;
@@ -164,6 +167,41 @@ void TestVulkanTensorCores::hessianF16()
           gpu_->hessianF16Available() ? "tensor cores" : "no cooperative matrix: the f32 kernel");
     // Without cooperative matrices the switch must leave the exact kernel in place.
     QVERIFY2(err < (gpu_->hessianF16Available() ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+}
+
+void TestVulkanTensorCores::coopGemmHalfX_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<int>("m");
+    // Row tiles partly filled; formats with their own tile loaders and the generic one.
+    for (const char* f : {"f16", "int8", "int4-g128-asym", "nf4-dq", "Q4_K"})
+        QTest::newRow(f) << QString(f) << 200;
+    QTest::newRow("int4-g128-sym M=64") << QString("int4-g128-sym") << 64;
+}
+
+void TestVulkanTensorCores::coopGemmHalfX()
+{
+    // The same function as the f32-X cooperative-matrix GEMM (X is rounded to f16 in both), so
+    // the threshold is the cooperative-matrix one: 2e-3 (measured 2e-4..3.5e-4 on the H100).
+    REQUIRE_GPU();
+    if (!gpu_->hasCooperativeMatrix())
+        QSKIP("no cooperative matrix on this device");
+    QFETCH(QString, format);
+    QFETCH(int, m);
+    auto rng = freshRng();
+    const int n = 150, k = 512;
+    auto w = std::make_shared<const WeightMatrix>(randomWeights(format.toStdString(), n, k, rng));
+    const auto x = randomNormal(std::size_t(m) * k, rng);
+    std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+    gpu_->setCooperativeMatrixHalfX(true);
+    gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
+    gpu_->setCooperativeMatrixHalfX(false);
+    QVERIFY(gpu_->lastRanOnGpu());
+    QCOMPARE(gemmPathName(gpu_->lastGemmPath()), "coopmat");
+    cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
+    const double err = normalizedError(y, ref);
+    qInfo("%s M=%d: normalized error %.3g", qPrintable(format), m, err);
+    QVERIFY2(err < 2e-3, qPrintable(QString("error %1").arg(err)));
 }
 
 QTEST_APPLESS_MAIN(TestVulkanTensorCores)

@@ -120,6 +120,7 @@ struct VulkanBackend::Impl {
     std::uint32_t wg = 128, mt = 8;
     GemvTuning gemvTuning;
     bool coopEnabled = true;
+    bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
     std::uint32_t hessianF16Wn = 32;  // hessian_f16.comp: columns per subgroup (32 or 64)
@@ -318,7 +319,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         gemvWg /= 2;
     lastPath = int(path);
     // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
-    const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4});
+    const bool halfX = path == GemmPath::CoopMatrix && coopHalfX && k % 8 == 0;
+    const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4, halfX ? k * 2 : 0});
     std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
     if (path == GemmPath::GemvMma)  // gemv_xprep.comp's output for the chunk is bound whole
         mChunk = std::min(mChunk, floorTo(maxBinding / (k * 4 + k / 32), gm));
@@ -345,6 +347,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                        gemvTuning.mmaPrefetch ? 1u : 0u, gemvTuning.mmaMode ? 1u : 0u, gemvTuning.mmaXlo ? 1u : 0u, 0};
     if (xhBytes)
         dev().ensure(xhBuf, xhBytes);
+    if (halfX)
+        dev().ensure(x16Buf, m * k * 2);
     dev().ensure(yBuf, m * n * 4);
     // Where X and Y go through the staging buffer, both copies ride in the GEMM's own
     // submission: one round trip per product instead of three.
@@ -382,6 +386,17 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             kernels().dispatch(cb, KernelId::GemvXprep, Spec{}, b, xp, sizeof(xp), ceilDiv(mc * (k / 128) * 16, 64), 1);
             dev().computeBarrier(cb);
         }
+        if (halfX) {
+            // These rows of X to f16 once; every column tile then reads them as they are.
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, k * 4);
+            b[1] = rows(x16Buf, m0, mc, k * 2);
+            const std::uint64_t count8 = mc * k / 8, groups = ceilDiv(count8, 256);
+            const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
+            const std::uint32_t xp[1] = {std::uint32_t(count8)};
+            kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, xp, sizeof(xp), gx, ceilDiv(groups, gx));
+            dev().computeBarrier(cb);
+        }
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
             const std::uint64_t nc = std::min(nChunk, n - n0);
             std::array<Binding, kBindings> b{};
@@ -401,9 +416,15 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                 kernels().dispatch(cb, KernelId::GemvMma, mmaSpec, b, &pc, sizeof(pc), ceilDiv(nc, 16 * mmaSpec[1]),
                                    ceilDiv(mc, 8));
                 break;
-            case GemmPath::CoopMatrix:
-                kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pc, sizeof(pc), ceilDiv(nc, 128), ceilDiv(mc, 128));
+            case GemmPath::CoopMatrix: {
+                GemmPush pcx = pc;
+                if (halfX) {
+                    b[0] = rows(x16Buf, m0, mc, k * 2);
+                    pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
+                }
+                kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pcx, sizeof(pcx), ceilDiv(nc, 128), ceilDiv(mc, 128));
                 break;
+            }
             case GemmPath::Portable:
                 kernels().dispatch(cb, w.kernel, Spec{wg, tile, 0, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
                 break;
@@ -792,6 +813,7 @@ void VulkanBackend::setGemvTuning(const GemvTuning& t)
 }
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
+void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
 void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
 void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
 {

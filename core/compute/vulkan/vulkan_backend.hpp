@@ -117,6 +117,10 @@ public:
     // Cooperative-matrix GEMM (f16 inputs, f32 accumulation; normalized error ~3e-4 against
     // f32) for batches >= kCoopMinRows where the device has it; on by default.
     void setCooperativeMatrix(bool on);
+    // The cooperative-matrix GEMM reads X converted to f16 once per GEMM (to_half.comp) instead
+    // of converting f32 X in every column tile: same values (X is rounded to f16 either way),
+    // half the bytes. Off by default until timed on a device.
+    void setCooperativeMatrixHalfX(bool on);
     // X^T X with cooperative matrices (split f16, f32 accuracy); off by default: slower than the
     // f32 kernel on the H100 so far (docs/benchmarks.md).
     void setCooperativeMatrixHessian(bool on);
