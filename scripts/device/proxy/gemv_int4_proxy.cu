@@ -268,6 +268,60 @@ __global__ void mmaDeep(const uint4* __restrict__ W, const float* __restrict__ S
             }
 }
 
+
+// Loads only: the int4 kernels' access pattern (ROWS rows x 16 bytes per lane per step) with the
+// arithmetic replaced by an XOR, to see what the pattern itself streams at.
+template <int ROWS>
+__global__ void loadOnly(const uint4* __restrict__ W, float* __restrict__ Y, int N, int K)
+{
+    const int lane = threadIdx.x % 32;
+    const int n0 = (blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32) * ROWS;
+    const int units = K / 32;
+    uint32_t acc[ROWS] = {};
+    if (n0 < N)
+        for (int u = lane; u < units; u += 32)
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const uint4 q = W[(size_t)(n0 + r) * units + u];
+                acc[r] ^= q.x ^ q.y ^ q.z ^ q.w;
+            }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        uint32_t v = acc[r];
+        for (int o = 16; o > 0; o >>= 1) v ^= __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0 && n0 + r < N) Y[n0 + r] = __uint_as_float(v & 0x3FFFFFFFu);
+    }
+}
+
+// gemv.comp's f16 path (4 rows per 32 lanes, 8 halves per lane per row and step) over the same
+// bytes viewed as f16 weights (K2 = K/4 halves per row holds the same 16 KB... per row bytes).
+__global__ void halfGemv(const uint4* __restrict__ W, const float4* __restrict__ X, float* __restrict__ Y, int N, int Kh)
+{
+    const int lane = threadIdx.x % 32;
+    const int n0 = (blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32) * 4;
+    const int units = Kh / 8;
+    float acc[4] = {};
+    if (n0 < N)
+        for (int u = lane; u < units; u += 32) {
+            uint4 q[4];
+#pragma unroll
+            for (int r = 0; r < 4; ++r) q[r] = W[(size_t)(n0 + r) * units + u];
+            const float4 x0 = X[2 * u], x1 = X[2 * u + 1];
+#pragma unroll
+            for (int r = 0; r < 4; ++r) {
+                const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&q[r].x)), b = __half22float2(*reinterpret_cast<const __half2*>(&q[r].y));
+                const float2 c = __half22float2(*reinterpret_cast<const __half2*>(&q[r].z)), d = __half22float2(*reinterpret_cast<const __half2*>(&q[r].w));
+                acc[r] += x0.x * a.x + x0.y * a.y + x0.z * b.x + x0.w * b.y + x1.x * c.x + x1.y * c.y + x1.z * d.x + x1.w * d.y;
+            }
+        }
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+        float v = acc[r];
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0 && n0 + r < N) Y[n0 + r] = v;
+    }
+}
+
 __global__ void copyk(const uint4* __restrict__ a, uint4* __restrict__ b, size_t n)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) b[i] = a[i];
@@ -341,6 +395,30 @@ int main(int argc, char** argv)
     auto fill = [&](auto kern, int threads) { int b = 0; CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, kern, threads, 0)); return b * sms; };
     printf("SMs %d; resident blocks: simt old r8 %d, simt new r8 %d, mma w4t2 %d, mma w8t2 %d\n", sms, fill(simt<false, 8>, 128),
            fill(simt<true, 8>, 128), fill(mma<4, 2, true>, 128), fill(mma<8, 2, true>, 256));
+    if (getenv("PATTERN")) {
+        // Same bytes per case: the int4 matrix N x K (N*K/2 bytes) read as int4 loads only, as
+        // f16 weights of N x K/4, and through gemv.comp's int4 arithmetic; times only (no check).
+        auto timeOnly = [&](const char* name, auto launch) {
+            for (int i = 0; i < 20; ++i) launch(i % SETS);
+            CK(cudaDeviceSynchronize());
+            std::vector<float> t;
+            for (int rep = 0; rep < 5; ++rep) {
+                CK(cudaEventRecord(e0));
+                for (int i = 0; i < REPS; ++i) launch(i % SETS);
+                CK(cudaEventRecord(e1)); CK(cudaEventSynchronize(e1));
+                float ms; cudaEventElapsedTime(&ms, e0, e1); t.push_back(ms / REPS);
+            }
+            CK(cudaGetLastError());
+            std::sort(t.begin(), t.end());
+            printf("%-34s %.4f ms  %7.1f GB/s\n", name, t[2], words * 4.0 / (t[2] * 1e-3) / 1e9);
+        };
+        timeOnly("loads only, 8 rows/warp", [&](int s) { loadOnly<8><<<(N / 8 + 3) / 4, 128>>>(dW[s], dY, N, K); });
+        timeOnly("loads only, 4 rows/warp", [&](int s) { loadOnly<4><<<(N / 4 + 3) / 4, 128>>>(dW[s], dY, N, K); });
+        timeOnly("loads only, 2 rows/warp", [&](int s) { loadOnly<2><<<(N / 2 + 3) / 4, 128>>>(dW[s], dY, N, K); });
+        timeOnly("f16 gemv (gemv.comp f16), same bytes", [&](int s) { halfGemv<<<(N / 4 + 3) / 4, 128>>>(dW[s], (const float4*)dX, dY, N, K / 4); });
+        timeOnly("int4 gemv.comp before, same bytes", [&](int s) { simt<false, 8><<<(N / 8 + 3) / 4, 128>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, false); });
+        return 0;
+    }
     for (bool asym : {false, true}) {
         run("simt old r8 (gemv.comp before)", asym, [&](int s) { simt<false, 8><<<(N / 8 + 3) / 4, 128>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
         run("simt new r8 (in-place masks)", asym, [&](int s) { simt<true, 8><<<(N / 8 + 3) / 4, 128>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
