@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Device machine: issue 4's kernel targets in one call (needs a machine whose NVIDIA Vulkan ICD
-# starts: on 2026-11-23 the H100/H200 images with kernel 6.18.44-fc-v657-gpu had no
-# nvidia_modeset and vkCreateInstance failed; docs/benchmarks.md). Checks the tensor-core kernels against
-# their CPU twins (test binaries), then times the 4-bit GEMV work splits, the GEMV baselines and
-# X^T X. Carry .gl (the Vulkan loader .deb) and DEVBIN (scripts/device/pack.sh output plus the
-# two test binaries and their libraries' .debs, without libstdc++6: Debian's is older than the
-# device's). Usage: [TESTS=... T1= T2= T3= SHAPES=... CALIB=...] kernels_h100.sh DEVBIN
+# Device machine: issue 4's kernel targets in one call. Needs a machine whose NVIDIA Vulkan ICD
+# starts (on 2026-11-23 the H100/H200 images with kernel 6.18.44-fc-v657-gpu had no
+# nvidia_modeset and vkCreateInstance failed; docs/benchmarks.md). Checks the tensor-core kernels
+# against their CPU twins (test binaries), then times the 4-bit GEMV work splits, the GEMV
+# baselines, X^T X, and the cooperative-matrix GEMM with f32 and with f16 X (about 8 minutes).
+# Carry .gl (the Vulkan loader .deb) and DEVBIN: scripts/device/pack.sh's output plus the two
+# stripped test binaries (test_compute_vulkan, test_vulkan_tensor_cores) and their libraries'
+# .debs, without libstdc++6 (Debian's is older than the device's).
+# Usage: [TESTS=... T1= T2= T3= T4= SHAPES=... CALIB=...] kernels_h100.sh DEVBIN
 set -u
 DEVBIN=${1:?usage: kernels_h100.sh DEVBIN}
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -28,6 +30,11 @@ timeout ${T2:-150} $B --only-dequant --gemv-mma --formats int4-g128-sym int4-g12
 echo "gemv shapes rc=$?"
 timeout ${T3:-200} $B --only-calib --calib-shapes ${CALIB:-2048x4096 16384x4096 16384x11008} --reps 5 --out "$OUT/hessian.md" > /dev/null 2> "$OUT/hessian.log"
 echo "hessian rc=$?"
-for f in gemv_variants gemv_shapes hessian; do
+for hx in "" --coopmat-half-x; do
+  timeout ${T4:-150} $B --only-dequant $hx --formats int4-g128-sym int8 f16 --shapes 28672x8192 4096x14336 --batches 512 2048 --reps 10 \
+      --out "$OUT/gemm${hx:+_half_x}.md" > /dev/null 2> "$OUT/gemm${hx:+_half_x}.log"
+  echo "gemm ${hx:-f32 x} rc=$?"
+done
+for f in gemv_variants gemv_shapes hessian gemm gemm_half_x; do
   echo "== $f"; grep -E "^\| (dequant|hessian)" "$OUT/$f.md" | awk -F'|' '{printf "%s|%s|%s|%s|%s|%s|%s\n", $3, $4, $5, $6, $10, $11, $13}'
 done
