@@ -26,8 +26,8 @@ const char* inputSiteName(InputSite site);
 class LinearInputStats {
 public:
     // backend: where X^T X is summed (kept on the device by a GPU backend, rows stacked into
-    // batches of a few thousand); null: Eigen's rank update on this thread.
-    // batchRows: rows stacked per backend call (0: a few thousand, at most 256 MB).
+    // batches of 2048); null: Eigen's rank update on this thread.
+    // batchRows: rows stacked per backend call (0: 2048, at most 128 MB).
     LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed,
                      std::shared_ptr<compute::Backend> backend = nullptr, int batchRows = 0);
 

@@ -26,7 +26,7 @@ private:
     int k_;
 };
 
-// Rows stacked into batches of a few thousand (at most 256 MB) before they go to a HessianSum:
+// Rows stacked into batches of 2048 (at most 128 MB) before they go to a HessianSum:
 // one call per batch instead of one per sample keeps a GPU's tiles busy and the per-call costs
 // (submission, launch) small. read() adds what is pending first.
 class BatchedHessianSum {
