@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Device machine: where the time of the forward pass and of the calibration pass goes, on a
-# Llama-2-7B-width model with few blocks (quick to write and load): prefill/decode and the
-# calibration pass (32 x 512 tokens through each block, Hessians and statistics at every
-# linear input, then the block outputs) with QS_PROFILE's per-stage times.
+# Llama-2-7B-width model with few blocks (quick to write and load): prefill/decode, the
+# calibration pass alone (32 x 512 tokens through each block, Hessians and statistics at every
+# linear input, then the block outputs), then GPTQ and AWQ end to end on those blocks, each with
+# QS_PROFILE's per-stage times (stderr, also under $OUT).
 #   carry: .gl (libvulkan1 .deb) and BIN (scripts/device/pack.sh output)
 #   usage: scripts/device/forward_profile.sh BIN [LAYERS] [SAMPLES] [extra commands...]
 set -u
@@ -22,3 +23,7 @@ nproc >&2; nvidia-smi --query-gpu=name,memory.used,memory.total --format=csv,noh
 export QS_PROFILE=1
 T "$bin"/quantscope-cli speed $M --gpu --prompt-tokens 512 --gen-tokens 8 --repeats 2 2>&1 | tee $out/speed.txt
 T "$bin"/quantscope-cli speed $M --gpu --calibrate --samples "$samples" --seqlen 512 2>&1 | tee $out/calibrate.txt
+for meth in gptq awq; do
+  T timeout 240 "$bin"/quantscope-cli speed $M --gpu --quantize $meth --samples "$samples" --seqlen 512 2>&1 |
+      tee $out/$meth.txt
+done
