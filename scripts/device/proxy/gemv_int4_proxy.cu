@@ -322,6 +322,131 @@ __global__ void halfGemv(const uint4* __restrict__ W, const float4* __restrict__
     }
 }
 
+
+// gemv.comp int4 with the in-place masks, X staged in shared memory in chunks of 4096 values
+// (one barrier per chunk) so that a warp can take few rows (few registers, many warps per SM)
+// without reading X from L1 once per row. 8 warps per block, ROWS rows per warp.
+template <int ROWS>
+__global__ void __launch_bounds__(256) simtShared(const uint4* __restrict__ W, const float* __restrict__ S, const float* __restrict__ Z,
+                                                  const float4* __restrict__ X, float* __restrict__ Y, int N, int K, bool asym)
+{
+    constexpr int CH = 4096;
+    __shared__ float4 xs[CH / 4];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const int n0 = (blockIdx.x * 8 + warp) * ROWS;
+    const int units = K / 32, groups = K / 128;
+    float acc[ROWS] = {};
+    for (int k0 = 0; k0 < K; k0 += CH) {
+        __syncthreads();
+        for (int i = threadIdx.x; i < CH / 4 && k0 / 4 + i < K / 4; i += 256) xs[i] = X[k0 / 4 + i];
+        __syncthreads();
+        if (n0 >= N) continue;
+        const int u0 = k0 / 32, u1 = min(K, k0 + CH) / 32;
+        for (int u = u0 + lane; u < u1; u += 32) {
+            uint4 q[ROWS];
+            float sc[ROWS], z[ROWS];
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r) {
+                const int n = min(n0 + r, N - 1);
+                q[r] = W[(size_t)n * units + u];
+                const int g = n * groups + u / 4;
+                sc[r] = S[g];
+                z[r] = asym ? Z[g] : 8.f;
+            }
+            float d[ROWS][4] = {};
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const float4 x0 = xs[(u - u0) * 8 + 2 * j], x1 = xs[(u - u0) * 8 + 2 * j + 1];
+#pragma unroll
+                for (int r = 0; r < ROWS; ++r) {
+                    const uint32_t v = (&q[r].x)[j], h = v >> 16;
+                    const float b0 = 8388608.f + z[r], b1 = 8388608.f + 16.f * z[r], b2 = 8388608.f + 256.f * z[r], b3 = 8388608.f + 4096.f * z[r];
+                    d[r][0] += x0.x * (__uint_as_float((v & 0xFu) | 0x4B000000u) - b0) + x1.x * (__uint_as_float((h & 0xFu) | 0x4B000000u) - b0);
+                    d[r][1] += x0.y * (__uint_as_float((v & 0xF0u) | 0x4B000000u) - b1) + x1.y * (__uint_as_float((h & 0xF0u) | 0x4B000000u) - b1);
+                    d[r][2] += x0.z * (__uint_as_float((v & 0xF00u) | 0x4B000000u) - b2) + x1.z * (__uint_as_float((h & 0xF00u) | 0x4B000000u) - b2);
+                    d[r][3] += x0.w * (__uint_as_float((v & 0xF000u) | 0x4B000000u) - b3) + x1.w * (__uint_as_float((h & 0xF000u) | 0x4B000000u) - b3);
+                }
+            }
+#pragma unroll
+            for (int r = 0; r < ROWS; ++r)
+                acc[r] += sc[r] * (d[r][0] + d[r][1] * 0.0625f + d[r][2] * 0.00390625f + d[r][3] * 0.000244140625f);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < ROWS; ++r) {
+        float v = acc[r];
+        for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+        if (lane == 0 && n0 + r < N) Y[n0 + r] = v;
+    }
+}
+
+// mma<4, 2, true> with four accumulator chains per tile (hi/lo x A/B): chains of 4 products
+// per block instead of 8.
+__global__ void mma4chain(const uint4* __restrict__ W, const float* __restrict__ S, const float* __restrict__ Z,
+                          const uint4* __restrict__ Xh, const float* __restrict__ Xs, float* __restrict__ Y, int N, int K, bool asym)
+{
+    constexpr int WARPS = 4, RT = 2;
+    __shared__ float red[WARPS * RT * 4 * 32];
+    const int lane = threadIdx.x, warp = threadIdx.y, g = lane / 4, t = lane % 4;
+    const int n0 = blockIdx.x * 16 * RT;
+    const int blocks = K / 128, units = K / 32, groups = K / 128;
+    int rowA[RT], rowB[RT];
+    for (int r = 0; r < RT; ++r) { rowA[r] = min(n0 + 16 * r + g, N - 1); rowB[r] = min(n0 + 16 * r + g + 8, N - 1); }
+    float y[RT][4] = {};
+    uint4 qa[RT], qb[RT];
+    int blk = warp;
+    if (blk < blocks)
+        for (int r = 0; r < RT; ++r) { qa[r] = W[(size_t)rowA[r] * units + blk * 4 + t]; qb[r] = W[(size_t)rowB[r] * units + blk * 4 + t]; }
+    const uint32_t magic = 0x64006400u, biasA = 0x64086408u, biasB = 0x64806480u;
+    for (; blk < blocks; blk += WARPS) {
+        const int nb = blk + WARPS;
+        uint4 na[RT], nbq[RT];
+        if (nb < blocks)
+            for (int r = 0; r < RT; ++r) { na[r] = W[(size_t)rowA[r] * units + nb * 4 + t]; nbq[r] = W[(size_t)rowB[r] * units + nb * 4 + t]; }
+        uint4 xf[8];
+        const int xb = blk * 32 + t * 8;
+        for (int j = 0; j < 8; ++j) xf[j] = g == 0 ? Xh[xb + j] : make_uint4(0, 0, 0, 0);
+        const float xs0 = (2 * t == 0) ? Xs[blk] : 0.f;
+#pragma unroll
+        for (int r = 0; r < RT; ++r) {
+            float a0[4] = {}, a1[4] = {}, b0[4] = {}, b1[4] = {};
+#pragma unroll
+            for (int w = 0; w < 4; ++w) {
+                const uint32_t va = (&qa[r].x)[w], vb = (&qb[r].x)[w], va8 = va >> 8, vb8 = vb >> 8;
+                const uint32_t p0 = hsub((va & 0x000F000Fu) | magic, biasA), p0b = hsub((vb & 0x000F000Fu) | magic, biasA);
+                const uint32_t p2 = hsub((va8 & 0x000F000Fu) | magic, biasA), p2b = hsub((vb8 & 0x000F000Fu) | magic, biasA);
+                const uint32_t p1 = hsub((va & 0x00F000F0u) | magic, biasB), p1b = hsub((vb & 0x00F000F0u) | magic, biasB);
+                const uint32_t p3 = hsub((va8 & 0x00F000F0u) | magic, biasB), p3b = hsub((vb8 & 0x00F000F0u) | magic, biasB);
+                const uint4 xh = xf[2 * w], xl = xf[2 * w + 1];
+                mma16816(a0, p0, p0b, p2, p2b, xh.x, xh.y);
+                mma16816(b0, p1, p1b, p3, p3b, xh.z, xh.w);
+                mma16816(a1, p0, p0b, p2, p2b, xl.x, xl.y);
+                mma16816(b1, p1, p1b, p3, p3b, xl.z, xl.w);
+            }
+            const int giA = rowA[r] * groups + blk, giB = rowB[r] * groups + blk;
+            const float sA = S[giA], sB = S[giB];
+            const float zA = asym ? Z[giA] - 8.f : 0.f, zB = asym ? Z[giB] - 8.f : 0.f;
+            y[r][0] += sA * (a0[0] + a1[0] + (b0[0] + b1[0]) * 0.0625f - zA * xs0);
+            y[r][1] += sA * (a0[1] + a1[1] + (b0[1] + b1[1]) * 0.0625f);
+            y[r][2] += sB * (a0[2] + a1[2] + (b0[2] + b1[2]) * 0.0625f - zB * xs0);
+            y[r][3] += sB * (a0[3] + a1[3] + (b0[3] + b1[3]) * 0.0625f);
+        }
+        if (nb < blocks)
+            for (int r = 0; r < RT; ++r) { qa[r] = na[r]; qb[r] = nbq[r]; }
+    }
+    for (int r = 0; r < RT; ++r)
+        for (int e = 0; e < 4; ++e) red[((warp * RT + r) * 4 + e) * 32 + lane] = y[r][e];
+    __syncthreads();
+    if (warp == 0)
+        for (int r = 0; r < RT; ++r)
+            for (int e = 0; e < 4; ++e) {
+                float v = 0.f;
+                for (int w = 0; w < WARPS; ++w) v += red[((w * RT + r) * 4 + e) * 32 + lane];
+                const int row = n0 + 16 * r + g + 8 * (e / 2), col = 2 * t + (e % 2);
+                if (row < N && col == 0) Y[row] = v;
+            }
+}
+
 __global__ void copyk(const uint4* __restrict__ a, uint4* __restrict__ b, size_t n)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x) b[i] = a[i];
@@ -395,6 +520,24 @@ int main(int argc, char** argv)
     auto fill = [&](auto kern, int threads) { int b = 0; CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&b, kern, threads, 0)); return b * sms; };
     printf("SMs %d; resident blocks: simt old r8 %d, simt new r8 %d, mma w4t2 %d, mma w8t2 %d\n", sms, fill(simt<false, 8>, 128),
            fill(simt<true, 8>, 128), fill(mma<4, 2, true>, 128), fill(mma<8, 2, true>, 256));
+    if (getenv("SHARED")) {
+        // X staged in shared memory with few rows per warp, and the 4-chain tensor-core version.
+        for (bool asym : {false, true}) {
+            run("simt old r8 (gemv.comp before)", asym, [&](int s) { simt<false, 8><<<(N / 8 + 3) / 4, 128>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
+            run("X in shared, 1 row/warp", asym, [&](int s) { simtShared<1><<<(N + 7) / 8, 256>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
+            run("X in shared, 2 rows/warp", asym, [&](int s) { simtShared<2><<<(N / 2 + 7) / 8, 256>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
+            run("X in shared, 4 rows/warp", asym, [&](int s) { simtShared<4><<<(N / 4 + 7) / 8, 256>>>(dW[s], dS[s], dZ[s], (const float4*)dX, dY, N, K, asym); });
+            run("mma w4 t2 (+xprep)", asym, [&](int s) {
+                xprep<<<(K / 128 * 16 + 63) / 64, 64>>>(dX, dXh, dXs, K);
+                mma<4, 2, true><<<(N + 31) / 32, dim3(32, 4)>>>(dW[s], dS[s], dZ[s], dXh, dXs, dY, N, K, asym);
+            });
+            run("mma w4 t2 4 chains (+xprep)", asym, [&](int s) {
+                xprep<<<(K / 128 * 16 + 63) / 64, 64>>>(dX, dXh, dXs, K);
+                mma4chain<<<(N + 31) / 32, dim3(32, 4)>>>(dW[s], dS[s], dZ[s], dXh, dXs, dY, N, K, asym);
+            });
+        }
+        return 0;
+    }
     if (getenv("PATTERN")) {
         // Same bytes per case: the int4 matrix N x K (N*K/2 bytes) read as int4 loads only, as
         // f16 weights of N x K/4, and through gemv.comp's int4 arithmetic; times only (no check).
