@@ -17,10 +17,10 @@ for name in quantscope-cli quantscope-bench make_random_llama; do
     progs+=("$out/$name")
 done
 [ ${#progs[@]} -gt 0 ] || { echo "pack.sh: nothing to pack in $build" >&2; exit 1; }
-# The packages that own each linked library, minus glibc's and gcc's own (the device has them).
+# The packages that own each linked library, minus glibc's and gcc's own (the device has newer ones).
 pkgs=$(for p in "${progs[@]}"; do ldd "$p"; done | awk '/=> \//{print $3}' | sort -u |
        xargs -r realpath | xargs -r dpkg -S 2>/dev/null | cut -d: -f1 | sort -u |
-       grep -v -x -e libc6 -e libgcc-s1 || true)
+       grep -v -x -e libc6 -e libgcc-s1 -e libstdc++6 || true)
 (cd "$out/debs" && for pkg in $pkgs; do ls "${pkg}"_*.deb >/dev/null 2>&1 || apt-get download "$pkg" >/dev/null; done)
 echo "packed: ${progs[*]}; packages: $(echo $pkgs | tr '\n' ' ')"
 du -sh "$out"
