@@ -3,8 +3,9 @@
 // product: a model too large for memory in f32 (Llama-2-7B: 27 GB) can be calibrated and
 // quantized block by block holding one linear's f32 copy at a time, since a method replaces the
 // linears of each block with quantized ones as it goes (LoadOptions::lazyLinears).
-// The checkpoint must outlive the op. Slow (decodes the tensor on every call): for
-// calibration, not for generation.
+// The checkpoint must outlive the op. The decoded f32 weights of the linears used last are
+// kept in a process-wide cache bounded in bytes (QS_LAZY_CACHE_BYTES, default 2 GiB), so the
+// many products of one block during calibration decode each weight once.
 #include "core/io/checkpoint.hpp"
 #include "core/runtime/linear.hpp"
 
