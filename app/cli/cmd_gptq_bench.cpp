@@ -45,6 +45,7 @@ int runGptqBench(const GptqBenchArgs& a)
     o.gptq.groupSize = a.group;
     o.gptq.actOrder = a.actOrder;
     o.gptq.precision = a.doublePrecision ? quant::GptqPrecision::Double : quant::GptqPrecision::Single;
+    o.gptq.keepDequantized = false; // as the method runs it
     o.hessianRows = a.rows;
     o.seed = a.seed;
     const char* precision = a.doublePrecision ? "double" : "single";

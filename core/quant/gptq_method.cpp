@@ -200,6 +200,7 @@ private:
         // gptq.py's precision on the GPU; about twice the speed of double on the CPU, and a
         // small fraction of codes differ from the double reference (test_gptq_solver).
         o.precision = GptqPrecision::Single;
+        o.keepDequantized = false; // the stored codes are what the model runs and the metrics read
         return o;
     }
 

@@ -119,7 +119,8 @@ GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOption
     r.q.scales.assign(std::size_t(n) * std::size_t(groups), 0.0f);
     r.q.zeros.assign(r.q.scales.size(), 0.0f);
     r.q.codes.assign(std::size_t(n) * std::size_t(k), 0);
-    r.dequantized.resize(n, k);
+    if (o.keepDequantized)
+        r.dequantized.resize(n, k);
     r.dampUsed = f.dampUsed;
     r.dampTries = f.dampTries;
     r.deadColumns = int(f.dead.size());
@@ -233,7 +234,8 @@ GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOption
                         const T code = codeOf<T>(x, sc, z, maxq);
                         const T q = (code - z) * sc;
                         r.q.codes[std::size_t(r0 + row) * std::size_t(k) + std::size_t(orig)] = std::uint8_t(code);
-                        r.dequantized(r0 + row, orig) = double(q);
+                        if (o.keepDequantized)
+                            r.dequantized(r0 + row, orig) = double(q);
                         W(row, col) -= q;
                         err[row] = (x - q) / d;
                         rowLoss[std::size_t(r0 + row)] += double(x - q) * double(x - q) / (double(d) * double(d)) / 2.0;

@@ -37,6 +37,7 @@ struct GptqOptions {
     // whenever groups start on batch boundaries (group size a multiple of blockSize).
     bool paramsFromBatchStart = false;
     GptqPrecision precision = GptqPrecision::Double; // of the factorization and the sweep
+    bool keepDequantized = true; // fill GptqResult::dequantized (the method stores codes only)
 };
 
 // What the sweep needs from a Hessian, computed once for all linears that read the same inputs
@@ -59,7 +60,7 @@ struct GptqFactor {
 struct GptqResult {
     GroupwiseResult q;              // codes [N][K] in original column order, params per group
     std::vector<std::int32_t> gIdx; // group of each original column; empty when it is c / groupSize
-    Eigen::MatrixXd dequantized;    // Q [N][K], original column order
+    Eigen::MatrixXd dequantized;    // Q [N][K], original column order; empty without keepDequantized
     double dampUsed = 0;            // fraction of mean(diag H) that let Cholesky succeed
     int dampTries = 1;
     double loss = 0;                // sum (w - q)^2 / d^2 / 2, gptq.py's printed "error"

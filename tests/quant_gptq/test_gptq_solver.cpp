@@ -286,6 +286,12 @@ void TestGptqSolver::factorSharedByLinears()
             QCOMPARE(shared.gIdx, own.gIdx);
             QCOMPARE(shared.loss, own.loss);
             QCOMPARE(shared.dampUsed, own.dampUsed);
+            GptqOptions codesOnly = o; // what the method asks for
+            codesOnly.keepDequantized = false;
+            const auto lean = quant::gptqQuantize(w, f, codesOnly);
+            QCOMPARE(lean.q.codes, own.q.codes);
+            QCOMPARE(lean.loss, own.loss);
+            QCOMPARE(lean.dequantized.size(), Eigen::Index(0));
         }
         GptqOptions other = o;
         other.precision = quant::GptqPrecision::Single;
