@@ -1,5 +1,7 @@
 #include "core/runtime/backend_linear.hpp"
 
+#include "core/compute/shared_input_gemm.hpp"
+
 #include <Eigen/Core>
 
 namespace qs::runtime {
@@ -22,6 +24,31 @@ void BackendLinear::forward(const Mat& x, Mat& y) const
     backend_->dequantGemm(x.data(), int(x.rows()), *prepared_, y.data());
     if (bias_)
         y.rowwise() += bias_->transpose();
+}
+
+bool BackendLinear::forwardShared(std::span<const BackendLinear* const> linears, const Mat& x, std::span<Mat* const> ys)
+{
+    if (linears.empty() || linears.size() != ys.size() || linears.size() > 8)
+        return false;
+    for (const auto* l : linears)
+        if (!l || l->backend_ != linears[0]->backend_)
+            return false;
+    const compute::PreparedWeights* ws[8];
+    float* outs[8];
+    for (std::size_t i = 0; i < linears.size(); ++i) {
+        if (x.cols() != linears[i]->inFeatures())
+            throw compute::ComputeError("linear expects " + std::to_string(linears[i]->inFeatures()) +
+                                        " input features, got " + std::to_string(x.cols()));
+        ys[i]->resize(x.rows(), linears[i]->outFeatures());
+        ws[i] = linears[i]->prepared_.get();
+        outs[i] = ys[i]->data();
+    }
+    compute::dequantGemmSharedInput(*linears[0]->backend_, x.data(), int(x.rows()),
+                                    std::span(ws, linears.size()), std::span(outs, linears.size()));
+    for (std::size_t i = 0; i < linears.size(); ++i)
+        if (linears[i]->bias_)
+            ys[i]->rowwise() += linears[i]->bias_->transpose();
+    return true;
 }
 
 std::string BackendLinear::describe() const

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 
 namespace qs::runtime {
 
@@ -20,6 +21,11 @@ public:
     int outFeatures() const override { return prepared_->rows(); }
     void forward(const Mat& x, Mat& y) const override;
     std::string describe() const override;
+
+    // The products of several linears that read the same x, as their forwards would give; when
+    // all run on one backend, through compute::dequantGemmSharedInput (x uploaded once on a
+    // GPU). Returns false, computing nothing, when they are on different backends.
+    static bool forwardShared(std::span<const BackendLinear* const> linears, const Mat& x, std::span<Mat* const> ys);
 
     const compute::WeightMatrix& weight() const { return prepared_->matrix(); }
     const std::optional<Vec>& bias() const { return bias_; }

@@ -1,5 +1,6 @@
 #include "core/runtime/transformer.hpp"
 
+#include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
 #include "core/util/stage_timer.hpp"
 #include "core/util/thread_pool.hpp"
@@ -61,6 +62,30 @@ Mat Transformer::embed(std::span<const std::int32_t> tokens) const
     return h;
 }
 
+// Linears that read the same x (q/k/v, gate/up): the hooks see x once per role, in order, then
+// the products run together where every linear is on the same backend (x goes to a GPU once).
+static void runLinearsSharingInput(const BlockWeights& b, int index, std::initializer_list<LinearRole> roles,
+                                   const Mat& x, std::initializer_list<Mat*> ys, const ForwardHooks* hooks)
+{
+    if (hooks && hooks->onLinearInput) {
+        prof::StageTimer timer("fwd.hooks");
+        for (LinearRole role : roles)
+            hooks->onLinearInput(index, role, x);
+    }
+    prof::StageTimer timer("fwd.linear");
+    const BackendLinear* onBackend[8];
+    std::size_t n = 0;
+    for (LinearRole role : roles)
+        if (const auto* l = dynamic_cast<const BackendLinear*>(&b.linear(role)); l && n < 8)
+            onBackend[n++] = l;
+    if (n == roles.size() &&
+        BackendLinear::forwardShared(std::span(onBackend, n), x, std::span(ys.begin(), n)))
+        return;
+    auto y = ys.begin();
+    for (LinearRole role : roles)
+        b.linear(role).forward(x, **y++);
+}
+
 static void runLinear(const BlockWeights& b, int index, LinearRole role, const Mat& x, Mat& y, const ForwardHooks* hooks)
 {
     if (hooks && hooks->onLinearInput) {
@@ -90,9 +115,7 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
     const Eigen::Index T = x.rows();
 
     Mat q, k, v;
-    runLinear(b, index, LinearRole::Q, x, q, hooks);
-    runLinear(b, index, LinearRole::K, x, k, hooks);
-    runLinear(b, index, LinearRole::V, x, v, hooks);
+    runLinearsSharingInput(b, index, {LinearRole::Q, LinearRole::K, LinearRole::V}, x, {&q, &k, &v}, hooks);
     if (b.qNorm) {
         headNorm(q, heads, D, *b.qNorm, s.rmsNormEps);
         headNorm(k, kvHeads, D, *b.kNorm, s.rmsNormEps);
@@ -170,8 +193,7 @@ Mat Transformer::mlp(int index, const Mat& x, const ForwardHooks* hooks) const
 {
     const auto& b = w_.blocks[std::size_t(index)];
     Mat gate, up, y;
-    runLinear(b, index, LinearRole::Gate, x, gate, hooks);
-    runLinear(b, index, LinearRole::Up, x, up, hooks);
+    runLinearsSharingInput(b, index, {LinearRole::Gate, LinearRole::Up}, x, {&gate, &up}, hooks);
     // SwiGLU: silu(gate) * up.
     {
         prof::StageTimer timer("fwd.silu");

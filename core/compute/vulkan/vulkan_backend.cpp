@@ -126,6 +126,9 @@ struct VulkanBackend::Impl {
     std::uint32_t hessianF16Wn = 32;  // hessian_f16.comp: columns per subgroup (32 or 64)
     int lastPath = 0;  // GemmPath of the last dequantGemm
     bool timingRun = false;  // timeDequantGemm: transfers stay out of the timed submission
+    // dequantGemmShared: X already in xBuf from the previous product of the same call.
+    const float* residentX = nullptr;
+    std::uint64_t residentXBytes = 0;
     std::uint64_t maxBinding = 0;
     Buffer xBuf, yBuf, auxBuf;
     Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
@@ -356,13 +359,14 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     const std::uint64_t yStagingOffset = (xBytes + 255) & ~std::uint64_t(255);
     const bool inlineStaging = !timingRun && dev().needsStaging(xBuf) && dev().needsStaging(yBuf) &&
                                yStagingOffset + yBytes <= vk::Device::kStagingBytes;
-    if (!inlineStaging)
+    const bool haveX = residentX == x && residentXBytes == xBytes && xBuf.size >= xBytes;
+    if (!inlineStaging && !haveX)
         dev().upload(xBuf, 0, x, xBytes);
     uploadTimer.stop();
     prof::StageTimer recordTimer("vk.gemm.record");
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
-    if (inlineStaging)
+    if (inlineStaging && !haveX)
         dev().stageIn(cb, xBuf, 0, x, xBytes, 0);
     dev().timestamp(cb, 0);
     // Repeats (timing only) run back to back in one submission, as the layers of a model do,
@@ -845,6 +849,42 @@ std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const We
         }
     }
     return p;
+}
+
+void VulkanBackend::dequantGemmShared(const float* x, int m, std::span<const PreparedWeights* const> ws,
+                                      std::span<float* const> ys)
+{
+    if (ws.size() != ys.size())
+        throw ComputeError("dequantGemmShared: " + std::to_string(ws.size()) + " weights for " + std::to_string(ys.size()) +
+                           " outputs");
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        if (!ws[i])
+            throw ComputeError("dequantGemmShared: null weights");
+        checkGemmArgs(x, m, *ws[i], ys[i]);
+        if (ws[i]->cols() != ws[0]->cols())
+            throw ComputeError("dequantGemmShared: the weights differ in input features");
+    }
+    // X goes up with the first product that runs on the GPU; the others find it in xBuf.
+    d_->residentX = nullptr;
+    d_->residentXBytes = 0;
+    try {
+        for (std::size_t i = 0; i < ws.size(); ++i) {
+            const auto* vw = dynamic_cast<const VulkanWeights*>(ws[i]);
+            d_->guarded("dequantGemm", [&] {
+                const VulkanWeights* one[1] = {vw};
+                if (!vw || !d_->gemm(x, m, one, 1, ys[i]))
+                    return false;
+                d_->residentX = x;
+                d_->residentXBytes = std::uint64_t(m) * std::uint64_t(ws[i]->cols()) * 4;
+                return true;
+            }, [&] { d_->cpu.dequantGemm(x, m, *ws[i], ys[i]); });
+        }
+    } catch (...) {
+        d_->residentX = nullptr;
+        throw;
+    }
+    d_->residentX = nullptr;
+    d_->residentXBytes = 0;
 }
 
 void VulkanBackend::dequantGemm(const float* x, int m, const PreparedWeights& w, float* y)

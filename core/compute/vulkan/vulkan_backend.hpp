@@ -96,6 +96,9 @@ public:
     void histogram(std::span<const float> x, Histogram& acc) override;
     double lastKernelMs() const override;
     using Backend::dequantGemm;
+    // y_i = x dequant(W_i)^T for weights that read the same x (q/k/v, gate/up): x is uploaded
+    // once for all of them. Same checks as dequantGemm; all W_i have the same columns.
+    void dequantGemmShared(const float* x, int m, std::span<const PreparedWeights* const> ws, std::span<float* const> ys);
     // X^T X summed in device memory between adds (rows travel, the sum only when read); on the
     // host where the device cannot hold it. Use compute::makeHessianSum (hessian_sum.hpp).
     std::unique_ptr<HessianSum> makeHessianSum(int k);
