@@ -1,7 +1,9 @@
 #include "core/quant/awq_scaling.hpp"
 
+#include "core/quant/awq_packing.hpp"
 #include "core/quant/layer_metrics.hpp"
 #include "core/util/error.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,19 +20,27 @@ Vec awqWeightMean(const std::vector<const Mat*>& weights, int groupSize)
         throw Error("awq: no weights to average");
     const Eigen::Index k = weights.front()->cols();
     const int gs = groupSize > 0 && groupSize < k ? groupSize : int(k);
-    Eigen::VectorXd sum = Eigen::VectorXd::Zero(k);
     Eigen::Index rows = 0;
     for (const Mat* w : weights) {
         if (w->cols() != k)
             throw Error("awq: the linears of a scaling group must share their input");
-        for (Eigen::Index r = 0; r < w->rows(); ++r)
-            for (Eigen::Index g = 0; g < k; g += gs) {
-                const auto seg = w->row(r).segment(g, gs);
-                const float denom = seg.cwiseAbs().maxCoeff() + 1e-6f; // AutoAWQ's + 1e-6
-                sum.segment(g, gs) += (seg.cwiseAbs() / denom).transpose().cast<double>();
-            }
         rows += w->rows();
     }
+    // Groups of columns split over the pool; each column sums its rows in order, so the result
+    // does not depend on the thread count.
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(k);
+    ThreadPool::shared().parallelFor(
+        (k + gs - 1) / gs,
+        [&](std::int64_t gb, std::int64_t ge) {
+            for (const Mat* w : weights)
+                for (Eigen::Index r = 0; r < w->rows(); ++r)
+                    for (Eigen::Index g = gb * gs; g < std::min<Eigen::Index>(k, ge * gs); g += gs) {
+                        const auto seg = w->row(r).segment(g, gs);
+                        const float denom = seg.cwiseAbs().maxCoeff() + 1e-6f; // AutoAWQ's + 1e-6
+                        sum.segment(g, gs) += (seg.cwiseAbs() / denom).transpose().cast<double>();
+                    }
+        },
+        1);
     return (sum / double(rows)).cast<float>();
 }
 
@@ -52,12 +62,53 @@ Vec awqScalesForRatio(const Vec& xMean, const Vec& wMean, float ratio, bool xOnl
 
 Mat fakeQuantizeScaled(const Mat& w, const Vec& s, const GroupGrid& grid, int groupSize)
 {
-    Mat scaled = w;
-    scaled.array().rowwise() *= s.transpose().array();
-    const auto q = quantizeGroupwise(scaled, grid, groupSize);
-    Mat dq = dequantizeGroupwise(q, int(w.rows()), int(w.cols()));
-    dq.array().rowwise() /= s.transpose().array();
-    return dq;
+    if (s.size() != w.cols())
+        throw Error("awq: " + std::to_string(s.size()) + " scales for " + std::to_string(w.cols()) + " columns");
+    Mat scaled = scaleForAwq(w, s, Vec::Ones(w.rows()));
+    const auto q = quantizeGroupwiseParallel(scaled, grid, groupSize);
+    const int n = int(w.rows()), k = int(w.cols());
+    ThreadPool::shared().parallelFor(
+        n,
+        [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t row = b; row < e; ++row)
+                for (int c = 0; c < k; ++c) {
+                    const std::size_t gi = std::size_t(row) * std::size_t(q.groups) + std::size_t(c / q.groupSize);
+                    scaled(row, c) = dequantizeCode(float(q.codes[std::size_t(row) * std::size_t(k) + std::size_t(c)]),
+                                                    q.scales[gi], q.zeros[gi]) /
+                                     s[c];
+                }
+        },
+        16);
+    return scaled;
+}
+
+Mat scaleForAwq(const Mat& w, const Vec& in, const Vec& out)
+{
+    if (in.size() != w.cols() || out.size() != w.rows())
+        throw Error("awq: scales do not match a " + std::to_string(w.rows()) + "x" + std::to_string(w.cols()) + " weight");
+    Mat r(w.rows(), w.cols());
+    ThreadPool::shared().parallelFor(
+        w.rows(),
+        [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t row = b; row < e; ++row)
+                r.row(row) = (w.row(row).array() * in.transpose().array()) / out[row];
+        },
+        16);
+    return r;
+}
+
+void applyAwqNormScales(runtime::BlockWeights& block, const AwqBlockScales& scales)
+{
+    if (scales.qkv) {
+        if (block.inputNorm.size() != scales.qkv->size())
+            throw Error("awq scales do not match input_layernorm");
+        block.inputNorm = block.inputNorm.cwiseQuotient(*scales.qkv);
+    }
+    if (scales.gateUp) {
+        if (block.postAttentionNorm.size() != scales.gateUp->size())
+            throw Error("awq scales do not match post_attention_layernorm");
+        block.postAttentionNorm = block.postAttentionNorm.cwiseQuotient(*scales.gateUp);
+    }
 }
 
 namespace {
@@ -67,9 +118,8 @@ void scaleColumns(runtime::BlockWeights& block, LinearRole role, const Vec& s)
     auto& slot = block.linear(role);
     if (slot->inFeatures() != s.size())
         throw Error(std::string("awq scales do not match the inputs of ") + runtime::linearRoleName(role));
-    Mat w = currentWeight(*slot);
-    w.array().rowwise() *= s.transpose().array();
-    slot = std::make_shared<runtime::DenseLinear>(std::move(w), currentBias(*slot));
+    slot = std::make_shared<runtime::DenseLinear>(scaleForAwq(currentWeight(*slot), s, Vec::Ones(slot->outFeatures())),
+                                                  currentBias(*slot));
 }
 
 void divideRows(runtime::BlockWeights& block, LinearRole role, const Vec& s)
@@ -77,8 +127,7 @@ void divideRows(runtime::BlockWeights& block, LinearRole role, const Vec& s)
     auto& slot = block.linear(role);
     if (slot->outFeatures() != s.size())
         throw Error(std::string("awq scales do not match the outputs of ") + runtime::linearRoleName(role));
-    Mat w = currentWeight(*slot);
-    w.array().colwise() /= s.array();
+    Mat w = scaleForAwq(currentWeight(*slot), Vec::Ones(slot->inFeatures()), s);
     auto bias = currentBias(*slot);
     if (bias)
         *bias = bias->cwiseQuotient(s);
@@ -89,10 +138,8 @@ void divideRows(runtime::BlockWeights& block, LinearRole role, const Vec& s)
 
 void applyAwqScales(runtime::BlockWeights& block, const AwqBlockScales& scales)
 {
+    applyAwqNormScales(block, scales);
     if (scales.qkv) {
-        if (block.inputNorm.size() != scales.qkv->size())
-            throw Error("awq scales do not match input_layernorm");
-        block.inputNorm = block.inputNorm.cwiseQuotient(*scales.qkv);
         for (auto r : {LinearRole::Q, LinearRole::K, LinearRole::V})
             scaleColumns(block, r, *scales.qkv);
     }
@@ -101,9 +148,6 @@ void applyAwqScales(runtime::BlockWeights& block, const AwqBlockScales& scales)
         scaleColumns(block, LinearRole::O, *scales.vo);
     }
     if (scales.gateUp) {
-        if (block.postAttentionNorm.size() != scales.gateUp->size())
-            throw Error("awq scales do not match post_attention_layernorm");
-        block.postAttentionNorm = block.postAttentionNorm.cwiseQuotient(*scales.gateUp);
         for (auto r : {LinearRole::Gate, LinearRole::Up})
             scaleColumns(block, r, *scales.gateUp);
     }

@@ -20,9 +20,12 @@ runtime::Vec awqWeightMean(const std::vector<const runtime::Mat*>& weights, int 
 // then s / sqrt(max(s) * min(s)); non-finite entries become 1.
 runtime::Vec awqScalesForRatio(const runtime::Vec& xMean, const runtime::Vec& wMean, float ratio, bool xOnly);
 
-// Q(W diag(s)) diag(1/s): group-wise RTN of the scaled weight, divided back. What the search
-// runs the module with for one candidate.
+// Q(W diag(s)) diag(1/s): group-wise RTN of the scaled weight, divided back. What the f32
+// reference search runs the module with for one candidate. Rows split over the thread pool.
 runtime::Mat fakeQuantizeScaled(const runtime::Mat& w, const runtime::Vec& s, const GroupGrid& grid, int groupSize);
+
+// diag(1/out) W diag(in), rows split over the thread pool.
+runtime::Mat scaleForAwq(const runtime::Mat& w, const runtime::Vec& in, const runtime::Vec& out);
 
 // The four Llama scaling groups of a block; an absent one is left unscaled.
 struct AwqBlockScales {
@@ -37,6 +40,10 @@ struct AwqBlockScales {
 // columns multiplied by s. The block's f32 function is unchanged. Scaled linears become dense
 // f32 ones.
 void applyAwqScales(runtime::BlockWeights& block, const AwqBlockScales& scales);
+
+// Only the norm part of applyAwqScales: input_layernorm / s_qkv, post_attention_layernorm /
+// s_gateUp (for a caller that scales and replaces the linears itself).
+void applyAwqNormScales(runtime::BlockWeights& block, const AwqBlockScales& scales);
 
 // The product of the input scalings a linear's columns received (1 where none), and the factor
 // its rows were divided by: W_scaled = diag(1/out) W diag(in).

@@ -2,12 +2,18 @@
 // (duo and x-only) and AutoAWQ's w_mean; folding scales into a block leaves its f32 output
 // unchanged (every group, v -> o and biases included); the ratio search picks r > 0 when one
 // input channel carries huge activations and then beats RTN; the clip search never loses to
-// no clipping and shrinks ranges when an outlier weight dominates a group.
+// no clipping and shrinks ranges when an outlier weight dominates a group; the clip search's
+// Gram-matrix form gives the direct form's candidate errors and choices; the scale search judged
+// on the CPU backend (and the Vulkan one where there is a device) in the kernels' int4 format
+// gives the f32 fake-quantization reference's errors and ratios.
 #include "quant_awq/quant_test_models.hpp"
 
 #include "core/quant/awq_clip.hpp"
 #include "core/quant/awq_scaling.hpp"
 #include "core/quant/awq_search.hpp"
+#include "core/calib/block_capture.hpp"
+#include "core/compute/backend.hpp"
+#include "quant_awq/awq_search_compare.hpp"
 
 #include <QtTest/QtTest>
 
@@ -26,6 +32,9 @@ private slots:
     void ratioSearchFavoursOutlierChannel_data();
     void ratioSearchFavoursOutlierChannel();
     void clipSearchNeverWorse();
+    void clipGramEqualsDirect_data();
+    void clipGramEqualsDirect();
+    void searchOnBackendsMatchesReference();
 };
 
 void TestAwqScaling::scaleFormulaByHand()
@@ -172,6 +181,131 @@ void TestAwqScaling::clipSearchNeverWorse()
         const double eClip = test::relError(x * awq.transpose(), yRef);
         qInfo("output rel. error: RTN %.4f, clipped %.4f", eRtn, eClip);
         QVERIFY(eClip < eRtn);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestAwqScaling::clipGramEqualsDirect_data()
+{
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<bool>("symmetric");
+    QTest::addColumn<int>("groupSize");
+    QTest::newRow("w4 g128 asym") << 4 << false << 128;
+    QTest::newRow("w3 g64 sym") << 3 << true << 64;
+    QTest::newRow("w4 per channel asym") << 4 << false << 0;
+}
+
+// The Gram form's candidate errors equal the direct form's (normalized error < 1e-4: both are
+// f32 products, the Gram form's d^T G d has no cancellation, the direct form's difference of two
+// outputs loses about 1e-6 relative) and it chooses the same clamp for every row and group but
+// near-ties (the two candidates' direct errors within 1e-4 relative).
+void TestAwqScaling::clipGramEqualsDirect()
+{
+    QFETCH(int, bits);
+    QFETCH(bool, symmetric);
+    QFETCH(int, groupSize);
+    try {
+        std::mt19937 rng(std::random_device{}());
+        const int n = 96, k = 256, tokens = 160;
+        Mat w = test::randomMat(rng, n, k, 0.05f);
+        for (int r = 0; r < n; r += 3)
+            w(r, (r * 29) % k) = 0.5f; // outliers, so some groups are clipped and some not
+        Mat x = test::randomMat(rng, tokens, k);
+        x.col(7) *= 20.0f; // a salient channel, as AWQ's scaled inputs have
+        const GroupGrid grid{bits, symmetric};
+        const auto gram = awqClipCandidateErrors(w, x, grid, groupSize, 20, 0.5f, AwqClipForm::Gram);
+        const auto direct = awqClipCandidateErrors(w, x, grid, groupSize, 20, 0.5f, AwqClipForm::Direct);
+        QCOMPARE(gram.errors.size(), std::size_t(10));
+        QCOMPARE(direct.errors.size(), gram.errors.size());
+        double diff2 = 0, ref2 = 0;
+        for (std::size_t i = 0; i < gram.errors.size(); ++i) {
+            diff2 += (gram.errors[i] - direct.errors[i]).squaredNorm();
+            ref2 += direct.errors[i].squaredNorm();
+        }
+        const double normErr = std::sqrt(diff2 / ref2);
+        QVERIFY(gram.orgMax == direct.orgMax);
+
+        const auto a = searchAwqClip(w, x, grid, groupSize, 20, 0.5f, AwqClipForm::Gram);
+        const auto b = searchAwqClip(w, x, grid, groupSize, 20, 0.5f, AwqClipForm::Direct);
+        int differ = 0;
+        for (Eigen::Index r = 0; r < a.maxVal.rows(); ++r)
+            for (Eigen::Index g = 0; g < a.maxVal.cols(); ++g) {
+                if (a.maxVal(r, g) == b.maxVal(r, g))
+                    continue;
+                ++differ;
+                auto errorAt = [&](float m) {
+                    for (std::size_t i = 0; i < direct.shrinks.size(); ++i)
+                        if (direct.orgMax(r, g) * direct.shrinks[i] == m)
+                            return direct.errors[i](r, g);
+                    return -1.0;
+                };
+                const double ea = errorAt(a.maxVal(r, g)), eb = errorAt(b.maxVal(r, g));
+                QVERIFY(ea >= 0 && eb >= 0);
+                QVERIFY2(std::abs(ea - eb) <= 1e-4 * eb, qPrintable(QString("row %1 group %2: %3 vs %4").arg(r).arg(g).arg(ea).arg(eb)));
+            }
+        qInfo("w%d %s g%d: candidate errors Gram vs direct, normalized error %.2e; chosen clamps differ in %d of %d "
+              "(near-ties); clipped %.0f%%",
+              bits, symmetric ? "sym" : "asym", groupSize, normErr, differ, int(a.maxVal.size()), 100.0 * a.fractionClipped);
+        QVERIFY2(normErr < 1e-4, qPrintable(QString::number(normErr)));
+        QVERIFY(a.fractionClipped > 0.0);
+        QVERIFY(std::abs(a.errorClipped - b.errorClipped) <= 1e-4 * b.errorClipped);
+        QVERIFY(std::abs(a.errorUnclipped - b.errorUnclipped) <= 1e-4 * b.errorUnclipped);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// The search with every candidate run as (X / s) Q(W s)^T through the backend's dequant-GEMM
+// against the f32 reference X (Q(W s) / s)^T, on a random block without GQA (all four groups,
+// q/k/v biases). CPU backend: judged errors within 1e-4 (normalized; f32 rounding only) and the
+// same ratios but near-ties (reference errors within 1e-4). Vulkan (lavapipe in CI, the f32
+// portable kernel; cooperative matrices take X in f16 from 64 rows): 1e-2 and 1%.
+void TestAwqScaling::searchOnBackendsMatchesReference()
+{
+    try {
+        std::mt19937 rng(std::random_device{}());
+        auto model = test::randomNoGqaModel(rng);
+        calib::CalibrationSet set;
+        set.length = 48;
+        std::uniform_int_distribution<int> tok(0, 63);
+        for (int i = 0; i < 3; ++i) {
+            std::vector<std::int32_t> sample(48);
+            for (auto& t : sample)
+                t = tok(rng);
+            set.samples.push_back(std::move(sample));
+        }
+        QuantConfig cfg;
+        cfg.groupSize = 32;
+        std::shared_ptr<compute::Backend> cpu = compute::makeCpuBackend();
+        std::shared_ptr<compute::Backend> gpu = compute::makeBackend(true);
+        bool ran = false;
+        calib::streamCalibration(model, set, calib::CaptureOptions::withoutHessian(0), [&](calib::BlockCalibration& cal) {
+            ran = true;
+            const auto reference = searchAwqScales(model, cal, cfg, {});
+            QCOMPARE(QString::fromStdString(reference.judgedOn), QString("f32 fake quantization (Eigen)"));
+            AwqSearchOptions onCpu;
+            onCpu.backend = cpu;
+            const auto c = searchAwqScales(model, cal, cfg, onCpu);
+            QCOMPARE(QString::fromStdString(c.judgedOn), QString::fromStdString(cpu->name()));
+            test::AwqSearchDifference dc;
+            QVERIFY(test::compareAwqSearches(reference, c, 1e-4, 1e-4, "cpu:", dc));
+            QCOMPARE(dc.groups, 4);
+            qInfo("cpu backend: worst judged-error difference %.2e, %d of 4 ratios differ", dc.worstErrorDiff,
+                  dc.ratiosDiffering);
+            if (!gpu->isGpu())
+                return;
+            AwqSearchOptions onGpu;
+            onGpu.backend = gpu;
+            const auto g = searchAwqScales(model, cal, cfg, onGpu);
+            test::AwqSearchDifference dg;
+            QVERIFY(test::compareAwqSearches(reference, g, 1e-2, 1e-2, gpu->name() + ":", dg));
+            qInfo("%s: worst judged-error difference %.2e, %d of 4 ratios differ", gpu->name().c_str(), dg.worstErrorDiff,
+                  dg.ratiosDiffering);
+        });
+        QVERIFY(ran);
+        // The search leaves the block as it was.
+        QVERIFY(dynamic_cast<const runtime::DenseLinear*>(model.weights().blocks[0].linear(LinearRole::Q).get()) != nullptr);
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

@@ -1,0 +1,164 @@
+#include "core/quant/awq_packing.hpp"
+
+#include "core/compute/cpu/dequant.hpp"
+#include "core/util/error.hpp"
+#include "core/util/thread_pool.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace qs::quant {
+
+using runtime::Mat;
+using runtime::Vec;
+
+namespace {
+
+int logicalGroup(int groupSize, int k) { return groupSize > 0 && groupSize < k ? groupSize : k; }
+
+// The kernels' group holding a logical group: the largest of 128, 64, 32 dividing it.
+int kernelGroup(int gs)
+{
+    for (int candidate : {128, 64, 32})
+        if (gs % candidate == 0)
+            return candidate;
+    return 0;
+}
+
+// Codes of one row, packed as packCodes packs them: a little-endian bit stream.
+void packRow(const std::uint8_t* codes, int k, int bits, std::uint32_t* dst)
+{
+    if (bits == 4) {
+        for (int w = 0; w < k / 8; ++w) {
+            const std::uint8_t* c = codes + std::size_t(w) * 8;
+            dst[w] = std::uint32_t(c[0]) | std::uint32_t(c[1]) << 4 | std::uint32_t(c[2]) << 8 | std::uint32_t(c[3]) << 12 |
+                     std::uint32_t(c[4]) << 16 | std::uint32_t(c[5]) << 20 | std::uint32_t(c[6]) << 24 |
+                     std::uint32_t(c[7]) << 28;
+        }
+        return;
+    }
+    std::memset(dst, 0, std::size_t(k) * std::size_t(bits) / 8);
+    for (int c = 0; c < k; ++c) {
+        const std::uint64_t v = codes[c];
+        const std::size_t bit = std::size_t(c) * std::size_t(bits);
+        const std::size_t word = bit >> 5;
+        const unsigned shift = unsigned(bit & 31);
+        dst[word] |= std::uint32_t(v << shift);
+        if (shift + unsigned(bits) > 32)
+            dst[word + 1] |= std::uint32_t(v >> (32 - shift));
+    }
+}
+
+} // namespace
+
+bool canPackGroupwise(const GroupGrid& grid, int groupSize, int k)
+{
+    if (grid.bits < 2 || grid.bits > 4 || k <= 0 || k % 32 != 0)
+        return false;
+    const int gs = logicalGroup(groupSize, k);
+    return k % gs == 0 && kernelGroup(gs) != 0;
+}
+
+compute::IntGroupwise quantizeScaledGroupwise(const Mat& w, const Vec* s, const GroupGrid& grid, int groupSize)
+{
+    const int n = int(w.rows()), k = int(w.cols());
+    if (!canPackGroupwise(grid, groupSize, k))
+        throw Error("awq: " + std::to_string(grid.bits) + "-bit groups of " + std::to_string(groupSize) + " over " +
+                    std::to_string(k) + " columns have no kernel layout");
+    if (s && s->size() != k)
+        throw Error("awq: " + std::to_string(s->size()) + " scales for " + std::to_string(k) + " columns");
+    const int gs = logicalGroup(groupSize, k);
+    const int kg = kernelGroup(gs);
+    const int repeat = gs / kg;
+    const int groups = k / gs, kernelGroups = k / kg;
+    const std::size_t wordsPerRow = std::size_t(k) * std::size_t(grid.bits) / 32;
+    compute::IntGroupwise m;
+    m.n = n;
+    m.k = k;
+    m.bits = grid.bits;
+    m.groupSize = kg;
+    m.symmetric = grid.symmetric;
+    m.codes.resize(std::size_t(n) * wordsPerRow);
+    m.scales.resize(std::size_t(n) * std::size_t(kernelGroups));
+    if (!grid.symmetric)
+        m.zeros.resize(m.scales.size());
+    const int maxq = grid.maxq();
+    ThreadPool::shared().parallelFor(
+        n,
+        [&](std::int64_t begin, std::int64_t end) {
+            std::vector<float> scaled(static_cast<std::size_t>(gs));
+            std::vector<std::uint8_t> codes(static_cast<std::size_t>(k));
+            for (std::int64_t row = begin; row < end; ++row) {
+                const float* src = w.row(row).data();
+                for (int g = 0; g < groups; ++g) {
+                    const float* v = src + std::size_t(g) * std::size_t(gs);
+                    if (s) {
+                        const float* sg = s->data() + std::size_t(g) * std::size_t(gs);
+                        for (int c = 0; c < gs; ++c)
+                            scaled[std::size_t(c)] = v[c] * sg[c];
+                        v = scaled.data();
+                    }
+                    float scale, zero;
+                    findParams(v, gs, 1, grid, scale, zero);
+                    std::uint8_t* out = codes.data() + std::size_t(g) * std::size_t(gs);
+                    for (int c = 0; c < gs; ++c)
+                        out[c] = std::uint8_t(quantizeCode(v[c], scale, zero, maxq));
+                    const std::size_t at = std::size_t(row) * std::size_t(kernelGroups) + std::size_t(g) * std::size_t(repeat);
+                    std::fill_n(m.scales.begin() + std::ptrdiff_t(at), repeat, scale);
+                    if (!grid.symmetric)
+                        std::fill_n(m.zeros.begin() + std::ptrdiff_t(at), repeat, zero);
+                }
+                packRow(codes.data(), k, grid.bits, m.codes.data() + std::size_t(row) * wordsPerRow);
+            }
+        },
+        16);
+    return m;
+}
+
+StoredGroupwise storeGroupwiseParallel(const Mat& w, const GroupGrid& grid, int groupSize)
+{
+    const int n = int(w.rows()), k = int(w.cols());
+    if (!canPackGroupwise(grid, groupSize, k))
+        return storeGroupwise(quantizeGroupwiseParallel(w, grid, groupSize), n, k, grid);
+    const int gs = logicalGroup(groupSize, k);
+    StoredGroupwise s;
+    s.matrix = quantizeScaledGroupwise(w, nullptr, grid, groupSize);
+    s.storedGroupSize = kernelGroup(gs);
+    s.format = "int" + std::to_string(grid.bits) + (gs >= k ? std::string("-channel") : "-g" + std::to_string(gs)) +
+               (grid.symmetric ? "-sym" : "-asym");
+    s.runtimeFormat = compute::formatName(s.matrix) + (s.storedGroupSize != gs ? " (scales repeated)" : "");
+    s.bitsPerWeight = groupwiseBitsPerWeight(grid.bits, gs, n, k, grid.symmetric, false);
+    return s;
+}
+
+GroupwiseResult quantizeGroupwiseParallel(const Mat& w, const GroupGrid& grid, int groupSize)
+{
+    const int n = int(w.rows()), k = int(w.cols());
+    if (n == 0)
+        return quantizeGroupwise(w, grid, groupSize);
+    GroupwiseResult r = quantizeGroupwise(w.topRows(1), grid, groupSize); // checks the group size
+    const std::size_t perRow = std::size_t(r.groups);
+    r.codes.resize(std::size_t(n) * std::size_t(k));
+    r.scales.resize(std::size_t(n) * perRow);
+    r.zeros.resize(r.scales.size());
+    ThreadPool::shared().parallelFor(
+        n,
+        [&](std::int64_t begin, std::int64_t end) {
+            const GroupwiseResult part = quantizeGroupwise(w.middleRows(begin, end - begin), grid, groupSize);
+            std::copy(part.codes.begin(), part.codes.end(), r.codes.begin() + std::ptrdiff_t(begin * k));
+            std::copy(part.scales.begin(), part.scales.end(), r.scales.begin() + std::ptrdiff_t(std::size_t(begin) * perRow));
+            std::copy(part.zeros.begin(), part.zeros.end(), r.zeros.begin() + std::ptrdiff_t(std::size_t(begin) * perRow));
+        },
+        16);
+    return r;
+}
+
+Mat dequantizeParallel(const compute::WeightMatrix& w)
+{
+    Mat out(compute::rowsOf(w), compute::colsOf(w));
+    ThreadPool::shared().parallelFor(
+        out.rows(), [&](std::int64_t b, std::int64_t e) { compute::dequantRows(w, int(b), int(e), out.row(b).data()); }, 16);
+    return out;
+}
+
+} // namespace qs::quant
