@@ -9,6 +9,7 @@
 #include "core/quant/methods.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
+#include "core/util/stage_timer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -207,6 +208,7 @@ private:
     FactoredHessian factored(const LinearHessian& h) const
     {
         const auto t0 = std::chrono::steady_clock::now();
+        prof::StageTimer timer("gptq.factor");
         GptqFactor f = factorGptqHessian(h.h, options());
         return {std::move(f), h.tokens, h.source,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
@@ -225,13 +227,19 @@ private:
         const auto t0 = std::chrono::steady_clock::now();
         const int b = cal.block;
         auto& slot = model.weights().blocks[std::size_t(b)].linear(role);
+        prof::StageTimer weightTimer("gptq.weight");
         const Mat w = currentWeight(*slot);
         const int n = int(w.rows()), k = int(w.cols());
+        weightTimer.stop();
 
         const GptqOptions o = options();
-        const GptqResult result = gptqQuantize(w.cast<double>(), hessian.factor, o);
+        prof::StageTimer sweepTimer("gptq.sweep");
+        const GptqResult result = gptqQuantize(w, hessian.factor, o);
+        sweepTimer.stop();
+        prof::StageTimer storeTimer("gptq.store");
         const StoredGroupwise stored = storeGptqResult(result, n, k, o.grid);
         auto q = std::make_shared<const compute::WeightMatrix>(stored.matrix);
+        storeTimer.stop();
 
         LayerReport r;
         r.name = linearName(b, role);
@@ -253,7 +261,9 @@ private:
                      {"hessian", hessian.source},
                      {"hessian_tokens", hessian.tokens},
                      {"hessian_factor_seconds", hessian.seconds}};
+        prof::StageTimer metricsTimer("gptq.metrics");
         fillMetrics(r, w, *q, cal.sampleFor(role));
+        metricsTimer.stop();
         slot = std::make_shared<runtime::BackendLinear>(ctx.backend, q, currentBias(*slot));
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.choices["seconds"] = r.seconds;

@@ -99,8 +99,9 @@ const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& factorOf(const GptqFacto
 // Columns whose starting state comes from one product with the errors before them.
 constexpr int kSuperWidth = 512;
 
-template <typename T>
-GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
+// T: the precision of the sweep; WMat: the weights as given (f32 from the model, or double).
+template <typename T, typename WMat>
+GptqResult sweep(const WMat& w, const GptqFactor& f, const GptqOptions& o)
 {
     using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
     using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
@@ -154,8 +155,8 @@ GptqResult sweep(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOption
             // Per channel, gptq.py finds the params once on the weights as given (before dead columns).
             if (!grouped)
                 for (int row = 0; row < nr; ++row) {
-                    findParamsOf(w.data() + r0 + row, k, n, o.grid, o.mseGrid, curScale[std::size_t(row)],
-                                 curZero[std::size_t(row)]);
+                    findParamsOf(&w(r0 + row, 0), k, int(w.colStride()), o.grid, o.mseGrid,
+                                 curScale[std::size_t(row)], curZero[std::size_t(row)]);
                     setParams(row, 0, curScale[std::size_t(row)], curZero[std::size_t(row)]);
                 }
             if (grouped && o.staticGroups) {
@@ -271,7 +272,10 @@ void findGptqParams(const float* values, int count, int stride, const GroupGrid&
     findParamsOf(values, count, stride, grid, mse, scale, zero);
 }
 
-GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
+namespace {
+
+template <typename WMat>
+GptqResult quantizeWithFactor(const WMat& w, const GptqFactor& f, const GptqOptions& o)
 {
     const int k = int(w.cols());
     if (f.k != k)
@@ -285,6 +289,18 @@ GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& f, const Gpt
         throw Error("gptq: group size " + std::to_string(gs) + " does not divide " + std::to_string(k) +
                     " input features");
     return o.precision == GptqPrecision::Double ? sweep<double>(w, f, o) : sweep<float>(w, f, o);
+}
+
+} // namespace
+
+GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& f, const GptqOptions& o)
+{
+    return quantizeWithFactor(w, f, o);
+}
+
+GptqResult gptqQuantize(const runtime::Mat& w, const GptqFactor& f, const GptqOptions& o)
+{
+    return quantizeWithFactor(w, f, o);
 }
 
 GptqResult gptqQuantize(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, const GptqOptions& o)

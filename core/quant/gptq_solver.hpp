@@ -81,6 +81,8 @@ GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& option
 // w: [N][K]. Throws qs::Error when the group size does not divide K, or when factor was made
 // for another K or other options.
 GptqResult gptqQuantize(const Eigen::MatrixXd& w, const GptqFactor& factor, const GptqOptions& options);
+// The same for f32 weights as the model holds them (row-major [N][K], no double copy).
+GptqResult gptqQuantize(const runtime::Mat& w, const GptqFactor& factor, const GptqOptions& options);
 
 // Both steps for a single linear.
 GptqResult gptqQuantize(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, const GptqOptions& options);

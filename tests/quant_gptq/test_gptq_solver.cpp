@@ -66,6 +66,7 @@ private slots:
     void singlePrecisionCloseToReference_data();
     void singlePrecisionCloseToReference();
     void factorSharedByLinears();
+    void rowMajorFloatWeightsAsDouble();
     void layerErrorAtMostRtn();
     void deadColumns();
     void indefiniteHessianRaisesDamp();
@@ -309,6 +310,36 @@ void TestGptqSolver::factorSharedByLinears()
             threw = QString(e.what()).contains("input features");
         }
         QVERIFY(threw);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// The method passes the model's row-major f32 weights directly: the same values as a double
+// copy, so the same codes, params and loss in both precisions, per channel and grouped.
+void TestGptqSolver::rowMajorFloatWeightsAsDouble()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const int n = 20, k = 256;
+        const runtime::Mat wf = randomMatrix(n, k, rng, 0.05).cast<float>();
+        const Eigen::MatrixXd wd = wf.cast<double>();
+        const Eigen::MatrixXd h = correlatedHessian(k, 600, rng);
+        for (auto precision : {quant::GptqPrecision::Double, quant::GptqPrecision::Single})
+            for (int group : {0, 64}) {
+                GptqOptions o;
+                o.groupSize = group;
+                o.actOrder = group > 0;
+                o.precision = precision;
+                const auto f = quant::factorGptqHessian(h, o);
+                const auto a = quant::gptqQuantize(wf, f, o);
+                const auto b = quant::gptqQuantize(wd, f, o);
+                QCOMPARE(a.q.codes, b.q.codes);
+                QCOMPARE(a.q.scales, b.q.scales);
+                QCOMPARE(a.q.zeros, b.q.zeros);
+                QCOMPARE(a.loss, b.loss);
+                QCOMPARE(a.dequantized, b.dequantized);
+            }
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
