@@ -73,8 +73,8 @@ void TestSmoothQuant::smoothingKeepsBlockOutput()
                 mlp.add(in);
         };
         model.block(0, x, 0, nullptr, &hooks);
-        cal.sites[0] = attn;
-        cal.sites[2] = mlp;
+        cal.sites[0] = std::move(attn);
+        cal.sites[2] = std::move(mlp);
         for (float alpha : {0.5f, 0.85f}) {
             runtime::Transformer smoothed = model;
             const auto s = computeSmoothingScales(smoothed.weights().blocks[0], cal, alpha);
