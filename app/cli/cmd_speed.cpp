@@ -158,13 +158,31 @@ int runQuantizeSpeed(const SpeedOptions& o)
     if (prof::enabled())
         std::fprintf(stderr, "stage times (QS_PROFILE), quantization %.2f s:\n%s", run.seconds, prof::report(run.seconds).c_str());
     const int blocks = int(tf.weights().blocks.size());
+    // Per block: the method's own time (its linears' report seconds; calibration excluded) and,
+    // where the method reports them (AWQ), its stages.
+    std::vector<double> methodPerBlock(std::size_t(blocks), 0.0);
+    nlohmann::json stagesPerBlock = nlohmann::json::array();
+    for (const auto& l : run.layers) {
+        if (l.block >= 0 && l.block < blocks)
+            methodPerBlock[std::size_t(l.block)] += l.seconds;
+        if (l.role == runtime::LinearRole::Q && l.choices.contains("awq_block_seconds"))
+            stagesPerBlock.push_back(l.choices["awq_block_seconds"]);
+    }
+    if (!o.json)
+        for (int b = 0; b < blocks; ++b)
+            std::fprintf(stderr, "block %d: method %.2f s%s%s\n", b, methodPerBlock[std::size_t(b)],
+                         std::size_t(b) < stagesPerBlock.size() ? ", stages " : "",
+                         std::size_t(b) < stagesPerBlock.size() ? stagesPerBlock[std::size_t(b)].dump().c_str() : "");
     if (o.json) {
         nlohmann::json j = {{"model", m.source.string()}, {"method", config.describe()},
+                            {"method_seconds_per_block", methodPerBlock},
                             {"blocks", blocks}, {"model_blocks", totalBlocks},
                             {"samples", o.samples}, {"seqlen", o.seqlen}, {"load_seconds", loadSeconds},
                             {"quantize_seconds", run.seconds}, {"seconds_per_block", run.seconds / blocks},
                             {"peak_rss_bytes", run.peakRssBytes}, {"peak_rss_anon_bytes_sampled", peakAnon},
                             {"rss_file_bytes_end", statusBytes("RssFile")}};
+        if (!stagesPerBlock.empty())
+            j["method_stage_seconds_per_block"] = stagesPerBlock;
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("%s: %s on %d of %d blocks, %d x %d random tokens: load %.1f s, quantize %.1f s (%.1f s per "
