@@ -67,6 +67,7 @@ private slots:
     void singlePrecisionCloseToReference();
     void factorSharedByLinears();
     void rowMajorFloatWeightsAsDouble();
+    void outputErrorMetricMatchesDouble();
     void layerErrorAtMostRtn();
     void deadColumns();
     void indefiniteHessianRaisesDamp();
@@ -340,6 +341,30 @@ void TestGptqSolver::rowMajorFloatWeightsAsDouble()
                 QCOMPARE(a.loss, b.loss);
                 QCOMPARE(a.dequantized, b.dequantized);
             }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// fillMetrics' output error ||X W^T - X Q^T|| / ||X W^T|| (its products split over the pool)
+// against the same in double precision on a GPTQ result; f32 accumulation over K = 512: 1e-4.
+void TestGptqSolver::outputErrorMetricMatchesDouble()
+{
+    try {
+        const auto seed = freshSeed();
+        std::mt19937_64 rng(seed);
+        const int n = 300, k = 512, rows = 96;
+        const Eigen::MatrixXd w = randomMatrix(n, k, rng, 0.05);
+        const Eigen::MatrixXd x = randomMatrix(rows, k, rng);
+        GptqOptions o;
+        o.grid = {3, false};
+        const auto r = quant::gptqQuantize(w, correlatedHessian(k, 1024, rng), o);
+        const auto stored = quant::storeGptqResult(r, n, k, o.grid);
+        quant::LayerReport report;
+        quant::fillMetrics(report, w.cast<float>(), stored, x.cast<float>());
+        const double expected = (x * w.transpose() - x * r.dequantized.transpose()).norm() / (x * w.transpose()).norm();
+        QVERIFY2(std::abs(report.outputRelError - expected) < 1e-4 * expected,
+                 qPrintable(QString("output error %1 vs double %2 (seed %3)").arg(report.outputRelError).arg(expected).arg(seed)));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
