@@ -1,6 +1,11 @@
 #include "core/quant/awq_scaling.hpp"
 
-#include "core/quant/awq_packing.hpp"
+// The per-group loops of the quantization run over every weight of a block once per candidate:
+// vectorized at O3 (the project's O2 uses GCC's very-cheap cost model, which leaves them scalar).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+
 #include "core/quant/layer_metrics.hpp"
 #include "core/util/error.hpp"
 #include "core/util/thread_pool.hpp"
@@ -62,24 +67,41 @@ Vec awqScalesForRatio(const Vec& xMean, const Vec& wMean, float ratio, bool xOnl
 
 Mat fakeQuantizeScaled(const Mat& w, const Vec& s, const GroupGrid& grid, int groupSize)
 {
-    if (s.size() != w.cols())
-        throw Error("awq: " + std::to_string(s.size()) + " scales for " + std::to_string(w.cols()) + " columns");
-    Mat scaled = scaleForAwq(w, s, Vec::Ones(w.rows()));
-    const auto q = quantizeGroupwiseParallel(scaled, grid, groupSize);
     const int n = int(w.rows()), k = int(w.cols());
+    if (s.size() != k)
+        throw Error("awq: " + std::to_string(s.size()) + " scales for " + std::to_string(k) + " columns");
+    const int gs = groupSize > 0 && groupSize < k ? groupSize : k;
+    if (k % gs != 0)
+        throw Error("group size " + std::to_string(gs) + " does not divide " + std::to_string(k) + " input features");
+    // One pass per row, group by group, with the operations of quantizeGroupwise on w * s and
+    // dequantizeGroupwise / s in the same order (the same numbers, no N x K intermediates).
+    Mat out(n, k);
+    const int maxq = grid.maxq();
     ThreadPool::shared().parallelFor(
         n,
         [&](std::int64_t b, std::int64_t e) {
+            std::vector<float> scaled(static_cast<std::size_t>(gs));
             for (std::int64_t row = b; row < e; ++row)
-                for (int c = 0; c < k; ++c) {
-                    const std::size_t gi = std::size_t(row) * std::size_t(q.groups) + std::size_t(c / q.groupSize);
-                    scaled(row, c) = dequantizeCode(float(q.codes[std::size_t(row) * std::size_t(k) + std::size_t(c)]),
-                                                    q.scales[gi], q.zeros[gi]) /
-                                     s[c];
+                for (int g0 = 0; g0 < k; g0 += gs) {
+                    const float* src = w.row(row).data() + g0;
+                    const float* sg = s.data() + g0;
+                    float* dst = out.row(row).data() + g0;
+                    for (int c = 0; c < gs; ++c)
+                        scaled[std::size_t(c)] = src[c] * sg[c];
+                    float scale, zero;
+                    findParams(scaled.data(), gs, 1, grid, scale, zero);
+                    // quantizeCode / dequantizeCode written out with rint (nearbyint's value
+                    // without its exception-flag guarantee) so that the loop vectorizes.
+                    const float top = float(maxq);
+                    for (int c = 0; c < gs; ++c) {
+                        float q = std::rint(scaled[std::size_t(c)] / scale) + zero;
+                        q = q < 0.0f ? 0.0f : (q > top ? top : q);
+                        dst[c] = (q - zero) * scale / sg[c];
+                    }
                 }
         },
         16);
-    return scaled;
+    return out;
 }
 
 Mat scaleForAwq(const Mat& w, const Vec& in, const Vec& out)
