@@ -15,8 +15,9 @@ namespace qs::quant {
 namespace {
 
 // The permuted Hessian with dead diagonals set to 1 and damp * mean(diag) added, factored in T.
-template <typename T>
-bool dampedFactor(const Eigen::MatrixXd& h, const std::vector<int>& perm, const std::vector<double>& diag,
+// h need not be exactly symmetric (an f32 sum): each pair is averaged on the way.
+template <typename T, typename HMat>
+bool dampedFactor(const HMat& h, const std::vector<int>& perm, const std::vector<double>& diag,
                   double addend, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& r)
 {
     ThreadPool& pool = ThreadPool::shared();
@@ -27,8 +28,10 @@ bool dampedFactor(const Eigen::MatrixXd& h, const std::vector<int>& perm, const 
         [&](std::int64_t b, std::int64_t e) {
             for (int j = int(b); j < int(e); ++j) {
                 const int pj = perm[std::size_t(j)];
-                for (int i = 0; i < j; ++i) // the upper triangle is all the factorization reads
-                    r(i, j) = T(h(perm[std::size_t(i)], pj));
+                for (int i = 0; i < j; ++i) { // the upper triangle is all the factorization reads
+                    const int pi = perm[std::size_t(i)];
+                    r(i, j) = T(0.5 * (double(h(pi, pj)) + double(h(pj, pi))));
+                }
                 r(j, j) = T(diag[std::size_t(pj)] + addend);
             }
         },
@@ -36,9 +39,8 @@ bool dampedFactor(const Eigen::MatrixXd& h, const std::vector<int>& perm, const 
     return upperCholeskyInPlace<T>(r, pool);
 }
 
-} // namespace
-
-GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& o)
+template <typename HMat>
+GptqFactor factorHessian(const HMat& h, const GptqOptions& o)
 {
     const int k = int(h.rows());
     if (h.cols() != k || k == 0)
@@ -54,8 +56,8 @@ GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& o)
     // Dead inputs (never non-zero in calibration) carry no information: diagonal 1, weights 0.
     std::vector<double> diag(static_cast<std::size_t>(k));
     for (int c = 0; c < k; ++c) {
-        diag[std::size_t(c)] = h(c, c);
-        if (h(c, c) == 0.0) {
+        diag[std::size_t(c)] = double(h(c, c));
+        if (h(c, c) == 0) {
             diag[std::size_t(c)] = 1.0;
             f.dead.push_back(c);
         }
@@ -81,5 +83,11 @@ GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& o)
     throw Error("gptq: the Hessian is not positive definite even with damp " +
                 std::to_string(o.damp * std::pow(10.0, tries - 1)) + " of its mean diagonal (non-finite inputs?)");
 }
+
+} // namespace
+
+GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& o) { return factorHessian(h, o); }
+
+GptqFactor factorGptqHessian(const runtime::Mat& h, const GptqOptions& o) { return factorHessian(h, o); }
 
 } // namespace qs::quant

@@ -34,14 +34,15 @@ public:
         tokens_ += x.rows();
     }
     std::int64_t tokens() const { return tokens_; }
-    Eigen::MatrixXd hessian()
+    // f32, as summed (the factorization averages h_ij and h_ji itself).
+    Mat hessian()
     {
         if (tokens_ == 0)
             throw Error("gptq: no calibration tokens reached this linear");
         Mat sum(sum_.k(), sum_.k());
         sum_.read(sum.data());
-        Eigen::MatrixXd h = sum.cast<double>() * (2.0 / double(tokens_));
-        return 0.5 * (h + h.transpose());
+        sum *= float(2.0 / double(tokens_));
+        return sum;
     }
 
 private:
@@ -50,7 +51,7 @@ private:
 };
 
 struct LinearHessian {
-    Eigen::MatrixXd h;
+    Mat h; // 2/n X^T X in f32
     std::int64_t tokens = 0;
     const char* source = "capture";
 };
@@ -125,10 +126,10 @@ private:
     static LinearHessian captured(const calib::BlockCalibration& cal, LinearRole role)
     {
         const auto& stats = cal.forLinear(role);
-        const Mat h = stats.gptqHessian();
+        Mat h = stats.gptqHessian();
         if (h.size() == 0)
             throw Error("gptq: calibration gathered no Hessian for " + linearName(cal.block, role));
-        return {h.cast<double>(), stats.tokens(), "capture"};
+        return {std::move(h), stats.tokens(), "capture"};
     }
 
     // o, then [up, gate], then down, each from inputs recomputed through the quantized linears

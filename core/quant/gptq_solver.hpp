@@ -77,6 +77,9 @@ void findGptqParams(const float* values, int count, int stride, const GroupGrid&
 // H: [K][K] symmetric, 2/n X^T X. Throws qs::Error when the Cholesky factorization fails after
 // every damping try (the message names the last damp tried).
 GptqFactor factorGptqHessian(const Eigen::MatrixXd& h, const GptqOptions& options);
+// The same for an f32 Hessian as calibration sums it (row-major; need not be exactly symmetric:
+// each pair h_ij, h_ji is averaged).
+GptqFactor factorGptqHessian(const runtime::Mat& h, const GptqOptions& options);
 
 // w: [N][K]. Throws qs::Error when the group size does not divide K, or when factor was made
 // for another K or other options.

@@ -68,6 +68,7 @@ private slots:
     void factorSharedByLinears();
     void rowMajorFloatWeightsAsDouble();
     void outputErrorMetricMatchesDouble();
+    void floatHessianAveragedLikeDouble();
     void layerErrorAtMostRtn();
     void deadColumns();
     void indefiniteHessianRaisesDamp();
@@ -340,6 +341,40 @@ void TestGptqSolver::rowMajorFloatWeightsAsDouble()
                 QCOMPARE(a.q.zeros, b.q.zeros);
                 QCOMPARE(a.loss, b.loss);
                 QCOMPARE(a.dequantized, b.dequantized);
+            }
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// The method hands the f32 Hessian as summed (not exactly symmetric): the factor averages each
+// pair, which is what a double 0.5 (H + H^T) of the same values gives, bit for bit.
+void TestGptqSolver::floatHessianAveragedLikeDouble()
+{
+    try {
+        std::mt19937_64 rng(freshSeed());
+        const int k = 160;
+        runtime::Mat hf = correlatedHessian(k, 400, rng).cast<float>();
+        std::normal_distribution<float> noise(0.0f, 1e-4f);
+        for (int i = 0; i < k; ++i)
+            for (int j = 0; j < k; ++j)
+                if (i != j)
+                    hf(i, j) += noise(rng) * std::abs(hf(i, j)); // f32 summation order differs per side
+        const Eigen::MatrixXd hd = hf.cast<double>();
+        const Eigen::MatrixXd sym = 0.5 * (hd + hd.transpose());
+        const Eigen::MatrixXd w = randomMatrix(12, k, rng, 0.05);
+        for (auto precision : {quant::GptqPrecision::Double, quant::GptqPrecision::Single})
+            for (bool actOrder : {false, true}) {
+                GptqOptions o;
+                o.groupSize = 32;
+                o.actOrder = actOrder;
+                o.precision = precision;
+                const auto a = quant::factorGptqHessian(hf, o);
+                const auto b = quant::factorGptqHessian(sym, o);
+                QCOMPARE(a.perm, b.perm);
+                QVERIFY(a.r == b.r);
+                QVERIFY(a.rSingle == b.rSingle);
+                QCOMPARE(quant::gptqQuantize(w, a, o).q.codes, quant::gptqQuantize(w, b, o).q.codes);
             }
     } catch (const std::exception& e) {
         QFAIL(e.what());
