@@ -58,6 +58,44 @@ void packRow(const std::uint8_t* codes, int k, int bits, std::uint32_t* dst)
 
 } // namespace
 
+void awqGroupParams(const float* v, int count, const GroupGrid& grid, float& scale, float& zero)
+{
+    // The range always includes 0; std::min / std::max's comparisons, in 8 lanes (min and max
+    // are exact in any order) so that the loop vectorizes without fast-math.
+    constexpr int kLanes = 8;
+    float los[kLanes] = {}, his[kLanes] = {};
+    const int whole = count / kLanes * kLanes;
+    for (int i = 0; i < whole; i += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+            los[l] = v[i + l] < los[l] ? v[i + l] : los[l];
+            his[l] = his[l] < v[i + l] ? v[i + l] : his[l];
+        }
+    float lo = 0.0f, hi = 0.0f;
+    for (int l = 0; l < kLanes; ++l) {
+        lo = los[l] < lo ? los[l] : lo;
+        hi = hi < his[l] ? his[l] : hi;
+    }
+    for (int i = whole; i < count; ++i) {
+        lo = v[i] < lo ? v[i] : lo;
+        hi = hi < v[i] ? v[i] : hi;
+    }
+    const int maxq = grid.maxq();
+    if (grid.symmetric) {
+        const float a = std::max(-lo, hi);
+        lo = a > 0 ? -a : -1.0f;
+        hi = a > 0 ? a : 1.0f;
+        scale = (hi - lo) / float(maxq);
+        zero = float((maxq + 1) / 2);
+        return;
+    }
+    if (lo == 0.0f && hi == 0.0f) {
+        lo = -1.0f;
+        hi = 1.0f;
+    }
+    scale = (hi - lo) / float(maxq);
+    zero = std::nearbyint(-lo / scale);
+}
+
 bool canPackGroupwise(const GroupGrid& grid, int groupSize, int k)
 {
     if (grid.bits < 2 || grid.bits > 4 || k <= 0 || k % 32 != 0)
@@ -106,13 +144,15 @@ compute::IntGroupwise quantizeScaledGroupwise(const Mat& w, const Vec* s, const 
                         v = scaled.data();
                     }
                     float scale, zero;
-                    findParams(v, gs, 1, grid, scale, zero);
+                    awqGroupParams(v, gs, grid, scale, zero);
                     std::uint8_t* out = codes.data() + std::size_t(g) * std::size_t(gs);
                     // quantizeCode written out with rint (nearbyint's value without its
                     // exception-flag guarantee) so that the loop vectorizes.
-                    const float top = float(maxq);
-                    for (int c = 0; c < gs; ++c) {
-                        float q = std::rint(v[c] / scale) + zero;
+                    // Locals: the byte stores could alias anything referenced.
+                    const float top = float(maxq), sc = scale, zr = zero;
+                    const int count = gs;
+                    for (int c = 0; c < count; ++c) {
+                        float q = std::rint(v[c] / sc) + zr;
                         q = q < 0.0f ? 0.0f : (q > top ? top : q);
                         out[c] = std::uint8_t(int(q));
                     }

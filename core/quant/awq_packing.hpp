@@ -11,6 +11,9 @@
 
 namespace qs::quant {
 
+// findParams (groupwise.hpp) with shrink 1: the same scale and zero, its range loop vectorized.
+void awqGroupParams(const float* v, int count, const GroupGrid& grid, float& scale, float& zero);
+
 // Whether quantizeScaledGroupwise can hold this grid: 2 to 4 bits, K a multiple of 32 and the
 // group (groupSize <= 0 or >= k: per channel) a multiple of 32 that divides K.
 bool canPackGroupwise(const GroupGrid& grid, int groupSize, int k);

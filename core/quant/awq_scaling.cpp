@@ -6,6 +6,7 @@
 #pragma GCC optimize("O3")
 #endif
 
+#include "core/quant/awq_packing.hpp"
 #include "core/quant/layer_metrics.hpp"
 #include "core/util/error.hpp"
 #include "core/util/thread_pool.hpp"
@@ -89,14 +90,16 @@ Mat fakeQuantizeScaled(const Mat& w, const Vec& s, const GroupGrid& grid, int gr
                     for (int c = 0; c < gs; ++c)
                         scaled[std::size_t(c)] = src[c] * sg[c];
                     float scale, zero;
-                    findParams(scaled.data(), gs, 1, grid, scale, zero);
+                    awqGroupParams(scaled.data(), gs, grid, scale, zero);
                     // quantizeCode / dequantizeCode written out with rint (nearbyint's value
                     // without its exception-flag guarantee) so that the loop vectorizes.
-                    const float top = float(maxq);
-                    for (int c = 0; c < gs; ++c) {
-                        float q = std::rint(scaled[std::size_t(c)] / scale) + zero;
+                    const float top = float(maxq), sc = scale, zr = zero;
+                    const int count = gs;
+                    const float* in = scaled.data();
+                    for (int c = 0; c < count; ++c) {
+                        float q = std::rint(in[c] / sc) + zr;
                         q = q < 0.0f ? 0.0f : (q > top ? top : q);
-                        dst[c] = (q - zero) * scale / sg[c];
+                        dst[c] = (q - zr) * sc / sg[c];
                     }
                 }
         },
