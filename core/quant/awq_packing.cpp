@@ -79,21 +79,7 @@ void awqGroupParams(const float* v, int count, const GroupGrid& grid, float& sca
         lo = v[i] < lo ? v[i] : lo;
         hi = hi < v[i] ? v[i] : hi;
     }
-    const int maxq = grid.maxq();
-    if (grid.symmetric) {
-        const float a = std::max(-lo, hi);
-        lo = a > 0 ? -a : -1.0f;
-        hi = a > 0 ? a : 1.0f;
-        scale = (hi - lo) / float(maxq);
-        zero = float((maxq + 1) / 2);
-        return;
-    }
-    if (lo == 0.0f && hi == 0.0f) {
-        lo = -1.0f;
-        hi = 1.0f;
-    }
-    scale = (hi - lo) / float(maxq);
-    zero = std::nearbyint(-lo / scale);
+    paramsFromRange(lo, hi, grid, scale, zero);
 }
 
 bool canPackGroupwise(const GroupGrid& grid, int groupSize, int k)

@@ -258,6 +258,15 @@ AwqBlockSearch searchAwqScales(runtime::Transformer& model, const calib::BlockCa
         out.groups.push_back(std::move(c));
     };
     out.judgedOn = options.backend ? options.backend->name() : "f32 fake quantization (Eigen)";
+    // One linear judged on its own output: o (input: v's outputs) and down (input: up's).
+    auto judgeLinear = [](CandidateFactory& f, const Mat& in, const Mat& reference) {
+        return [&f, &in, &reference](const Vec& s) {
+            const Candidate c = f.make(s);
+            Mat y;
+            c.ops[0]->forward(c.input(in), y);
+            return meanSquaredDiff(y, reference);
+        };
+    };
 
     // input_layernorm -> q,k,v, judged on the attention output.
     {
@@ -289,13 +298,8 @@ AwqBlockSearch searchAwqScales(runtime::Transformer& model, const calib::BlockCa
             auto f = factoryFor({LinearRole::O});
             const Vec xMean = cal.site(calib::InputSite::AttentionOutput).meanAbs();
             const Vec wMean = weightMean({LinearRole::O});
-            auto judge = [&](const Vec& s) {
-                const Candidate c = f.make(s);
-                Mat y;
-                c.ops[0]->forward(c.input(d.oIn), y);
-                return meanSquaredDiff(y, d.oOut);
-            };
-            finish(searchAwqRatio("v_proj -> o_proj", xMean, wMean, config, judge), f, out.scales.vo, xMean, wMean);
+            finish(searchAwqRatio("v_proj -> o_proj", xMean, wMean, config, judgeLinear(f, d.oIn, d.oOut)), f,
+                   out.scales.vo, xMean, wMean);
         } else {
             AwqGroupChoice c;
             c.name = "v_proj -> o_proj";
@@ -325,13 +329,8 @@ AwqBlockSearch searchAwqScales(runtime::Transformer& model, const calib::BlockCa
         auto f = factoryFor({LinearRole::Down});
         const Vec xMean = cal.site(calib::InputSite::MlpDown).meanAbs();
         const Vec wMean = weightMean({LinearRole::Down});
-        auto judge = [&](const Vec& s) {
-            const Candidate c = f.make(s);
-            Mat y;
-            c.ops[0]->forward(c.input(d.downIn), y);
-            return meanSquaredDiff(y, d.downOut);
-        };
-        finish(searchAwqRatio("up_proj -> down_proj", xMean, wMean, config, judge), f, out.scales.down, xMean, wMean);
+        finish(searchAwqRatio("up_proj -> down_proj", xMean, wMean, config, judgeLinear(f, d.downIn, d.downOut)), f,
+               out.scales.down, xMean, wMean);
     }
     return out;
 }

@@ -7,16 +7,8 @@
 
 namespace qs::quant {
 
-void findParams(const float* w, int count, int stride, const GroupGrid& grid, float& scale, float& zero, float shrink)
+void paramsFromRange(float lo, float hi, const GroupGrid& grid, float& scale, float& zero)
 {
-    float lo = 0.0f, hi = 0.0f; // the range always includes 0
-    for (int i = 0; i < count; ++i) {
-        const float v = w[std::size_t(i) * std::size_t(stride)];
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-    }
-    lo *= shrink;
-    hi *= shrink;
     const int maxq = grid.maxq();
     if (grid.symmetric) {
         const float a = std::max(-lo, hi);
@@ -32,6 +24,17 @@ void findParams(const float* w, int count, int stride, const GroupGrid& grid, fl
     }
     scale = (hi - lo) / float(maxq);
     zero = std::nearbyint(-lo / scale);
+}
+
+void findParams(const float* w, int count, int stride, const GroupGrid& grid, float& scale, float& zero, float shrink)
+{
+    float lo = 0.0f, hi = 0.0f; // the range always includes 0
+    for (int i = 0; i < count; ++i) {
+        const float v = w[std::size_t(i) * std::size_t(stride)];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+    }
+    paramsFromRange(lo * shrink, hi * shrink, grid, scale, zero);
 }
 
 GroupwiseResult quantizeGroupwise(const runtime::Mat& w, const GroupGrid& grid, int groupSize)

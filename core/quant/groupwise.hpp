@@ -17,6 +17,9 @@ struct GroupGrid {
     int maxq() const { return (1 << bits) - 1; }
 };
 
+// Scale and zero of a group whose values span [lo, hi] (lo <= 0 <= hi), GPTQ's find_params rule.
+void paramsFromRange(float lo, float hi, const GroupGrid& grid, float& scale, float& zero);
+
 // Scale and zero (in code units) for one group's values, GPTQ's Quantizer.find_params:
 // range widened to include 0; asymmetric zero = round(-min/scale); symmetric zero = (maxq+1)/2
 // with scale = 2*absmax/maxq. A zero range gets scale 1 (asym: range [-1, 1]).
