@@ -28,11 +28,8 @@ QCustomPlot* makePane(const QString& objectName, QWidget* parent)
     plot->setObjectName(objectName);
     stylePlot(plot);
     addPlotExportMenu(plot);
-    plot->setMinimumSize(120, 90); // three rows fit under the headers at 800 px high
-    // Six panes side by side: few, readable ticks (meet the count rather than the nicest step,
-    // which put 0, 100, 200, 300 into 110 px).
-    plot->xAxis->ticker()->setTickCount(3);
-    plot->xAxis->ticker()->setTickStepStrategy(QCPAxisTicker::tssMeetTickCount);
+    plot->setMinimumSize(120, 110);
+    plot->xAxis->ticker()->setTickCount(3); // six panes side by side: few, readable ticks
     return plot;
 }
 
