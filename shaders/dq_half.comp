@@ -30,20 +30,25 @@ vec4 bf16x4(uvec2 v)
 }
 
 // 128 rows x 128 bytes: four 16-byte loads per thread, 8 threads per row; f16 is stored as is.
-bool loadWTile(uint n0, uint k0, uint tid)
+bool tileLoaderFits() { return true; }
+
+void fetchWTile(uint n0, uint k0, uint tid)
 {
-    const bool bf16 = (pc.flags & 1u) != 0u;
-    for (uint r = 0; r < 4; ++r) {
+    [[unroll]] for (uint r = 0; r < 4; ++r) {
         const uint idx = tid + 256u * r;
         const uint row = idx / 8u, c = idx % 8u;
-        uvec4 v = uvec4(0u);
-        if (n0 + row < pc.rows) {
-            v = W4[(n0 + row) * (pc.K / 8u) + k0 / 8u + c];
-            if (bf16)
-                v = packHalf8(bf16x4(v.xy), bf16x4(v.zw));
-        }
-        Ws[row * SA4 + c] = v;
+        wraw[r] = n0 + row < pc.rows ? W4[(n0 + row) * (pc.K / 8u) + k0 / 8u + c] : uvec4(0u);
     }
-    return true;
+}
+
+void storeWTile(uint tid)
+{
+    const bool bf16 = (pc.flags & 1u) != 0u;
+    [[unroll]] for (uint r = 0; r < 4; ++r) {
+        const uint idx = tid + 256u * r;
+        const uint row = idx / 8u, c = idx % 8u;
+        const uvec4 v = wraw[r];
+        Ws[row * SA4 + c] = bf16 ? packHalf8(bf16x4(v.xy), bf16x4(v.zw)) : v;
+    }
 }
 #endif

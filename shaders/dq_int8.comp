@@ -25,21 +25,31 @@ vec4 bytes4(uint v)
 }
 
 // 128 rows x 64 bytes: two 16-byte loads per thread, 4 threads per row.
-bool loadWTile(uint n0, uint k0, uint tid)
+bool tileLoaderFits() { return true; }
+
+void fetchWTile(uint n0, uint k0, uint tid)
 {
-    for (uint r = 0; r < 2; ++r) {
+    [[unroll]] for (uint r = 0; r < 2; ++r) {
         const uint idx = tid + 256u * r;
         const uint row = idx / 4u, c = idx % 4u;
-        uvec4 lo = uvec4(0u), hi = uvec4(0u);
+        wraw[r] = uvec4(0x80808080u);  // bytes of -128, scaled by 0
+        wscale[r] = 0.0;
         if (n0 + row < pc.rows) {
-            const uvec4 v = W4[(n0 + row) * (pc.K / 16u) + k0 / 16u + c];
-            const float s = S[n0 + row];
-            lo = packHalf8(bytes4(v.x) * s, bytes4(v.y) * s);
-            hi = packHalf8(bytes4(v.z) * s, bytes4(v.w) * s);
+            wraw[r] = W4[(n0 + row) * (pc.K / 16u) + k0 / 16u + c];
+            wscale[r] = S[n0 + row];
         }
-        Ws[row * SA4 + 2u * c] = lo;
-        Ws[row * SA4 + 2u * c + 1u] = hi;
     }
-    return true;
+}
+
+void storeWTile(uint tid)
+{
+    [[unroll]] for (uint r = 0; r < 2; ++r) {
+        const uint idx = tid + 256u * r;
+        const uint row = idx / 4u, c = idx % 4u;
+        const uvec4 v = wraw[r];
+        const float s = wscale[r];
+        Ws[row * SA4 + 2u * c] = packHalf8(bytes4(v.x) * s, bytes4(v.y) * s);
+        Ws[row * SA4 + 2u * c + 1u] = packHalf8(bytes4(v.z) * s, bytes4(v.w) * s);
+    }
 }
 #endif

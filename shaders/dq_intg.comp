@@ -40,27 +40,33 @@ void dequant32(uint n, uint u, out float w[32])
 #ifdef QS_COOPMAT
 // 4-bit codes without g_idx: 128 rows x 32 bytes, one 16-byte load (32 codes, one group) per
 // thread, 2 threads per row. Other widths and act-order take the generic path.
-bool loadWTile(uint n0, uint k0, uint tid)
+bool tileLoaderFits() { return pc.bits == 4u && (pc.flags & 2u) == 0u; }
+
+void fetchWTile(uint n0, uint k0, uint tid)
 {
-    if (pc.bits != 4u || (pc.flags & 2u) != 0u)
-        return false;
     const uint row = tid / 2u, c = tid % 2u;
-    uvec4 out4[4] = uvec4[4](uvec4(0u), uvec4(0u), uvec4(0u), uvec4(0u));
+    wraw[0] = uvec4(0u);
+    wscale[0] = 0.0;
+    wzero[0] = 8.0;
     if (n0 + row < pc.rows) {
-        const uvec4 v = W4[(n0 + row) * (pc.K / 32u) + k0 / 32u + c];
+        wraw[0] = W4[(n0 + row) * (pc.K / 32u) + k0 / 32u + c];
         const uint gi = (n0 + row) * (pc.K / pc.groupSize) + (k0 + 32u * c) / pc.groupSize;
-        const float s = S[gi];
-        const float z = (pc.flags & 1u) != 0u ? Z[gi] : 8.0;
-        const float bias = 8388608.0 + z;  // 2^23 + code - (2^23 + z) = code - z
-        for (uint j = 0; j < 4; ++j) {
-            const uint w = v[j];
-            const vec4 a = (uintBitsToFloat((uvec4(w, w >> 4, w >> 8, w >> 12) & 15u) | 0x4B000000u) - bias) * s;
-            const vec4 b = (uintBitsToFloat((uvec4(w >> 16, w >> 20, w >> 24, w >> 28) & 15u) | 0x4B000000u) - bias) * s;
-            out4[j] = packHalf8(a, b);
-        }
+        wscale[0] = S[gi];
+        if ((pc.flags & 1u) != 0u)
+            wzero[0] = Z[gi];
     }
-    for (uint j = 0; j < 4; ++j)
-        Ws[row * SA4 + 4u * c + j] = out4[j];
-    return true;
+}
+
+void storeWTile(uint tid)
+{
+    const uint row = tid / 2u, c = tid % 2u;
+    const float s = wscale[0];
+    const float bias = 8388608.0 + wzero[0];  // 2^23 + code - (2^23 + z) = code - z
+    [[unroll]] for (uint j = 0; j < 4; ++j) {
+        const uint w = wraw[0][j];
+        const vec4 a = (uintBitsToFloat((uvec4(w, w >> 4, w >> 8, w >> 12) & 15u) | 0x4B000000u) - bias) * s;
+        const vec4 b = (uintBitsToFloat((uvec4(w >> 16, w >> 20, w >> 24, w >> 28) & 15u) | 0x4B000000u) - bias) * s;
+        Ws[row * SA4 + 4u * c + j] = packHalf8(a, b);
+    }
 }
 #endif

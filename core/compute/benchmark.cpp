@@ -376,6 +376,9 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     say(opt, "device: " + gpu->device().name);
     rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);
     say(opt, "copy ceiling: " + std::to_string(rep.copyGBs) + " GB/s");
+    rep.mmaTflops = gpu->measureMmaTflops(10);
+    if (rep.mmaTflops > 0)
+        say(opt, "tensor-core ceiling: " + std::to_string(rep.mmaTflops) + " TFLOP/s");
     auto cpu = makeCpuBackend();
     std::mt19937 rng(std::random_device{}());
     benchDequant(opt, *gpu, *cpu, rng, rep);
@@ -397,7 +400,11 @@ std::string formatReport(const BenchReport& r)
     }
     char buf[512];
     s << "Device:\n" << r.device << "\nCopy ceiling (shader copy, read+write): " << r.copyGBs
-      << " GB/s; best GEMM among the rows: " << r.bestTflops << " TFLOP/s\n\n";
+      << " GB/s; best GEMM among the rows: " << r.bestTflops << " TFLOP/s";
+    if (r.mmaTflops > 0)
+        s << "; tensor-core ceiling (cooperative-matrix products from registers, f16 -> f32): " << r.mmaTflops
+          << " TFLOP/s (best GEMM at " << int(std::lround(100.0 * r.bestTflops / r.mmaTflops)) << "%)";
+    s << "\n\n";
     s << "| kernel | format | path | shape | median ms | min ms | single ms | GB/s | % copy | TFLOP/s | % best GEMM | max norm. err | checked |\n";
     s << "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
     for (const auto& row : r.rows) {

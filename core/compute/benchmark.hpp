@@ -52,6 +52,7 @@ struct BenchReport {
     std::string device;           // describeDevice text
     double copyGBs = 0;           // measured bandwidth ceiling (read + write)
     double bestTflops = 0;        // best GEMM rate among the rows
+    double mmaTflops = 0;         // tensor cores' ceiling (cooperative matrices, no memory); 0: none
     std::vector<BenchRow> rows;
     std::string error;            // non-empty: no Vulkan device (reason)
 };

@@ -20,6 +20,9 @@ using qs::test::normalizedError;
 
 namespace {
 constexpr double kGemmThreshold = 1e-5;
+// On devices with cooperative matrices, batches from kCoopMinRows on round X and W to f16 on the
+// tensor cores (f32 accumulation); test_vulkan_tensor_cores checks that path on every format.
+constexpr double kCoopThreshold = 2e-3;
 std::mt19937 freshRng() { return std::mt19937(std::random_device{}()); }
 } // namespace
 
@@ -122,7 +125,8 @@ void TestComputeVulkan::compareGemm(const std::string& format, int m, int n, int
     cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
     const double err = normalizedError(y, ref);
     qInfo("%s M=%d N=%d K=%d: normalized error %.3g", format.c_str(), m, n, k, err);
-    QVERIFY2(err < kGemmThreshold, qPrintable(QString("error %1").arg(err)));
+    const bool coop = gpu_->lastGemmPath() == GemmPath::CoopMatrix;
+    QVERIFY2(err < (coop ? kCoopThreshold : kGemmThreshold), qPrintable(QString("error %1").arg(err)));
 }
 
 void TestComputeVulkan::dequantGemm_data()

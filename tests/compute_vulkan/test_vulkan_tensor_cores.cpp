@@ -1,7 +1,7 @@
 // The tensor-core kernels (NV cooperative matrix) against their CPU twins on fresh random
 // inputs: the 4-bit GEMV (gemv_mma.comp) in every work split and both code conversions, and
 // X^T X from f16 X (hessian_f16.comp), symmetric and row-chunked, and the cooperative-matrix GEMM
-// with X converted to f16 once (to_half.comp). Devices without cooperative
+// for every weight format, with X in f32 and converted to f16 once (to_half.comp). Devices without cooperative
 // matrices (lavapipe, CI) check only that the switches fall back to the exact kernels.
 // Thresholds: the GEMV with X as hi + lo f16 keeps ~22 bits of X: 1e-5 like the f32 kernels;
 // with X in f16 only, and X^T X from f16 X, the f16 rounding of X (2^-11 relative per element)
@@ -39,8 +39,9 @@ private slots:
     void gemvMmaFallsBackOutsideItsFormats();
     void hessianF16_data();
     void hessianF16();
-    void coopGemmHalfX_data();
-    void coopGemmHalfX();
+    void hessianSumHalfInputs();
+    void coopGemm_data();
+    void coopGemm();
 
 private:
     std::unique_ptr<VulkanBackend> gpu_;
@@ -169,39 +170,80 @@ void TestVulkanTensorCores::hessianF16()
     QVERIFY2(err < (gpu_->hessianF16Available() ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
 }
 
-void TestVulkanTensorCores::coopGemmHalfX_data()
+// GPTQ's Hessian sum (HessianInputs::Half): rows rounded to f16 on the tensor cores, summed in
+// device memory over several adds; without cooperative matrices the rows are summed exactly.
+void TestVulkanTensorCores::hessianSumHalfInputs()
+{
+    REQUIRE_GPU();
+    try {
+        auto rng = freshRng();
+        const int k = 264;  // a multiple of 8, not of the 128-wide tiles
+        auto sum = makeHessianSum(*gpu_, k, HessianInputs::Half);
+        std::vector<float> ref(std::size_t(k) * k, 0.0f), h(ref.size(), NAN);
+        for (int m : {300, 7, 2048}) {
+            const auto x = randomNormal(std::size_t(m) * k, rng);
+            sum->add(x.data(), m);
+            cpu_->hessianAccumulate(x.data(), m, k, ref.data());
+        }
+        sum->read(h.data());
+        const double err = normalizedError(h, ref);
+        const bool half = gpu_->hessianF16Available();
+        qInfo("hessian sum, f16 inputs: normalized error %.3g (%s)", err, half ? "tensor cores" : "exact kernel");
+        QVERIFY2(err < (half ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestVulkanTensorCores::coopGemm_data()
 {
     QTest::addColumn<QString>("format");
     QTest::addColumn<int>("m");
-    // Row tiles partly filled; formats with their own tile loaders and the generic one.
-    for (const char* f : {"f16", "int8", "int4-g128-asym", "nf4-dq", "Q4_K"})
-        QTest::newRow(f) << QString(f) << 200;
-    QTest::newRow("int4-g128-sym M=64") << QString("int4-g128-sym") << 64;
+    QTest::addColumn<int>("k");
+    QTest::addColumn<bool>("halfX");
+    // Every weight format (those with their own tile loaders and those on the generic one),
+    // X in f32 and converted to f16 once; row and column tiles partly filled; K that is not a
+    // multiple of 128 where the format allows it, and one that is not a multiple of the kernel's
+    // 64-wide steps (the portable kernel must take it, exactly).
+    for (const auto& f : standardFormatNames())
+        for (bool halfX : {false, true})
+            QTest::newRow((f + (halfX ? " M=200 f16 X" : " M=200")).c_str()) << QString::fromStdString(f) << 200 << 512 << halfX;
+    QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << false;
+    QTest::newRow("f16 M=130 K=320 f16 X") << QString("f16") << 130 << 320 << true;
+    QTest::newRow("int8 M=257 K=576") << QString("int8") << 257 << 576 << false;
+    QTest::newRow("int4-g32-asym M=100 K=96: portable") << QString("int4-g32-asym") << 100 << 96 << false;
 }
 
-void TestVulkanTensorCores::coopGemmHalfX()
+void TestVulkanTensorCores::coopGemm()
 {
-    // The same function as the f32-X cooperative-matrix GEMM (X is rounded to f16 in both), so
-    // the threshold is the cooperative-matrix one: 2e-3 (measured 2e-4..3.5e-4 on the H100).
+    // X and W are rounded to f16 on the tensor cores (f32 accumulation): threshold 2e-3
+    // (measured 2e-4..3.5e-4 on the H100). X converted to f16 once gives the same values.
     REQUIRE_GPU();
     if (!gpu_->hasCooperativeMatrix())
         QSKIP("no cooperative matrix on this device");
     QFETCH(QString, format);
     QFETCH(int, m);
-    auto rng = freshRng();
-    const int n = 150, k = 512;
-    auto w = std::make_shared<const WeightMatrix>(randomWeights(format.toStdString(), n, k, rng));
-    const auto x = randomNormal(std::size_t(m) * k, rng);
-    std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
-    gpu_->setCooperativeMatrixHalfX(true);
-    gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
-    gpu_->setCooperativeMatrixHalfX(false);
-    QVERIFY(gpu_->lastRanOnGpu());
-    QCOMPARE(gemmPathName(gpu_->lastGemmPath()), "coopmat");
-    cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
-    const double err = normalizedError(y, ref);
-    qInfo("%s M=%d: normalized error %.3g", qPrintable(format), m, err);
-    QVERIFY2(err < 2e-3, qPrintable(QString("error %1").arg(err)));
+    QFETCH(int, k);
+    QFETCH(bool, halfX);
+    try {
+        auto rng = freshRng();
+        const int n = 150;
+        auto w = std::make_shared<const WeightMatrix>(randomWeights(format.toStdString(), n, k, rng));
+        const auto x = randomNormal(std::size_t(m) * k, rng);
+        std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+        gpu_->setCooperativeMatrixHalfX(halfX);
+        gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
+        gpu_->setCooperativeMatrixHalfX(false);
+        QVERIFY(gpu_->lastRanOnGpu());
+        const bool coop = k % 64 == 0;
+        QCOMPARE(gemmPathName(gpu_->lastGemmPath()), coop ? "coopmat" : "portable");
+        cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
+        const double err = normalizedError(y, ref);
+        qInfo("%s M=%d K=%d%s: normalized error %.3g", qPrintable(format), m, k, halfX ? " f16 X" : "", err);
+        QVERIFY2(err < (coop ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
 }
 
 QTEST_APPLESS_MAIN(TestVulkanTensorCores)

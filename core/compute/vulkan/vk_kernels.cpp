@@ -110,6 +110,9 @@ const std::uint32_t kCmQ6_K[] = {
 const std::uint32_t kHessianCm[] = {
 #include "hessian_cm.spv.inc"
 };
+const std::uint32_t kMmaPeak[] = {
+#include "mma_peak.spv.inc"
+};
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -145,6 +148,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmQ4_K: return kCmQ4_K;
     case KernelId::CmQ6_K: return kCmQ6_K;
     case KernelId::HessianCm: return kHessianCm;
+    case KernelId::MmaPeak: return kMmaPeak;
     }
     return {};
 }

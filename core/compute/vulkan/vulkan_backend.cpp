@@ -123,7 +123,7 @@ struct VulkanBackend::Impl {
     bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
-    std::uint32_t hessianF16Wn = 32;  // hessian_f16.comp: columns per subgroup (32 or 64)
+    std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
     int lastPath = 0;  // GemmPath of the last dequantGemm
     bool timingRun = false;  // timeDequantGemm: transfers stay out of the timed submission
     // dequantGemmShared: X already in xBuf from the previous product of the same call.
@@ -202,7 +202,9 @@ struct VulkanBackend::Impl {
     bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
     bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
     // resident: add onto this device buffer (a DeviceHessianSum's) instead of h.
-    bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr);
+    // halfInputs: X rounded to f16 on the tensor cores where the device has them (as if
+    // hessianF16 were set); otherwise the member switch decides.
+    bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr, bool halfInputs = false);
     bool hessianHalf(const float* x, int m, int k, float* h, Buffer* resident);
     class DeviceHessianSum;
     bool stats(const float* x, int m, int k, ChannelStats& acc);
@@ -302,7 +304,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         path = GemmPath::GemvMma;
     else if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
         path = GemmPath::Gemv;
-    else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && [&] {
+    else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && k % 64 == 0 && [&] {
                  prof::StageTimer t("vk.gemm.fits_half");
                  return fitsHalf(x, m * k);
              }())
@@ -498,10 +500,10 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
 
 // ------------------------------------------------------------------------------ calibration
 
-bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, Buffer* resident)
+bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, Buffer* resident, bool halfInputs)
 {
     const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
-    if (hessianF16 && dev().coopMatrixF16 && k % 8 == 0 && m * row <= maxBinding && fitsHalf(x, m * k))
+    if ((hessianF16 || halfInputs) && dev().coopMatrixF16 && k % 8 == 0 && m * row <= maxBinding && fitsHalf(x, m * k))
         return hessianHalf(x, mInt, kInt, h, resident);
     const bool coop = coopHessian && dev().coopMatrixF16 && fitsHalf(x, m * k);
     const std::uint64_t tileRows = coop ? 128 : 64;
@@ -599,7 +601,8 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
 // and the CPU continues it. Must not outlive the backend that made it.
 class VulkanBackend::Impl::DeviceHessianSum final : public HessianSum {
 public:
-    DeviceHessianSum(Impl& impl, int k) : HessianSum(k), impl_(impl), engine_(impl.engine)
+    DeviceHessianSum(Impl& impl, int k, HessianInputs inputs)
+        : HessianSum(k), impl_(impl), engine_(impl.engine), halfInputs_(inputs == HessianInputs::Half)
     {
         const std::uint64_t bytes = std::uint64_t(k) * std::uint64_t(k) * 4;
         buf_ = impl_.dev().createDeviceBuffer(bytes);
@@ -619,7 +622,7 @@ public:
         checkMatrixArgs("HessianSum::add", x, m, k());
         if (host_.empty()) {
             try {
-                if (!impl_.broken && impl_.hessian(x, m, k(), nullptr, &buf_))
+                if (!impl_.broken && impl_.hessian(x, m, k(), nullptr, &buf_, halfInputs_))
                     return;
             } catch (const VkError& e) {
                 if (e.result == VK_ERROR_DEVICE_LOST) {
@@ -651,6 +654,7 @@ private:
     Impl& impl_;
     std::shared_ptr<Engine> engine_;
     Buffer buf_;
+    bool halfInputs_ = false;
     std::vector<float> host_;  // the sum, once it has moved to the host
 };
 
@@ -940,13 +944,13 @@ void VulkanBackend::hessianAccumulate(const float* x, int m, int k, float* h)
     d_->guarded("hessianAccumulate", [&] { return d_->hessian(x, m, k, h); }, [&] { d_->cpu.hessianAccumulate(x, m, k, h); });
 }
 
-std::unique_ptr<HessianSum> VulkanBackend::makeHessianSum(int k)
+std::unique_ptr<HessianSum> VulkanBackend::makeHessianSum(int k, HessianInputs inputs)
 {
     if (k < 1)
         throw ComputeError("HessianSum: need at least one column, got " + std::to_string(k));
     if (!d_->broken) {
         try {
-            return std::make_unique<Impl::DeviceHessianSum>(*d_, k);
+            return std::make_unique<Impl::DeviceHessianSum>(*d_, k, inputs);
         } catch (const VkError& e) {
             spdlog::warn("vulkan: no device memory for a {}x{} X^T X ({}); it is summed on the CPU", k, k, e.what());
         }
@@ -1013,6 +1017,39 @@ double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)
     dev.destroy(dst);
     std::sort(times.begin(), times.end());
     return times.empty() ? 0.0 : 2.0 * double(bytes) / (times[times.size() / 2] * 1e-3) / 1e9;
+}
+
+double VulkanBackend::measureMmaTflops(int reps)
+{
+    auto& dev = d_->dev();
+    if (!dev.coopMatrixF16)
+        return 0.0;
+    // Enough workgroups of 8 subgroups to fill every SM several times over; each subgroup does
+    // 8 products of 16x16x16 per iteration.
+    const std::uint32_t groups = 4096, iters = 8192;
+    Buffer y = dev.createDeviceBuffer(std::uint64_t(groups) * 256 * 4);
+    std::vector<double> times;
+    try {
+        for (int r = 0; r < reps + 2; ++r) {
+            d_->kernels().resetDescriptors();
+            VkCommandBuffer cb = dev.begin();
+            dev.timestamp(cb, 0);
+            std::array<Binding, kBindings> b{};
+            b[1] = {&y, 0, 0};
+            d_->kernels().dispatch(cb, KernelId::MmaPeak, Spec{}, b, &iters, 4, groups, 1);
+            dev.timestamp(cb, 1);
+            const double ms = dev.submitAndWait(cb);
+            if (r >= 2)  // two warm-ups (clocks ramp up)
+                times.push_back(ms);
+        }
+    } catch (...) {
+        dev.destroy(y);
+        throw;
+    }
+    dev.destroy(y);
+    std::sort(times.begin(), times.end());
+    const double flops = double(groups) * 8.0 * double(iters) * 8.0 * 2.0 * 16 * 16 * 16;
+    return times.empty() ? 0.0 : flops / (times[times.size() / 2] * 1e-3) / 1e12;
 }
 
 // ------------------------------------------------------------------------------ listing

@@ -2,6 +2,7 @@
 // The Vulkan compute backend. The loader is opened at run time, so a machine without Vulkan
 // still runs everything on the CPU backend.
 #include "core/compute/backend.hpp"
+#include "core/compute/hessian_sum.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -10,7 +11,7 @@
 
 namespace qs::compute {
 
-class HessianSum;
+
 
 struct VulkanHeap {
     std::uint64_t size = 0;
@@ -56,7 +57,8 @@ std::string describeDevice(const VulkanDeviceInfo& d);  // a few lines of text
 // GemvMma: 4-bit group-wise GEMV on the tensor cores (gemv_mma.comp, NVIDIA cooperative matrix).
 enum class GemmPath { Portable, Gemv, CoopMatrix, GemvMma };
 const char* gemmPathName(GemmPath p);
-// Batches up to this use the GEMV; from kCoopMinRows on, cooperative matrices where available.
+// Batches up to this use the GEMV; from kCoopMinRows on, cooperative matrices where available
+// (K a multiple of the cooperative-matrix GEMM's 64-wide steps; other K take the portable kernel).
 constexpr int kGemvMaxRows = 32;
 constexpr int kCoopMinRows = 64;
 
@@ -101,13 +103,17 @@ public:
     void dequantGemmShared(const float* x, int m, std::span<const PreparedWeights* const> ws, std::span<float* const> ys);
     // X^T X summed in device memory between adds (rows travel, the sum only when read); on the
     // host where the device cannot hold it. Use compute::makeHessianSum (hessian_sum.hpp).
-    std::unique_ptr<HessianSum> makeHessianSum(int k);
+    std::unique_ptr<HessianSum> makeHessianSum(int k, HessianInputs inputs = HessianInputs::Exact);
 
     const VulkanDeviceInfo& device() const;
     // True when the last op ran on the GPU (false after a fallback to the CPU).
     bool lastRanOnGpu() const;
     // Device-to-device copy of `bytes` (shader copy), best of `reps`: GB/s counting read+write.
     double measureCopyGBs(std::size_t bytes, int reps);
+    // The tensor cores' rate through GL_NV_cooperative_matrix (f16 x f16 -> f32, operands in
+    // registers, no memory traffic), median of `reps`: the compute ceiling of the cooperative-
+    // matrix GEMMs and X^T X. 0 where the device has no NV cooperative matrices.
+    double measureMmaTflops(int reps);
     // Work split of the dequant kernels: threads per workgroup (power of two) and rows of X
     // per workgroup (1..16).
     void setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup);
