@@ -33,14 +33,15 @@ const char* inputSiteName(InputSite site)
 }
 
 LinearInputStats::LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed,
-                                   std::shared_ptr<compute::Backend> backend, int batchRows)
+                                   std::shared_ptr<compute::Backend> backend, int batchRows,
+                                   compute::HessianInputs hessianInputs)
     : absmax_(runtime::Vec::Zero(channels)), sumAbs_(Eigen::VectorXd::Zero(channels)),
       sumSquare_(Eigen::VectorXd::Zero(channels)), hessianOn_(hessian), maxSampleRows_(maxSampleRows),
       rngState_(seed)
 {
     if (hessianOn_ && backend) {
         backend_ = std::move(backend);
-        sum_ = std::make_unique<compute::BatchedHessianSum>(*backend_, channels, batchRows);
+        sum_ = std::make_unique<compute::BatchedHessianSum>(*backend_, channels, batchRows, hessianInputs);
     } else if (hessianOn_) {
         xtx_ = Mat::Zero(channels, channels);
     }
@@ -148,7 +149,7 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
             cal.sites[std::size_t(s)].emplace(channels[s], options.hessian && ((options.hessianSites >> s) & 1u),
                                               options.maxSampleRows,
                                               options.seed * 1000003u + std::uint64_t(b) * 4u + std::uint64_t(s),
-                                              options.backend, options.hessianBatchRows);
+                                              options.backend, options.hessianBatchRows, options.hessianInputs);
         runtime::ForwardHooks hooks;
         hooks.onLinearInput = [&](int, LinearRole role, const Mat& x) {
             // q/k/v (and gate/up) see the same input: count it once, at the first of them.

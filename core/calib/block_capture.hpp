@@ -29,7 +29,8 @@ public:
     // batches of 2048); null: Eigen's rank update on this thread.
     // batchRows: rows stacked per backend call (0: 2048, at most 128 MB).
     LinearInputStats(int channels, bool hessian, int maxSampleRows, std::uint64_t seed,
-                     std::shared_ptr<compute::Backend> backend = nullptr, int batchRows = 0);
+                     std::shared_ptr<compute::Backend> backend = nullptr, int batchRows = 0,
+                     compute::HessianInputs hessianInputs = compute::HessianInputs::Exact);
 
     void add(const runtime::Mat& x); // rows are tokens
 
@@ -80,6 +81,8 @@ struct CaptureOptions {
     // With hessian: the input sites (bit 1 << InputSite) that gather one; a method that
     // recomputes the later sites' Hessians itself (GPTQ's true-sequential order) asks for fewer.
     unsigned hessianSites = 0xFu;
+    // With hessian on a GPU backend: X^T X of f16-rounded rows on the tensor cores (hessian_sum.hpp).
+    compute::HessianInputs hessianInputs = compute::HessianInputs::Exact;
 
     // Statistics and input samples without the GPTQ Hessian (every method but GPTQ).
     static CaptureOptions withoutHessian(std::uint64_t seed, int maxSampleRows = 512)

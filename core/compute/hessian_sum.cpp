@@ -30,14 +30,15 @@ std::unique_ptr<HessianSum> makeHostHessianSum(Backend& backend, int k)
     return std::make_unique<HostHessianSum>(backend, k);
 }
 
-std::unique_ptr<HessianSum> makeHessianSum(Backend& backend, int k)
+std::unique_ptr<HessianSum> makeHessianSum(Backend& backend, int k, HessianInputs inputs)
 {
     if (auto* vulkan = dynamic_cast<VulkanBackend*>(&backend))
-        return vulkan->makeHessianSum(k);
+        return vulkan->makeHessianSum(k, inputs);
     return makeHostHessianSum(backend, k);
 }
 
-BatchedHessianSum::BatchedHessianSum(Backend& backend, int k, int batchRows) : sum_(makeHessianSum(backend, k))
+BatchedHessianSum::BatchedHessianSum(Backend& backend, int k, int batchRows, HessianInputs inputs)
+    : sum_(makeHessianSum(backend, k, inputs))
 {
     // 2048 rows: where the f32 X^T X kernel reached its measured 28 TFLOP/s (K=4096); more
     // only grows the buffer that every block faults in afresh.

@@ -22,10 +22,12 @@ using runtime::LinearRole;
 using runtime::Mat;
 
 // 2/n sum x x^T over the rows of every matrix fed to it, accumulated on the backend in f32
-// (rows stacked into batches; on a GPU the sum stays in device memory until read).
+// (rows stacked into batches; on a GPU the sum stays in device memory until read, and with
+// HessianInputs::Half the rows are rounded to f16 on the tensor cores).
 class HessianAccumulator {
 public:
-    HessianAccumulator(compute::Backend& backend, int channels) : sum_(backend, channels) {}
+    HessianAccumulator(compute::Backend& backend, int channels, compute::HessianInputs inputs)
+        : sum_(backend, channels, 0, inputs) {}
     void add(const Mat& x)
     {
         if (x.rows() == 0)
@@ -92,6 +94,7 @@ public:
         // quantized linears: only q/k/v's (the block input's) is read from the capture.
         if (config_.trueSequential)
             o.hessianSites = 1u << unsigned(calib::InputSite::Attention);
+        o.hessianInputs = hessianInputs();
         o.seed = config_.seed;
         return o;
     }
@@ -144,7 +147,7 @@ private:
 
         // o_proj's input: attention through the quantized q/k/v.
         std::vector<Mat> stream(inputs.size()); // o inputs, then MLP inputs
-        HessianAccumulator ho(*ctx.backend, int(spec.numHeads * spec.headDim));
+        HessianAccumulator ho(*ctx.backend, int(spec.numHeads * spec.headDim), hessianInputs());
         runtime::ForwardHooks hooks;
         std::size_t current = 0;
         hooks.onLinearInput = [&](int, LinearRole role, const Mat& x) {
@@ -161,7 +164,7 @@ private:
         quantizeLinear(model, cal, LinearRole::O, factored({ho.hessian(), ho.tokens(), "recomputed"}), ctx, reports);
 
         // The MLP input: the residual stream after the quantized attention, normalized.
-        HessianAccumulator hm(*ctx.backend, int(spec.hiddenSize));
+        HessianAccumulator hm(*ctx.backend, int(spec.hiddenSize), hessianInputs());
         for (std::size_t s = 0; s < inputs.size(); ++s) {
             checkCancelled(ctx);
             Mat y;
@@ -176,7 +179,7 @@ private:
             quantizeLinear(model, cal, role, mlpH, ctx, reports);
 
         // down_proj's input: silu(gate) * up through the quantized gate and up.
-        HessianAccumulator hd(*ctx.backend, int(spec.intermediateSize));
+        HessianAccumulator hd(*ctx.backend, int(spec.intermediateSize), hessianInputs());
         runtime::ForwardHooks downHooks;
         downHooks.onLinearInput = [&](int, LinearRole role, const Mat& x) {
             if (role == LinearRole::Down)
@@ -213,6 +216,11 @@ private:
         GptqFactor f = factorGptqHessian(h.h, options());
         return {std::move(f), h.tokens, h.source,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    }
+
+    compute::HessianInputs hessianInputs() const
+    {
+        return config_.hessianHalf ? compute::HessianInputs::Half : compute::HessianInputs::Exact;
     }
 
     static void checkCancelled(const MethodContext& ctx)

@@ -34,6 +34,9 @@ struct QuantConfig {
     bool mseGrid = false;            // search a shrink factor for each group's range
     int gptqBlockSize = 128;         // lazy batch update width
     bool trueSequential = true;      // [k,v,q], o, [up,gate], down with recomputed inputs
+    // X^T X from activations rounded to f16 (f32 accumulation) on a GPU with tensor cores, as
+    // GPTQ's reference feeds f16 activations; false: f32 products on every backend.
+    bool hessianHalf = true;
 
     // AWQ.
     int awqGrid = 20;                // ratios 0, 1/20, ..., 19/20
