@@ -32,6 +32,9 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
     app.add_flag("--only-calib", a.onlyCalib, "only X^T X, channel stats and histogram");
+    app.add_flag("--only-attention", a.onlyAttention, "only causal attention");
+    app.add_option("--attention-shapes", a.attentionShapes,
+                   "SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM attention shapes, e.g. 32x512x32x32x128");
     app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
@@ -115,7 +118,23 @@ int runBench(const BenchArgs& a)
         }
     }
     if (a.onlyDequant)
+        opt.w8a8 = opt.hessian = opt.stats = opt.histogram = opt.attention = false;
+    if (a.onlyAttention) {
+        opt.formats.clear();
         opt.w8a8 = opt.hessian = opt.stats = opt.histogram = false;
+    }
+    if (!a.attentionShapes.empty()) {
+        opt.attentionShapes.clear();
+        static const std::regex re(R"((\d+)x(\d+)x(\d+)x(\d+)x(\d+))");
+        for (const auto& s : a.attentionShapes) {
+            std::smatch m;
+            if (!std::regex_match(s, m, re)) {
+                std::cerr << "bad attention shape '" << s << "' (want SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM, e.g. 32x512x32x8x128)\n";
+                return 2;
+            }
+            opt.attentionShapes.push_back({std::stoi(m[1]), std::stoi(m[2]), std::stoi(m[3]), std::stoi(m[4]), std::stoi(m[5])});
+        }
+    }
     if (a.reps > 0)
         opt.reps = a.reps;
     if (a.workgroup > 0)
@@ -154,7 +173,7 @@ int runBench(const BenchArgs& a)
     }
     if (a.onlyCalib) {
         opt.formats.clear();
-        opt.w8a8 = false;
+        opt.w8a8 = opt.attention = false;
     }
     if (a.gemvWorkgroup > 0)
         opt.gemvWorkgroup = a.gemvWorkgroup;

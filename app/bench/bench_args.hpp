@@ -11,8 +11,8 @@ class App;
 namespace qs::bench {
 
 struct BenchArgs {
-    bool quick = false, list = false, onlyDequant = false, onlyCalib = false;
-    std::vector<std::string> formats, shapes, gemvVariants, gemvMmaVariants, calibShapes;
+    bool quick = false, list = false, onlyDequant = false, onlyCalib = false, onlyAttention = false;
+    std::vector<std::string> formats, shapes, gemvVariants, gemvMmaVariants, calibShapes, attentionShapes;
     std::vector<int> batches;
     std::string out;
     std::string device;  // index or part of a name; sets QS_VULKAN_DEVICE

@@ -1,6 +1,8 @@
 #include "core/compute/backend.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace qs::compute {
 
@@ -14,6 +16,32 @@ void validateEdges(std::span<const float> edges)
         if (i > 0 && !(edges[i] > edges[i - 1]))
             throw ComputeError("histogram: edges must increase strictly (at " + std::to_string(i) + ")");
     }
+}
+
+double AttentionShape::flops() const
+{
+    // Query t sees keys - queries + t + 1 keys; a score and its share of the output are 2 D each.
+    const double visible = double(queries) * (double(keys) - double(queries)) + double(queries) * (double(queries) + 1) / 2;
+    return 4.0 * double(headDim) * double(heads) * double(samples) * visible;
+}
+
+void checkAttentionArgs(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out)
+{
+    const auto shape = [&] {
+        return std::to_string(s.samples) + " samples, " + std::to_string(s.queries) + " queries, " + std::to_string(s.keys) +
+               " keys, " + std::to_string(s.heads) + "/" + std::to_string(s.kvHeads) + " heads of " + std::to_string(s.headDim);
+    };
+    if (s.samples <= 0 || s.queries <= 0 || s.keys <= 0 || s.heads <= 0 || s.kvHeads <= 0 || s.headDim <= 0)
+        throw ComputeError("attention: bad shape (" + shape() + ")");
+    if (s.keys < s.queries)
+        throw ComputeError("attention: fewer keys than queries (" + shape() + ")");
+    if (s.heads % s.kvHeads != 0)
+        throw ComputeError("attention: heads must be a multiple of kvHeads (" + shape() + ")");
+    const double rows = double(s.samples) * double(std::max(s.queries, s.keys));
+    if (rows * double(std::max(s.heads, s.kvHeads)) * double(s.headDim) * 4.0 > double(1ull << 40))
+        throw ComputeError("attention: arrays too large (" + shape() + ")");
+    if (!q || !k || !v || !out)
+        throw ComputeError("attention: null array");
 }
 
 void Backend::dequantGemm(const float* x, int m, const WeightMatrix& w, float* y)

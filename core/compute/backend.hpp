@@ -56,6 +56,21 @@ struct Histogram {
 };
 void validateEdges(std::span<const float> edges);  // throws ComputeError
 
+// Causal grouped-query self-attention over a batch of samples: q [samples][queries][heads*D],
+// k and v [samples][keys][kvHeads*D], out like q; query head h reads key/value head
+// h / (heads / kvHeads). Query t of a sample sits at position keys - queries + t (keys > queries:
+// a cached prefix) and sees the keys 0..that position.
+struct AttentionShape {
+    int samples = 1;
+    int queries = 0;
+    int keys = 0;
+    int heads = 0, kvHeads = 0, headDim = 0;
+    double flops() const;  // 4 D per (head, query, visible key): the causal half only
+};
+// Throws ComputeError for null pointers, non-positive sizes, keys < queries, heads not a
+// multiple of kvHeads, or arrays past 2^40 bytes.
+void checkAttentionArgs(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out);
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -75,6 +90,8 @@ public:
     virtual void channelStats(const float* x, int m, int k, ChannelStats& acc) = 0;
     // Adds x to acc's counts.
     virtual void histogram(std::span<const float> x, Histogram& acc) = 0;
+    // out = softmax(q k^T / sqrt(D) + causal mask) v, f32 (see AttentionShape).
+    virtual void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) = 0;
 
     // Time of the last op's kernels in milliseconds: GPU timestamps around the dispatches
     // (uploads and downloads excluded) or the CPU's wall time.

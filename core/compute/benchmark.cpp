@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -333,6 +334,64 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
     }
 }
 
+// Attention over a batch of samples: the batch in one call (kernel time, median), then one call
+// per sample as the forward pass makes them (kernel times summed; the wall time with the
+// transfers in the checked column). Error: the first and last samples against the CPU twin.
+void benchAttention(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::mt19937& rng, BenchReport& rep)
+{
+    for (const auto& [samples, tokens, heads, kvHeads, headDim] : opt.attentionShapes) {
+        const AttentionShape s{samples, tokens, tokens, heads, kvHeads, headDim};
+        const std::size_t qPer = std::size_t(tokens) * heads * headDim, kvPer = std::size_t(tokens) * kvHeads * headDim;
+        const auto q = randomNormal(qPer * samples, rng), k = randomNormal(kvPer * samples, rng),
+                   v = randomNormal(kvPer * samples, rng);
+        std::vector<float> out(q.size());
+        const Timing t = timeRuns(gpu, opt.warmup, opt.reps, [&](int) { gpu.attention(s, q.data(), k.data(), v.data(), out.data()); });
+        const std::string shape = std::to_string(samples) + " x " + std::to_string(tokens) + " tokens, heads " +
+                                  std::to_string(heads) + "/" + std::to_string(kvHeads) + " x " + std::to_string(headDim);
+        BenchRow row{"attention", "f32", "causal, online softmax", shape, 0, 0, 0, 0, 0, 0, {}};
+        std::vector<int> checked{0};
+        if (samples > 1)
+            checked.push_back(samples - 1);
+        std::vector<float> ref(qPer);
+        double cpuMs = 0;
+        for (int n : checked) {
+            const AttentionShape one{1, tokens, tokens, heads, kvHeads, headDim};
+            cpu.attention(one, q.data() + qPer * n, k.data() + kvPer * n, v.data() + kvPer * n, ref.data());
+            cpuMs += cpu.lastKernelMs() / double(checked.size());
+            row.error = std::max(row.error, normErr(out.data() + qPer * n, ref.data(), qPer));
+        }
+        row.checked = (checked.size() == 2 ? "samples 0 and " + std::to_string(samples - 1) : "sample 0") + " (CPU twin " +
+                      std::to_string(cpuMs).substr(0, 6) + " ms a sample)";
+        const double moved = 8.0 * double(samples) * double(qPer + kvPer);  // q, k, v read; out written
+        rep.rows.push_back(finish(row, t, moved, s.flops()));
+        say(opt, "attention " + shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+
+        const AttentionShape one{1, tokens, tokens, heads, kvHeads, headDim};
+        double kernelMs = 0;
+        bool allGpu = true;
+        const auto start = std::chrono::steady_clock::now();
+        for (int n = 0; n < samples; ++n) {
+            gpu.attention(one, q.data() + qPer * n, k.data() + kvPer * n, v.data() + kvPer * n, out.data() + qPer * n);
+            kernelMs += gpu.lastKernelMs();
+            allGpu = allGpu && gpu.lastRanOnGpu();
+        }
+        const double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+        BenchRow per = row;
+        per.path = "one call per sample";
+        per.error = 0;
+        cpu.attention(one, q.data() + qPer * (samples - 1), k.data() + kvPer * (samples - 1), v.data() + kvPer * (samples - 1),
+                      ref.data());
+        per.error = normErr(out.data() + qPer * (samples - 1), ref.data(), qPer);
+        per.checked = "last sample; wall " + std::to_string(wallMs).substr(0, 7) + " ms with transfers";
+        Timing tp;
+        tp.median = tp.min = kernelMs;
+        tp.allGpu = allGpu;
+        rep.rows.push_back(finish(per, tp, moved, s.flops()));
+        say(opt, "attention " + shape + ", one call per sample: " + std::to_string(kernelMs) + " ms kernels, " +
+                     std::to_string(wallMs) + " ms wall");
+    }
+}
+
 } // namespace
 
 BenchOptions defaultBenchOptions()
@@ -356,6 +415,7 @@ BenchOptions quickBenchOptions()
     o.copyBytes = 16 << 20;
     o.histogramElements = 1 << 20;
     o.calibShapes = {{64, 256}};
+    o.attentionShapes = {{2, 64, 4, 2, 64}};
     return o;
 }
 
@@ -385,8 +445,10 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     if (opt.w8a8)
         benchW8a8(opt, *gpu, *cpu, rng, rep);
     benchCalibration(opt, *gpu, *cpu, rng, rep);
+    if (opt.attention)
+        benchAttention(opt, *gpu, *cpu, rng, rep);
     for (const auto& r : rep.rows)
-        if (r.kernel != "histogram" && r.kernel != "channel stats")
+        if (r.kernel != "histogram" && r.kernel != "channel stats" && r.kernel != "attention")
             rep.bestTflops = std::max(rep.bestTflops, r.tflops);
     return rep;
 }
@@ -412,7 +474,8 @@ std::string formatReport(const BenchReport& r)
                       row.kernel.c_str(), row.format.c_str(), row.path.c_str(), row.shape.c_str(), row.ms, row.msMin,
                       row.msSingle > 0 ? std::to_string(row.msSingle).substr(0, 7).c_str() : "-", row.gbPerS,
                       r.copyGBs > 0 ? 100.0 * row.gbPerS / r.copyGBs : 0.0, row.tflops,
-                      (row.tflops > 0 && r.bestTflops > 0 && row.kernel != "histogram" && row.kernel != "channel stats")
+                      (row.tflops > 0 && r.bestTflops > 0 && row.kernel != "histogram" && row.kernel != "channel stats" &&
+                       row.kernel != "attention")
                           ? (std::to_string(int(std::lround(100.0 * row.tflops / r.bestTflops))) + "%").c_str()
                           : "-",
                       row.error, row.checked.c_str());

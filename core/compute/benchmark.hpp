@@ -31,6 +31,10 @@ struct BenchOptions {
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
     bool coopHalfX = false;    // cooperative-matrix GEMM with X converted to f16 once
+    // Causal attention (attention.comp): samples, tokens, heads, kv heads, head dim; each shape
+    // timed as one batched call and as one call per sample (the forward pass's calls).
+    bool attention = true;
+    std::vector<std::array<int, 5>> attentionShapes = {{32, 512, 32, 32, 128}, {32, 512, 32, 8, 128}};
     std::function<void(const std::string&)> progress; // one line per case, may be empty
 };
 

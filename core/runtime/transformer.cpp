@@ -1,5 +1,6 @@
 #include "core/runtime/transformer.hpp"
 
+#include "core/compute/cpu/attention.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/util/error.hpp"
 #include "core/util/stage_timer.hpp"
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace qs::runtime {
 
@@ -107,6 +107,16 @@ static void headNorm(Mat& x, int heads, int headDim, const Vec& weight, double e
         }
 }
 
+// The GPU that runs a block's attention: the backend of its q_proj when that is a GPU, for
+// more than a few queries (a decode step's handful of products stays on the host rather than
+// uploading the whole KV cache); nullptr: the host.
+static compute::Backend* attentionBackend(const BlockWeights& b, Eigen::Index queries)
+{
+    constexpr Eigen::Index kMinGpuQueries = 16;
+    const auto* q = dynamic_cast<const BackendLinear*>(&b.linear(LinearRole::Q));
+    return q && q->backend()->isGpu() && queries >= kMinGpuQueries ? q->backend().get() : nullptr;
+}
+
 Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks) const
 {
     const auto& s = w_.spec;
@@ -125,10 +135,7 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
         rope_.apply(q, heads, startPos);
         rope_.apply(k, kvHeads, startPos);
     }
-    prof::StageTimer attendTimer("fwd.attention_cpu");
-
     // Keys and values of every position visible to these queries.
-    Mat allK, allV;
     const Mat* K = &k;
     const Mat* V = &v;
     if (cache) {
@@ -146,43 +153,14 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
         K = &ck;
         V = &cv;
     }
-    const Eigen::Index S = K->rows();
-    const Eigen::Index offset = S - T; // absolute position of query 0 relative to key 0
-
+    const compute::AttentionShape shape{1, int(T), int(K->rows()), heads, kvHeads, D};
     Mat out(T, Eigen::Index(heads) * D);
-    const float scale = 1.0f / std::sqrt(float(D));
-    const int group = heads / kvHeads;
-    // Work items: (head, block of query rows), head-major, split across the pool's threads.
-    // A block's queries see keys 0..offset+last row only, so the causal half above the
-    // diagonal is never computed.
-    const Eigen::Index qBlock = std::max<Eigen::Index>(1, std::min<Eigen::Index>(T, 64));
-    const Eigen::Index blocksPerHead = (T + qBlock - 1) / qBlock;
-    const auto attend = [&](std::int64_t i0, std::int64_t i1) {
-        Mat scores(qBlock, S);
-        for (std::int64_t item = i0; item < i1; ++item) {
-            const int h = int(item / blocksPerHead);
-            const Eigen::Index r0 = (item % blocksPerHead) * qBlock, rows = std::min(qBlock, T - r0);
-            const Eigen::Index seen = std::min(S, offset + r0 + rows); // keys the block's last query sees
-            const int kvh = h / group;
-            const auto qh = q.middleCols(Eigen::Index(h) * D, D).middleRows(r0, rows);
-            const auto kh = K->middleCols(Eigen::Index(kvh) * D, D).topRows(seen);
-            const auto vh = V->middleCols(Eigen::Index(kvh) * D, D).topRows(seen);
-            auto sc = scores.topLeftCorner(rows, seen);
-            sc.noalias() = (qh * kh.transpose()) * scale;
-            for (Eigen::Index t = 0; t < rows; ++t) {
-                const Eigen::Index visible = offset + r0 + t + 1; // causal: keys 0..offset+r0+t
-                auto row = sc.row(t);
-                if (visible < seen)
-                    row.tail(seen - visible).setConstant(-std::numeric_limits<float>::infinity());
-                const float mx = row.head(visible).maxCoeff();
-                row = (row.array() - mx).exp();
-                row /= row.sum();
-            }
-            out.middleCols(Eigen::Index(h) * D, D).middleRows(r0, rows).noalias() = sc * vh;
-        }
-    };
-    ThreadPool::shared().parallelFor(std::int64_t(heads) * blocksPerHead, attend,
-                                     T * S * D < (1 << 13) ? std::int64_t(heads) * blocksPerHead : 1);
+    compute::Backend* gpu = attentionBackend(b, T);
+    prof::StageTimer attendTimer(gpu ? "fwd.attention_gpu" : "fwd.attention_cpu");
+    if (gpu)
+        gpu->attention(shape, q.data(), K->data(), V->data(), out.data());
+    else
+        compute::causalAttention(shape, q.data(), K->data(), V->data(), out.data());
     attendTimer.stop();
     Mat y;
     runLinear(b, index, LinearRole::O, out, y, hooks);

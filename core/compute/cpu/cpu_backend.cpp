@@ -1,5 +1,6 @@
 #include "core/compute/cpu/cpu_backend.hpp"
 
+#include "core/compute/cpu/attention.hpp"
 #include "core/compute/cpu/dequant.hpp"
 #include "core/util/thread_pool.hpp"
 
@@ -176,6 +177,13 @@ void CpuBackend::histogram(std::span<const float> x, Histogram& acc)
             ++acc.counts[bin];
         }
     }
+}
+
+void CpuBackend::attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out)
+{
+    checkAttentionArgs(s, q, k, v, out);
+    Stopwatch sw(lastMs_);
+    causalAttention(s, q, k, v, out);
 }
 
 std::unique_ptr<Backend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }

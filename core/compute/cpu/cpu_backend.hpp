@@ -13,6 +13,7 @@ public:
     void hessianAccumulate(const float* x, int m, int k, float* h) override;
     void channelStats(const float* x, int m, int k, ChannelStats& acc) override;
     void histogram(std::span<const float> x, Histogram& acc) override;
+    void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) override;
     double lastKernelMs() const override { return lastMs_; }
     using Backend::dequantGemm;
 

@@ -80,6 +80,9 @@ const std::uint32_t kToHalf[] = {
 const std::uint32_t kHessianF16[] = {
 #include "hessian_f16.spv.inc"
 };
+const std::uint32_t kAttention[] = {
+#include "attention.spv.inc"
+};
 const std::uint32_t kCmHalf[] = {
 #include "cm_half.spv.inc"
 };
@@ -138,6 +141,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::GemvXprep: return kGemvXprep;
     case KernelId::ToHalf: return kToHalf;
     case KernelId::HessianF16: return kHessianF16;
+    case KernelId::Attention: return kAttention;
     case KernelId::CmHalf: return kCmHalf;
     case KernelId::CmInt8: return kCmInt8;
     case KernelId::CmIntG: return kCmIntG;
@@ -154,11 +158,12 @@ std::span<const std::uint32_t> spirv(KernelId id)
 }
 
 // Only these kernels declare specialization constants: 0 (workgroup size) and 1 (rows of X)
-// for the portable GEMMs, 0..5 for the GEMVs (see gemv.comp, gemv_mma.comp).
+// for the portable GEMMs, 0..5 for the GEMVs (see gemv.comp, gemv_mma.comp), head dim and keys
+// per tile for attention.comp.
 bool specialized(KernelId id)
 {
     return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
-           id == KernelId::GemvMma || id == KernelId::HessianF16;
+           id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention;
 }
 
 // $XDG_CACHE_HOME/quantscope (or ~/.cache/quantscope), one file per device and driver.

@@ -4,7 +4,9 @@
 
 #include "core/compute/cpu/cpu_backend.hpp"
 #include "core/compute/vulkan/vk_context.hpp"
+#include "core/compute/vulkan/vk_attention.hpp"
 #include "core/compute/vulkan/vk_kernels.hpp"
+#include "core/compute/vulkan/vk_sizes.hpp"
 #include "core/compute/hessian_sum.hpp"
 #include "core/util/stage_timer.hpp"
 #include "core/util/thread_pool.hpp"
@@ -94,21 +96,6 @@ bool fitsHalf(const float* x, std::size_t count)
     return fits;
 }
 
-std::uint64_t roundUp4(std::uint64_t v) { return (v + 3) & ~std::uint64_t(3); }
-std::uint64_t floorTo(std::uint64_t v, std::uint64_t g) { return g ? v / g * g : v; }
-std::uint32_t ceilDiv(std::uint64_t a, std::uint64_t b) { return std::uint32_t((a + b - 1) / b); }
-
-// Vulkan splits below need every bound offset aligned: the smallest row count g such that
-// g * bytesPerRow is a multiple of the alignment for every per-row array.
-std::uint64_t rowGranularity(std::uint64_t align, std::initializer_list<std::uint64_t> rowBytes)
-{
-    std::uint64_t g = 1;
-    for (auto b : rowBytes)
-        if (b)
-            g = std::lcm(g, align / std::gcd(align, b));
-    return g;
-}
-
 } // namespace
 
 struct VulkanBackend::Impl {
@@ -133,6 +120,7 @@ struct VulkanBackend::Impl {
     Buffer xBuf, yBuf, auxBuf;
     Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
     Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
+    std::unique_ptr<AttentionRunner> attention;  // attention.comp with its own buffers
 
     Device& dev() { return *engine->device; }
     Kernels& kernels() { return *engine->kernels; }
@@ -141,6 +129,7 @@ struct VulkanBackend::Impl {
 
     ~Impl()
     {
+        attention.reset();
         if (engine && engine->device) {
             engine->device->destroy(xBuf);
             engine->device->destroy(yBuf);
@@ -781,6 +770,7 @@ std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
         std::unique_ptr<VulkanBackend> b(new VulkanBackend());
         b->d_->engine = std::move(engine);
         b->d_->maxBinding = floorTo(b->d_->dev().info.maxStorageBufferRange, 16);
+        b->d_->attention = std::make_unique<AttentionRunner>(b->d_->dev(), b->d_->kernels());
         spdlog::info("vulkan: using {} ({})", b->d_->dev().info.name, b->d_->dev().info.type);
         return b;
     } catch (const std::exception& e) {
@@ -977,6 +967,18 @@ void VulkanBackend::histogram(std::span<const float> x, Histogram& acc)
         return;
     }
     d_->guarded("histogram", [&] { return d_->hist(x, acc); }, [&] { d_->cpu.histogram(x, acc); });
+}
+
+void VulkanBackend::attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out)
+{
+    checkAttentionArgs(s, q, k, v, out);
+    d_->guarded("attention", [&] {
+        std::string why;
+        if (d_->attention->run(s, q, k, v, out, d_->maxBinding, &d_->lastMs, &why))
+            return true;
+        d_->attention->logFallback(why);
+        return false;
+    }, [&] { d_->cpu.attention(s, q, k, v, out); });
 }
 
 double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)

@@ -96,6 +96,9 @@ public:
     void hessianAccumulate(const float* x, int m, int k, float* h) override;
     void channelStats(const float* x, int m, int k, ChannelStats& acc) override;
     void histogram(std::span<const float> x, Histogram& acc) override;
+    // attention.comp for head dims that are multiples of 16 up to 128 and keys/values of one
+    // sample within a binding; the CPU otherwise (the reason logged once).
+    void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) override;
     double lastKernelMs() const override;
     using Backend::dequantGemm;
     // y_i = x dequant(W_i)^T for weights that read the same x (q/k/v, gate/up): x is uploaded
