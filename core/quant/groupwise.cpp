@@ -1,6 +1,7 @@
 #include "core/quant/groupwise.hpp"
 
 #include "core/util/error.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -84,18 +85,25 @@ std::vector<std::uint32_t> packCodes(const std::vector<std::uint8_t>& codes, int
         throw Error("packing needs a multiple of 32 input features, got " + std::to_string(k));
     const std::size_t wordsPerRow = std::size_t(k) * std::size_t(bits) / 32;
     std::vector<std::uint32_t> out(std::size_t(n) * wordsPerRow, 0u);
-    for (int row = 0; row < n; ++row) {
-        std::uint32_t* dst = out.data() + std::size_t(row) * wordsPerRow;
-        for (int c = 0; c < k; ++c) {
-            const std::uint64_t v = codes[std::size_t(row) * std::size_t(k) + std::size_t(c)];
-            const std::size_t bit = std::size_t(c) * std::size_t(bits);
-            const std::size_t word = bit >> 5;
-            const unsigned shift = unsigned(bit & 31);
-            dst[word] |= std::uint32_t(v << shift);
-            if (shift + unsigned(bits) > 32)
-                dst[word + 1] |= std::uint32_t(v >> (32 - shift));
-        }
-    }
+    // Rows are independent bit streams: split over the pool (a 7B-width linear has 45M codes).
+    ThreadPool::shared().parallelFor(
+        n,
+        [&](std::int64_t r0, std::int64_t r1) {
+            for (std::int64_t row = r0; row < r1; ++row) {
+                std::uint32_t* dst = out.data() + std::size_t(row) * wordsPerRow;
+                const std::uint8_t* src = codes.data() + std::size_t(row) * std::size_t(k);
+                for (int c = 0; c < k; ++c) {
+                    const std::uint64_t v = src[c];
+                    const std::size_t bit = std::size_t(c) * std::size_t(bits);
+                    const std::size_t word = bit >> 5;
+                    const unsigned shift = unsigned(bit & 31);
+                    dst[word] |= std::uint32_t(v << shift);
+                    if (shift + unsigned(bits) > 32)
+                        dst[word + 1] |= std::uint32_t(v >> (32 - shift));
+                }
+            }
+        },
+        std::int64_t(n) * k < (1 << 18) ? n : 16);
     return out;
 }
 

@@ -4,7 +4,8 @@
 # calibration pass alone (32 x 512 tokens through each block, Hessians and statistics at every
 # linear input, then the block outputs), then GPTQ and AWQ end to end on those blocks, each with
 # QS_PROFILE's per-stage times (stderr, also under $OUT).
-#   carry: .gl (libvulkan1 .deb) and BIN (scripts/device/pack.sh output)
+#   carry: .gl (the device README's loader .debs: libvulkan1 and glvnd's libglvnd0 libegl1 libgl1
+#   libglx0 libopengl0 libgles2; without libglvnd0 vkCreateInstance fails) and BIN (scripts/device/pack.sh output)
 #   usage: scripts/device/forward_profile.sh BIN [LAYERS] [SAMPLES] [extra commands...]
 set -u
 bin=${1:?usage: forward_profile.sh BIN [LAYERS] [SAMPLES]}

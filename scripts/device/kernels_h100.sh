@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Device machine: issue 4's kernel targets in one call. Needs a machine whose NVIDIA Vulkan ICD
-# starts (on 2026-11-23 the H100/H200 images with kernel 6.18.44-fc-v657-gpu had no
-# nvidia_modeset and vkCreateInstance failed; docs/benchmarks.md). Checks the tensor-core kernels
+# Device machine: issue 4's kernel targets in one call. The NVIDIA Vulkan ICD needs glvnd's
+# libGLdispatch: .gl must hold the device README's whole loader set (libvulkan1 libegl1 libglvnd0
+# libopengl0 libgl1 libglx0 libgles2); with libvulkan1 alone vkCreateInstance fails with -9
+# (docs/benchmarks.md, session 4). Checks the tensor-core kernels
 # against their CPU twins (test binaries), then times the 4-bit GEMV work splits, the GEMV
 # baselines, X^T X, and the cooperative-matrix GEMM with f32 and with f16 X (about 8 minutes).
-# Carry .gl (the Vulkan loader .deb) and DEVBIN: scripts/device/pack.sh's output plus the two
+# Carry .gl (the loader .debs above) and DEVBIN: scripts/device/pack.sh's output plus the two
 # stripped test binaries (test_compute_vulkan, test_vulkan_tensor_cores) and their libraries'
 # .debs, without libstdc++6 (Debian's is older than the device's).
 # Usage: [TESTS=... T1= T2= T3= T4= SHAPES=... CALIB=...] kernels_h100.sh DEVBIN

@@ -2,7 +2,8 @@
 # Device machine: time GPTQ and AWQ end to end on a random Llama-2-7B-shape model (f16, 13.5 GB)
 # with the default calibration (32 samples x 512 tokens), linears and kernels on the H100 through
 # Vulkan, and the machine's 16 CPU cores for the rest.
-#   carry: .gl (libvulkan1 .deb) and BIN (scripts/device/pack.sh output)
+#   carry: .gl (the device README's loader .debs: libvulkan1 and glvnd's libglvnd0 libegl1 libgl1
+#   libglx0 libopengl0 libgles2; without libglvnd0 vkCreateInstance fails) and BIN (scripts/device/pack.sh output)
 #   usage: scripts/device/quant7b_speed.sh BIN "METHODS" [BLOCKS] [extra speed options]
 set -u
 bin=${1:?usage: quant7b_speed.sh BIN METHODS [BLOCKS]}

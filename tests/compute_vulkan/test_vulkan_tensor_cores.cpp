@@ -12,6 +12,7 @@
 
 #include <QtTest/QtTest>
 
+#include <cmath>
 #include <random>
 
 using namespace qs::compute;
@@ -40,6 +41,7 @@ private slots:
     void hessianF16_data();
     void hessianF16();
     void hessianSumHalfInputs();
+    void coopGemmBeyondHalf();
     void coopGemm_data();
     void coopGemm();
 
@@ -190,6 +192,37 @@ void TestVulkanTensorCores::hessianSumHalfInputs()
         const bool half = gpu_->hessianF16Available();
         qInfo("hessian sum, f16 inputs: normalized error %.3g (%s)", err, half ? "tensor cores" : "exact kernel");
         QVERIFY2(err < (half ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+// One value of X beyond f16's range (|x| >= 65000, either sign, or inf) sends the product to the
+// exact portable kernel; values just inside keep the tensor cores.
+void TestVulkanTensorCores::coopGemmBeyondHalf()
+{
+    REQUIRE_GPU();
+    if (!gpu_->hasCooperativeMatrix())
+        QSKIP("no cooperative matrix on this device");
+    try {
+        auto rng = freshRng();
+        const int m = 100, n = 64, k = 256;
+        auto w = std::make_shared<const WeightMatrix>(randomWeights("int4-g128-asym", n, k, rng));
+        auto pw = gpu_->prepare(w);
+        auto pc = cpu_->prepare(w);
+        for (float big : {64000.0f, -65000.0f, 70000.0f, INFINITY}) {
+            auto x = randomNormal(std::size_t(m) * k, rng);
+            x[std::size_t(rng() % x.size())] = big;
+            std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+            gpu_->dequantGemm(x.data(), m, *pw, y.data());
+            const bool inside = std::fabs(big) < 65000.0f;
+            QCOMPARE(gemmPathName(gpu_->lastGemmPath()), inside ? "coopmat" : "portable");
+            if (std::isfinite(big)) {
+                cpu_->dequantGemm(x.data(), m, *pc, ref.data());
+                const double err = normalizedError(y, ref);
+                QVERIFY2(err < (inside ? 2e-3 : 1e-5), qPrintable(QString("x %1: error %2").arg(big).arg(err)));
+            }
+        }
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

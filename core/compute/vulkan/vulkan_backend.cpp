@@ -75,10 +75,17 @@ struct GemmPush {
 // Largest |x| that f16 holds; the cooperative-matrix paths convert X to f16.
 bool fitsHalfSerial(const float* x, std::size_t count)
 {
-    float mx = 0.0f;
-    for (std::size_t i = 0; i < count; ++i)
-        mx = std::max(mx, std::fabs(x[i]));  // NaN compares false: it stays NaN either way
-    return mx < 65000.0f;
+    // On the bits, so that the loop vectorizes: |x| in [65000, inf] does not fit; NaN (above
+    // inf's bits) stays NaN in f16 either way.
+    constexpr std::uint32_t lo = 0x477DE800u;  // 65000.0f
+    constexpr std::uint32_t span = 0x7F800000u - lo;
+    std::uint32_t bad = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        std::uint32_t b;
+        std::memcpy(&b, x + i, 4);
+        bad |= std::uint32_t(((b & 0x7FFFFFFFu) - lo) <= span);
+    }
+    return bad == 0;
 }
 
 // The same over pieces on the pool's threads (a prefill's X is millions of values).
@@ -402,10 +409,14 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0),
                               w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc)};
             switch (path) {
-            case GemmPath::Gemv:
-                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
-                                   sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
+            case GemmPath::Gemv: {
+                GemmPush pg = pc;
+                if (gemvTuning.int4Shifts)
+                    pg.flags |= 0x100u;  // gemv.comp: int4 nibbles shifted down
+                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pg,
+                                   sizeof(pg), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
                 break;
+            }
             case GemmPath::GemvMma:
                 b[5] = whole(xhBuf, xhChunk);
                 kernels().dispatch(cb, KernelId::GemvMma, mmaSpec, b, &pc, sizeof(pc), ceilDiv(nc, 16 * mmaSpec[1]),

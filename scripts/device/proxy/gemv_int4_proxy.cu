@@ -1,7 +1,7 @@
 // CUDA twins of the Vulkan int4 GEMV designs (shaders/gemv.comp int4 path before and after the
 // in-place nibble masks, shaders/gemv_mma.comp's tensor-core design), to time the designs on the
-// H100 where the Vulkan driver cannot start (no nvidia_modeset on the device image) and to
-// profile them with ncu. Not the shipped kernels: the same algorithms, compiled by nvcc.
+// H100 while the Vulkan driver could not start there (session 3 carried the loader without
+// glvnd's libGLdispatch) and to profile them with ncu. Not the shipped kernels: the same algorithms, compiled by nvcc.
 // Y[n] = sum_k x[k] * s[n][k/128] * (c[n][k] - z[n][k/128]), N x K int4 codes, 8 per uint32.
 #include <cuda_fp16.h>
 #include <cstdio>
