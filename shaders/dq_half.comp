@@ -29,26 +29,26 @@ vec4 bf16x4(uvec2 v)
                 uintBitsToFloat(v.y & 0xFFFF0000u));
 }
 
-// 128 rows x 128 bytes: four 16-byte loads per thread, 8 threads per row; f16 is stored as is.
+// 128 rows x 2 BK bytes: four 16-byte loads per thread, UPR threads per row; f16 is stored as is.
 bool tileLoaderFits() { return true; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
     [[unroll]] for (uint r = 0; r < 4; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 8u, c = idx % 8u;
+        const uint idx = tid + LT * r;
+        const uint row = idx / UPR, c = idx % UPR;
         wraw[r] = n0 + row < pc.rows ? W4[(n0 + row) * (pc.K / 8u) + k0 / 8u + c] : uvec4(0u);
     }
 }
 
-void storeWTile(uint tid)
+void storeWTile(uint tid, uint buf)
 {
     const bool bf16 = (pc.flags & 1u) != 0u;
     [[unroll]] for (uint r = 0; r < 4; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 8u, c = idx % 8u;
+        const uint idx = tid + LT * r;
+        const uint row = idx / UPR, c = idx % UPR;
         const uvec4 v = wraw[r];
-        Ws[row * SA4 + c] = bf16 ? packHalf8(bf16x4(v.xy), bf16x4(v.zw)) : v;
+        Ws[buf][row * SA4 + c] = bf16 ? packHalf8(bf16x4(v.xy), bf16x4(v.zw)) : v;
     }
 }
 #endif

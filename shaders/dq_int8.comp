@@ -24,14 +24,16 @@ vec4 bytes4(uint v)
     return uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
 }
 
-// 128 rows x 64 bytes: two 16-byte loads per thread, 4 threads per row.
+// 128 rows x BK bytes: two 16-byte loads per thread, BK / 16 threads per row.
+const uint PIECES = BK / 16u;  // 16-byte pieces per row and step
+
 bool tileLoaderFits() { return true; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
     [[unroll]] for (uint r = 0; r < 2; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 4u, c = idx % 4u;
+        const uint idx = tid + LT * r;
+        const uint row = idx / PIECES, c = idx % PIECES;
         wraw[r] = uvec4(0x80808080u);  // bytes of -128, scaled by 0
         wscale[r] = 0.0;
         if (n0 + row < pc.rows) {
@@ -41,15 +43,15 @@ void fetchWTile(uint n0, uint k0, uint tid)
     }
 }
 
-void storeWTile(uint tid)
+void storeWTile(uint tid, uint buf)
 {
     [[unroll]] for (uint r = 0; r < 2; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 4u, c = idx % 4u;
+        const uint idx = tid + LT * r;
+        const uint row = idx / PIECES, c = idx % PIECES;
         const uvec4 v = wraw[r];
         const float s = wscale[r];
-        Ws[row * SA4 + 2u * c] = packHalf8(bytes4(v.x) * s, bytes4(v.y) * s);
-        Ws[row * SA4 + 2u * c + 1u] = packHalf8(bytes4(v.z) * s, bytes4(v.w) * s);
+        Ws[buf][row * SA4 + 2u * c] = packHalf8(bytes4(v.x) * s, bytes4(v.y) * s);
+        Ws[buf][row * SA4 + 2u * c + 1u] = packHalf8(bytes4(v.z) * s, bytes4(v.w) * s);
     }
 }
 #endif

@@ -38,13 +38,15 @@ void dequant32(uint n, uint u, out float w[32])
 }
 
 #ifdef QS_COOPMAT
-// 4-bit codes without g_idx: 128 rows x 32 bytes, one 16-byte load (32 codes, one group) per
-// thread, 2 threads per row. Other widths and act-order take the generic path.
+// 4-bit codes without g_idx: 128 rows x BK / 2 bytes, one 16-byte load (32 codes, one group) per
+// thread, BK / 32 threads per row. Other widths and act-order take the generic path.
+const uint UNITS = BK / 32u;  // 32-code units per row and step
+
 bool tileLoaderFits() { return pc.bits == 4u && (pc.flags & 2u) == 0u; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
-    const uint row = tid / 2u, c = tid % 2u;
+    const uint row = tid / UNITS, c = tid % UNITS;
     wraw[0] = uvec4(0u);
     wscale[0] = 0.0;
     wzero[0] = 8.0;
@@ -57,16 +59,16 @@ void fetchWTile(uint n0, uint k0, uint tid)
     }
 }
 
-void storeWTile(uint tid)
+void storeWTile(uint tid, uint buf)
 {
-    const uint row = tid / 2u, c = tid % 2u;
+    const uint row = tid / UNITS, c = tid % UNITS;
     const float s = wscale[0];
     const float bias = 8388608.0 + wzero[0];  // 2^23 + code - (2^23 + z) = code - z
     [[unroll]] for (uint j = 0; j < 4; ++j) {
         const uint w = wraw[0][j];
         const vec4 a = (uintBitsToFloat((uvec4(w, w >> 4, w >> 8, w >> 12) & 15u) | 0x4B000000u) - bias) * s;
         const vec4 b = (uintBitsToFloat((uvec4(w >> 16, w >> 20, w >> 24, w >> 28) & 15u) | 0x4B000000u) - bias) * s;
-        Ws[row * SA4 + 4u * c + j] = packHalf8(a, b);
+        Ws[buf][row * SA4 + 4u * c + j] = packHalf8(a, b);
     }
 }
 #endif

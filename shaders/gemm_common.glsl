@@ -23,9 +23,7 @@
 
 layout(constant_id = 0) const uint WG = 128;  // threads per workgroup, a power of two
 layout(constant_id = 1) const uint MT = 4;    // rows of X per workgroup
-#ifdef QS_COOPMAT
-layout(local_size_x = 256) in;
-#else
+#ifndef QS_COOPMAT
 layout(local_size_x_id = 0) in;
 #endif
 
@@ -91,14 +89,32 @@ void main()
 
 #else
 
-const uint BM = 128, BN = 128, BK = 64;
-// Tiles in shared memory as uvec4 (8 halves): 8 per row of the tile plus one of padding, so
+// Two layouts of the same 128 x 128 tile of Y per workgroup:
+// - default: 8 subgroups (2 x 4) of 64 x 32 each, 64-wide steps of K in one shared buffer,
+//   double-buffered through registers (the next step's X and W are fetched before the products
+//   and stored after them: two barriers per step);
+// - QS_COOPMAT_WIDE: 4 subgroups (2 x 2) of 64 x 64 each (16 accumulators: 8 tile loads per 16
+//   products instead of 6 per 8), 32-wide steps in two shared buffers (one barrier per step),
+//   the structure of hessian_f16.comp.
+// Either way a thread moves the same number of 16-byte pieces per step, so the tile loaders
+// below and in the including shaders serve both through LT (threads) and BK (step width).
+const uint BM = 128, BN = 128;
+#ifdef QS_COOPMAT_WIDE
+const uint LT = 128, BK = 32, NBUF = 2, WN = 64;
+layout(local_size_x = 128) in;
+#else
+const uint LT = 256, BK = 64, NBUF = 1, WN = 32;
+layout(local_size_x = 256) in;
+#endif
+const uint NWARP = LT / 32u;
+// Tiles in shared memory as uvec4 (8 halves): BK / 8 per row of the tile plus one of padding, so
 // that the rows a quarter-subgroup reads at once fall in different banks. The matrix loads
 // count element offsets and strides in uvec4s.
-const uint SA4 = BK / 8 + 1;
-shared uvec4 Xs[BM * SA4];
-shared uvec4 Ws[BN * SA4];
-shared float Cs[8 * 256];  // one 16x16 f32 tile per subgroup on the way out
+const uint UPR = BK / 8;  // uvec4 per row of a tile
+const uint SA4 = UPR + 1;
+shared uvec4 Xs[NBUF][BM * SA4];
+shared uvec4 Ws[NBUF][BN * SA4];
+shared float Cs[NWARP * 256];  // one 16x16 f32 tile per subgroup on the way out
 
 layout(std430, binding = 2) readonly buffer W4Buf { uvec4 W4[]; };  // W again, 16 bytes at a time
 // flags bit 31 (kXHalf): X arrives in f16 (to_half.comp ran once for the whole GEMM), 8 per uvec4,
@@ -111,22 +127,19 @@ uvec4 packHalf8(vec4 a, vec4 b)
     return uvec4(packHalf2x16(a.xy), packHalf2x16(a.zw), packHalf2x16(b.xy), packHalf2x16(b.zw));
 }
 
-// The main loop double-buffers through registers: while the subgroups multiply the tiles in
-// shared memory, every thread already holds its part of the next step's X and W in registers
-// (fetch*) and writes it to shared memory after the products (store*), so the global loads'
-// latency hides behind the products instead of stalling before them. (Two shared buffers of
-// 32-wide steps instead, one barrier per step, measured 80 vs 116 TFLOP/s on the H100: int4
-// 28672x8192 at M=512.)
-uvec4 xraw[8];  // this thread's next X: 4 rows x 8 halves (f16 X) or 4 rows x 8 floats as bits
+// (A shared-buffer pair at 64 x 32 per subgroup measured 80 vs 116 TFLOP/s for the register
+// double buffering on the H100: int4 28672x8192 at M=512.)
+const uint XPT = BM * UPR / LT;  // uvec4 of the X tile per thread per step: 4
+uvec4 xraw[2 * XPT];  // this thread's next X: XPT x 8 halves (f16 X) or XPT x 8 floats as bits
 
-// X: 128 rows x 8 groups of 8 values; 8 neighbouring threads read one row's 256 bytes (f32,
-// converted at the store) or 128 bytes (f16).
+// X: 128 rows x UPR groups of 8 values; UPR neighbouring threads read one row's 8 * BK bytes
+// (f32, converted at the store) or 2 * BK bytes (f16).
 void fetchXTile(uint m0, uint k0, uint tid, bool xHalf)
 {
     const uint kv = pc.K / 4;
-    [[unroll]] for (uint r = 0; r < 4; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 8u, c = idx % 8u;
+    [[unroll]] for (uint r = 0; r < XPT; ++r) {
+        const uint idx = tid + LT * r;
+        const uint row = idx / UPR, c = idx % UPR;
         xraw[2 * r] = uvec4(0u);
         xraw[2 * r + 1] = uvec4(0u);
         if (m0 + row < pc.M) {
@@ -141,56 +154,57 @@ void fetchXTile(uint m0, uint k0, uint tid, bool xHalf)
     }
 }
 
-void storeXTile(uint tid, bool xHalf)
+void storeXTile(uint tid, bool xHalf, uint buf)
 {
-    [[unroll]] for (uint r = 0; r < 4; ++r) {
-        const uint idx = tid + 256u * r;
-        const uint row = idx / 8u, c = idx % 8u;
-        Xs[row * SA4 + c] = xHalf ? xraw[2 * r] : packHalf8(uintBitsToFloat(xraw[2 * r]), uintBitsToFloat(xraw[2 * r + 1]));
+    [[unroll]] for (uint r = 0; r < XPT; ++r) {
+        const uint idx = tid + LT * r;
+        const uint row = idx / UPR, c = idx % UPR;
+        Xs[buf][row * SA4 + c] = xHalf ? xraw[2 * r] : packHalf8(uintBitsToFloat(xraw[2 * r]), uintBitsToFloat(xraw[2 * r + 1]));
     }
 }
 
 #ifdef QS_TILE_LOADER
 // Supplied by the including shader for its common layouts: tileLoaderFits() says whether this
 // dispatch's layout has the coalesced loader (uniform); fetchWTile reads this thread's share of
-// weight rows n0..n0+127 and k0..k0+63 into wraw/wscale/wzero, storeWTile dequantizes it into Ws.
+// weight rows n0..n0+127 and k0..k0+BK-1 into wraw/wscale/wzero, storeWTile dequantizes it
+// into Ws[buf].
 uvec4 wraw[4];
 float wscale[2];
 float wzero[2];
 bool tileLoaderFits();
 void fetchWTile(uint n0, uint k0, uint tid);
-void storeWTile(uint tid);
+void storeWTile(uint tid, uint buf);
 #else
 bool tileLoaderFits() { return false; }
 void fetchWTile(uint n0, uint k0, uint tid) {}
-void storeWTile(uint tid) {}
+void storeWTile(uint tid, uint buf) {}
 #endif
 
-// Any format: one 32-weight unit per thread, 128 rows x 2 units, straight to shared memory.
+// Any format: 128 rows x BK / 32 units of 32 weights, one per thread, straight to Ws[0].
 void dequantWTileGeneric(uint n0, uint k0, uint tid)
 {
-    const uint row = tid % 128u, half_ = tid / 128u;
+    const uint row = tid % 128u, unit = tid / 128u;
     float w[32];
     if (n0 + row < pc.rows)
-        dequant32(n0 + row, k0 / 32u + half_, w);
+        dequant32(n0 + row, k0 / 32u + unit, w);
     else
         [[unroll]] for (uint j = 0; j < 32; ++j)
             w[j] = 0.0;
     [[unroll]] for (uint q = 0; q < 4; ++q)
-        Ws[row * SA4 + half_ * 4u + q] = packHalf8(vec4(w[8 * q], w[8 * q + 1], w[8 * q + 2], w[8 * q + 3]),
-                                                  vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
+        Ws[0][row * SA4 + unit * 4u + q] = packHalf8(vec4(w[8 * q], w[8 * q + 1], w[8 * q + 2], w[8 * q + 3]),
+                                                    vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
 }
 
-#define QS_MMA_STEP()                                                                              \
+#define QS_MMA_STEP(buf)                                                                           \
     [[unroll]] for (uint kk = 0; kk < BK; kk += 16) {                                              \
         fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4];                                             \
-        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b[2];                                             \
+        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b[WN / 16];                                       \
         [[unroll]] for (uint i = 0; i < 4; ++i)                                                    \
-            coopMatLoadNV(a[i], Xs, (wm * 64u + i * 16u) * SA4 + kk / 8u, SA4, false);             \
-        [[unroll]] for (uint j = 0; j < 2; ++j)                                                    \
-            coopMatLoadNV(b[j], Ws, (wn * 32u + j * 16u) * SA4 + kk / 8u, SA4, true);              \
+            coopMatLoadNV(a[i], Xs[buf], (wm * 64u + i * 16u) * SA4 + kk / 8u, SA4, false);        \
+        [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                              \
+            coopMatLoadNV(b[j], Ws[buf], (wn * WN + j * 16u) * SA4 + kk / 8u, SA4, true);          \
         [[unroll]] for (uint i = 0; i < 4; ++i)                                                    \
-            [[unroll]] for (uint j = 0; j < 2; ++j)                                                \
+            [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                          \
                 acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);                                \
     }
 
@@ -198,51 +212,54 @@ void main()
 {
     const uint tid = gl_LocalInvocationID.x;
     const uint warp = tid / 32u, lane = tid % 32u;
-    const uint wm = warp / 4u, wn = warp % 4u;  // 2 x 4 subgroups, 64 x 32 each
+    const uint wm = warp / (BN / WN), wn = warp % (BN / WN);  // 2 x (128 / WN) subgroups
     const uint m0 = gl_WorkGroupID.y * BM;
     const uint n0 = gl_WorkGroupID.x * BN;
     const bool xHalf = (pc.flags & kXHalf) != 0u;
-    fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][2];
+    fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][WN / 16];
     [[unroll]] for (uint i = 0; i < 4; ++i)
-        [[unroll]] for (uint j = 0; j < 2; ++j)
+        [[unroll]] for (uint j = 0; j < WN / 16; ++j)
             acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
     if (tileLoaderFits()) {
         fetchXTile(m0, 0u, tid, xHalf);
         fetchWTile(n0, 0u, tid);
-        storeXTile(tid, xHalf);
-        storeWTile(tid);
+        storeXTile(tid, xHalf, 0u);
+        storeWTile(tid, 0u);
         barrier();
+        uint buf = 0u;
         for (uint k0 = 0; k0 < pc.K; k0 += BK) {
             const bool more = k0 + BK < pc.K;
             if (more) {
                 fetchXTile(m0, k0 + BK, tid, xHalf);
                 fetchWTile(n0, k0 + BK, tid);
             }
-            QS_MMA_STEP()
-            barrier();
+            QS_MMA_STEP(buf)
+            if (NBUF == 1u)
+                barrier();  // everyone is done with the one buffer before it is overwritten
             if (more) {
-                storeXTile(tid, xHalf);
-                storeWTile(tid);
+                storeXTile(tid, xHalf, (buf + 1u) % NBUF);
+                storeWTile(tid, (buf + 1u) % NBUF);
             }
             barrier();
+            buf = (buf + 1u) % NBUF;
         }
     } else {
         for (uint k0 = 0; k0 < pc.K; k0 += BK) {
             fetchXTile(m0, k0, tid, xHalf);
-            storeXTile(tid, xHalf);
+            storeXTile(tid, xHalf, 0u);
             dequantWTileGeneric(n0, k0, tid);
             barrier();
-            QS_MMA_STEP()
+            QS_MMA_STEP(0u)
             barrier();
         }
     }
     [[unroll]] for (uint i = 0; i < 4; ++i)
-        [[unroll]] for (uint j = 0; j < 2; ++j) {
+        [[unroll]] for (uint j = 0; j < WN / 16; ++j) {
             coopMatStoreNV(acc[i][j], Cs, warp * 256u, 16, false);
             memoryBarrierShared();
             subgroupBarrier();
-            const uint rm = m0 + wm * 64u + i * 16u, rn = n0 + wn * 32u + j * 16u;
+            const uint rm = m0 + wm * 64u + i * 16u, rn = n0 + wn * WN + j * 16u;
             [[unroll]] for (uint e = lane; e < 256u; e += 32u) {
                 const uint r = e / 16u, c = e % 16u;
                 if (rm + r < pc.M && rn + c < pc.rows)

@@ -37,6 +37,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--attention-shapes", a.attentionShapes,
                    "SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM attention shapes, e.g. 32x512x32x32x128");
     app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM");
+    app.add_flag("--coopmat-wide", a.coopWide, "cooperative-matrix GEMM: 64 x 64 per subgroup, two shared buffers");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
     app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
@@ -184,6 +185,7 @@ int runBench(const BenchArgs& a)
     opt.gemv = !a.noGemv;
     opt.gemvMma = a.gemvMma;
     opt.coopHalfX = a.coopHalfX;
+    opt.coopWide = a.coopWide;
     opt.gemvSubgroupAdd = !a.noSubgroup;
     opt.coopMatrix = !a.noCoopMatrix;
     opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };

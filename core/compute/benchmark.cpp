@@ -434,6 +434,7 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     gpu->setGemvTuning(defaultTuning(opt));
     gpu->setCooperativeMatrix(opt.coopMatrix);
     gpu->setCooperativeMatrixHalfX(opt.coopHalfX);
+    gpu->setCooperativeMatrixWide(opt.coopWide);
     rep.device = describeDevice(gpu->device());
     say(opt, "device: " + gpu->device().name);
     rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);

@@ -31,6 +31,7 @@ struct BenchOptions {
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
     bool coopHalfX = false;    // cooperative-matrix GEMM with X converted to f16 once
+    bool coopWide = false;     // cooperative-matrix GEMM with 64 x 64 per subgroup
     // Causal attention (attention.comp): samples, tokens, heads, kv heads, head dim; each shape
     // timed as one batched call and as one call per sample (the forward pass's calls).
     bool attention = true;

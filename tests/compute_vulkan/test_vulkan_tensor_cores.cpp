@@ -234,17 +234,22 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::addColumn<int>("m");
     QTest::addColumn<int>("k");
     QTest::addColumn<bool>("halfX");
+    QTest::addColumn<bool>("wide");
     // Every weight format (those with their own tile loaders and those on the generic one),
     // X in f32 and converted to f16 once; row and column tiles partly filled; K that is not a
     // multiple of 128 where the format allows it, and one that is not a multiple of the kernel's
     // 64-wide steps (the portable kernel must take it, exactly).
     for (const auto& f : standardFormatNames())
         for (bool halfX : {false, true})
-            QTest::newRow((f + (halfX ? " M=200 f16 X" : " M=200")).c_str()) << QString::fromStdString(f) << 200 << 512 << halfX;
-    QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << false;
-    QTest::newRow("f16 M=130 K=320 f16 X") << QString("f16") << 130 << 320 << true;
-    QTest::newRow("int8 M=257 K=576") << QString("int8") << 257 << 576 << false;
-    QTest::newRow("int4-g32-asym M=100 K=96: portable") << QString("int4-g32-asym") << 100 << 96 << false;
+            for (bool wide : {false, true})
+                QTest::newRow((f + (halfX ? " M=200 f16 X" : " M=200") + (wide ? " wide" : "")).c_str())
+                    << QString::fromStdString(f) << 200 << 512 << halfX << wide;
+    QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << false << false;
+    QTest::newRow("f16 M=130 K=320 f16 X") << QString("f16") << 130 << 320 << true << false;
+    QTest::newRow("int8 M=257 K=576") << QString("int8") << 257 << 576 << false << false;
+    QTest::newRow("int4-g32-asym M=100 K=96: portable") << QString("int4-g32-asym") << 100 << 96 << false << false;
+    QTest::newRow("int4-g32-sym M=64 K=192 wide") << QString("int4-g32-sym") << 64 << 192 << false << true;
+    QTest::newRow("int8 M=257 K=576 f16 X wide") << QString("int8") << 257 << 576 << true << true;
 }
 
 void TestVulkanTensorCores::coopGemm()
@@ -258,6 +263,7 @@ void TestVulkanTensorCores::coopGemm()
     QFETCH(int, m);
     QFETCH(int, k);
     QFETCH(bool, halfX);
+    QFETCH(bool, wide);
     try {
         auto rng = freshRng();
         const int n = 150;
@@ -265,8 +271,10 @@ void TestVulkanTensorCores::coopGemm()
         const auto x = randomNormal(std::size_t(m) * k, rng);
         std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
         gpu_->setCooperativeMatrixHalfX(halfX);
+        gpu_->setCooperativeMatrixWide(wide);
         gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
         gpu_->setCooperativeMatrixHalfX(false);
+        gpu_->setCooperativeMatrixWide(false);
         QVERIFY(gpu_->lastRanOnGpu());
         const bool coop = k % 64 == 0;
         QCOMPARE(gemmPathName(gpu_->lastGemmPath()), coop ? "coopmat" : "portable");

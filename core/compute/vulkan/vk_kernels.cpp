@@ -116,6 +116,15 @@ const std::uint32_t kHessianCm[] = {
 const std::uint32_t kMmaPeak[] = {
 #include "mma_peak.spv.inc"
 };
+const std::uint32_t kCmwHalf[] = {
+#include "cmw_half.spv.inc"
+};
+const std::uint32_t kCmwInt8[] = {
+#include "cmw_int8.spv.inc"
+};
+const std::uint32_t kCmwIntG[] = {
+#include "cmw_intg.spv.inc"
+};
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -153,6 +162,9 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmQ6_K: return kCmQ6_K;
     case KernelId::HessianCm: return kHessianCm;
     case KernelId::MmaPeak: return kMmaPeak;
+    case KernelId::CmwHalf: return kCmwHalf;
+    case KernelId::CmwInt8: return kCmwInt8;
+    case KernelId::CmwIntG: return kCmwIntG;
     }
     return {};
 }
@@ -184,8 +196,16 @@ std::string pipelineCachePath(const VulkanDeviceInfo& info, std::uint32_t driver
 
 } // namespace
 
-KernelId coopTwin(KernelId dq)
+KernelId coopTwin(KernelId dq, bool wide)
 {
+    if (wide) {
+        if (dq == KernelId::DqHalf)
+            return KernelId::CmwHalf;
+        if (dq == KernelId::DqInt8)
+            return KernelId::CmwInt8;
+        if (dq == KernelId::DqIntG)
+            return KernelId::CmwIntG;
+    }
     switch (dq) {
     case KernelId::DqHalf: return KernelId::CmHalf;
     case KernelId::DqInt8: return KernelId::CmInt8;

@@ -114,6 +114,7 @@ struct VulkanBackend::Impl {
     std::uint32_t wg = 128, mt = 8;
     GemvTuning gemvTuning;
     bool coopEnabled = true;
+    bool coopWide = false;     // 64 x 64 per subgroup, two shared buffers (setCooperativeMatrixWide)
     bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
@@ -428,7 +429,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                     b[0] = rows(x16Buf, m0, mc, k * 2);
                     pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
                 }
-                kernels().dispatch(cb, coopTwin(w.kernel), Spec{}, b, &pcx, sizeof(pcx), ceilDiv(nc, 128), ceilDiv(mc, 128));
+                kernels().dispatch(cb, coopTwin(w.kernel, coopWide), Spec{}, b, &pcx, sizeof(pcx), ceilDiv(nc, 128), ceilDiv(mc, 128));
                 break;
             }
             case GemmPath::Portable:
@@ -823,6 +824,7 @@ void VulkanBackend::setGemvTuning(const GemvTuning& t)
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
+void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopWide = on; }
 void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
 void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
 {

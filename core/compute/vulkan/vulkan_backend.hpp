@@ -135,6 +135,10 @@ public:
     // of converting f32 X in every column tile: same values (X is rounded to f16 either way),
     // half the bytes. Off by default until timed on a device.
     void setCooperativeMatrixHalfX(bool on);
+    // The cooperative-matrix GEMM with 64 x 64 per subgroup and two shared buffers (f16/bf16,
+    // int8 and group-wise weights; the other formats keep the default layout). Off by default
+    // until timed against the default on a device.
+    void setCooperativeMatrixWide(bool on);
     // X^T X with cooperative matrices (split f16, f32 accuracy); off by default: slower than the
     // f32 kernel on the H100 so far (docs/benchmarks.md).
     void setCooperativeMatrixHessian(bool on);
