@@ -19,6 +19,7 @@ void addMethodOptions(CLI::App& cmd, QuantRunOptions& o)
     cmd.add_flag("--static-groups", c.staticGroups, "gptq: with --act-order, fix groups before reordering");
     cmd.add_flag("--mse", c.mseGrid, "gptq: search each group's range shrink by MSE");
     cmd.add_flag("!--no-true-sequential", c.trueSequential, "gptq: use the block's captured Hessians for every linear");
+    cmd.add_flag("--gptq-cpu-solve", c.gptqSolveOnCpu, "gptq: keep the solve's products on the CPU threads even with --gpu");
     cmd.add_flag("!--no-clip", c.awqClip, "awq: skip the clip search");
     cmd.add_flag("--x-only", c.awqXOnly, "awq: original activation-only scales");
     cmd.add_flag("!--no-double-quant", c.doubleQuant, "nf4: keep absmax constants in f32");

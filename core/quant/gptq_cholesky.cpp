@@ -1,6 +1,11 @@
 #include "core/quant/gptq_cholesky.hpp"
 
+#include "core/compute/backend.hpp"
+
 #include <Eigen/Cholesky>
+
+#include <chrono>
+#include <vector>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +13,9 @@
 namespace qs::quant {
 
 namespace {
+
+template <typename T>
+using Mat22 = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 
 // R with R R^T = block (upper triangle read): J block J = L L^T, R = J L J.
 template <typename T>
@@ -82,6 +90,61 @@ bool upperCholeskyInPlace(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a, T
 }
 
 template bool upperCholeskyInPlace<float>(Eigen::MatrixXf&, ThreadPool&, int);
+
+bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, ThreadPool& pool,
+                              std::shared_ptr<compute::F32Matrix>& deviceR, GptqDeviceTimes* times, int panel)
+{
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    const int k = int(a.rows());
+    panel = std::max(1, panel);
+    deviceR = backend.makeF32Matrix(k, k);
+    std::vector<float> product, rows;
+    for (int j1 = k; j1 > 0; j1 -= panel) {
+        const int j0 = std::max(0, j1 - panel), m = j1 - j0;
+        if (j1 < k) {
+            // Rows [0, j1) of the panel: H - R[:j1, j1:] R[j0:j1, j1:]^T.
+            const auto t0 = Clock::now();
+            product.resize(std::size_t(j1) * std::size_t(m));
+            backend.gemmF32({deviceR.get(), 0, j1, j1, k - j1}, {deviceR.get(), j0, j1, m, k - j1}, true, product.data(), m);
+            if (times) {
+                times->products += since(t0);
+                times->kernels += backend.lastKernelMs() * 1e-3;
+                ++times->calls;
+            }
+            pool.parallelFor(
+                m,
+                [&](std::int64_t b, std::int64_t e) {
+                    for (int c = int(b); c < int(e); ++c)
+                        for (int i = 0; i <= j0 + c; ++i) // the upper triangle
+                            a(i, j0 + c) -= product[std::size_t(i) * std::size_t(m) + std::size_t(c)];
+                },
+                16);
+        }
+        Mat22<float> r22;
+        if (!factorDiagonalBlock<float>(a.block(j0, j0, m, m), r22))
+            return false;
+        a.block(j0, j0, m, m) = r22;
+        if (j0 > 0)
+            pool.parallelFor(
+                j0,
+                [&](std::int64_t b, std::int64_t e) {
+                    auto x = a.block(b, j0, e - b, m);
+                    r22.transpose().triangularView<Eigen::Lower>().solveInPlace<Eigen::OnTheRight>(x);
+                },
+                64);
+        // R[:j1, panel] to the device, row-major (r22's strict lower triangle is zero).
+        const auto t0 = Clock::now();
+        rows.resize(std::size_t(j1) * std::size_t(m));
+        Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(rows.data(), j1, m) =
+            a.block(0, j0, j1, m);
+        backend.writeF32(*deviceR, 0, j0, j1, m, rows.data(), m);
+        if (times)
+            times->uploads += since(t0);
+    }
+    a.triangularView<Eigen::StrictlyLower>().setZero();
+    return a.allFinite();
+}
 template bool upperCholeskyInPlace<double>(Eigen::MatrixXd&, ThreadPool&, int);
 
 } // namespace qs::quant

@@ -34,6 +34,8 @@ struct QuantConfig {
     bool mseGrid = false;            // search a shrink factor for each group's range
     int gptqBlockSize = 128;         // lazy batch update width
     bool trueSequential = true;      // [k,v,q], o, [up,gate], down with recomputed inputs
+    bool gptqSolveOnCpu = false;     // with a GPU backend the solve's large products run there;
+                                     // true keeps them on the CPU threads
 
     // AWQ.
     int awqGrid = 20;                // ratios 0, 1/20, ..., 19/20
