@@ -1,5 +1,5 @@
 #version 450
-// C = A B or A B^T in f32 with f32 FMA (GPTQ's products: its errors need f32, not f16): one
+// C = op(A) op(B), op(X) = X or X^T, in f32 with f32 FMA (GPTQ's products: its errors need f32, not f16): one
 // BM x BN tile of C per workgroup, TM x TN outputs per thread, interleaved (rows ty + i*BM/TM,
 // columns tx + j*BN/TN) so that neighbouring threads read neighbouring shared words and write
 // neighbouring addresses. A and B pass through shared memory in BK-deep slices. Any shape: loads
@@ -19,10 +19,11 @@ layout(std430, binding = 2) readonly buffer MatB { float b[]; };
 
 layout(push_constant) uniform Push {
     uint m, n, k;     // C is m x n; the sum runs over k
-    uint offA, lda;   // A[i][l] = a[offA + i * lda + l]
+    uint offA, lda;   // A[i][l] = a[offA + i * lda + l]; transposed: a[offA + l * lda + i]
     uint offB, ldb;   // B[l][j] = b[offB + l * ldb + j]; transposed: b[offB + j * ldb + l]
     uint offC, ldc;   // C[i][j] = c[offC + i * ldc + j]
-    uint flags;       // 1: B transposed; 2: add onto C (a sum split over several dispatches)
+    uint flags;       // 1: B transposed; 2: add onto C (a sum split over several dispatches);
+                      // 4: A transposed
 } p;
 
 // As[l][i] with a pad word per row: the A loads (l fastest) then write to different banks.
@@ -35,7 +36,7 @@ void main()
     const uint tid = gl_LocalInvocationID.x;
     const uint tx = tid % (BN / TN), ty = tid / (BN / TN);
     const uint row0 = gl_WorkGroupID.y * BM, col0 = gl_WorkGroupID.x * BN;
-    const bool transB = (p.flags & 1u) != 0u;
+    const bool transB = (p.flags & 1u) != 0u, transA = (p.flags & 4u) != 0u;
 
     float acc[TM][TN];
     [[unroll]] for (uint i = 0; i < TM; ++i)
@@ -43,9 +44,17 @@ void main()
             acc[i][j] = 0.0;
 
     for (uint l0 = 0; l0 < p.k; l0 += BK) {
-        for (uint e = tid; e < BM * BK; e += threads) {
-            const uint i = e / BK, l = e % BK, gi = row0 + i, gl = l0 + l;
-            As[l * (BM + 1) + i] = (gi < p.m && gl < p.k) ? a[p.offA + gi * p.lda + gl] : 0.0;
+        // Neighbouring threads read neighbouring words of A's (and B's) stored rows.
+        if (transA) {
+            for (uint e = tid; e < BM * BK; e += threads) {
+                const uint l = e / BM, i = e % BM, gi = row0 + i, gl = l0 + l;
+                As[l * (BM + 1) + i] = (gi < p.m && gl < p.k) ? a[p.offA + gl * p.lda + gi] : 0.0;
+            }
+        } else {
+            for (uint e = tid; e < BM * BK; e += threads) {
+                const uint i = e / BK, l = e % BK, gi = row0 + i, gl = l0 + l;
+                As[l * (BM + 1) + i] = (gi < p.m && gl < p.k) ? a[p.offA + gi * p.lda + gl] : 0.0;
+            }
         }
         if (transB) {
             for (uint e = tid; e < BN * BK; e += threads) {

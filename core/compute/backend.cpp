@@ -35,7 +35,7 @@ void Backend::gemmF32(const float* a, int m, int k, const float* b, int n, bool 
     auto mb = transB ? makeF32Matrix(n, k) : makeF32Matrix(k, n);
     writeF32(*ma, 0, 0, m, k, a, k);
     writeF32(*mb, 0, 0, mb->rows(), mb->cols(), b, mb->cols());
-    gemmF32({ma.get(), 0, 0, m, k}, {mb.get(), 0, 0, mb->rows(), mb->cols()}, transB, c, n);
+    gemmF32({ma.get(), 0, 0, m, k}, false, {mb.get(), 0, 0, mb->rows(), mb->cols()}, transB, c, n);
 }
 
 void Backend::dequantGemm(const float* x, int m, const WeightMatrix& w, float* y)

@@ -106,10 +106,10 @@ public:
     // there out into dst.
     virtual void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) = 0;
     virtual void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) = 0;
-    // c = a b, or a b^T with transB, in f32 with f32 accumulation: a is M x K, b is K x N (N x K
-    // with transB), c is written at row stride ldc >= N (host memory). Both blocks must come
-    // from this backend's makeF32Matrix.
-    virtual void gemmF32(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc) = 0;
+    // c = op(a) op(b) in f32 with f32 accumulation, op(x) = x or x^T (transA, transB): op(a) is
+    // M x K, op(b) is K x N, c is written at row stride ldc >= N (host memory). Both blocks must
+    // come from this backend's makeF32Matrix.
+    virtual void gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc) = 0;
     // The same for dense row-major host arrays: c[M][N] = a[M][K] b[K][N] (b[N][K] with transB).
     void gemmF32(const float* a, int m, int k, const float* b, int n, bool transB, float* c);
 

@@ -1,7 +1,7 @@
 // Backend::gemmF32 on Vulkan (gemm_f32.comp) against the CPU backend's (Eigen) and both against
 // a naive double product, on fresh random blocks of larger matrices (row and column offsets,
-// an output row stride wider than N), odd shapes, B plain and transposed, both tile sizes,
-// through the staging buffer, and with bindings so small that A, B and C are split over many
+// an output row stride wider than N), odd shapes, A and B plain and transposed, both tile sizes,
+// through the staging buffer, and with bindings so small (32 KiB) that A, B and C are split over many
 // dispatches (K summed in pieces). Normalized error threshold 1e-6 (f32 sums in another order
 // stay near 1e-7 at these K). Also: block writes and reads round-trip, bad blocks throw.
 #include "compute_cpu/naive_reference.hpp"
@@ -65,20 +65,26 @@ void TestGemmF32::matchesCpu_data()
     QTest::addColumn<int>("m");
     QTest::addColumn<int>("k");
     QTest::addColumn<int>("n");
+    QTest::addColumn<bool>("transA");
     QTest::addColumn<bool>("transB");
     QTest::addColumn<int>("tile");
     QTest::addColumn<bool>("staging");
     QTest::addColumn<int>("maxBinding");
     const int shapes[][3] = {{1, 1, 1}, {37, 129, 65}, {130, 77, 200}, {64, 64, 64}, {257, 300, 131}};
+    auto name = [](const QString& what, bool ta, bool tb) {
+        return what + (ta ? " A^T" : "") + (tb ? " B^T" : "");
+    };
     for (const auto& s : shapes)
-        for (bool t : {false, true})
-            for (int tile : {1, 2})
-                QTest::newRow(qPrintable(QString("%1x%2x%3%4 tile%5").arg(s[0]).arg(s[1]).arg(s[2]).arg(t ? " B^T" : "").arg(tile)))
-                    << s[0] << s[1] << s[2] << t << tile << false << 0;
-    for (bool t : {false, true}) {
-        QTest::newRow(qPrintable(QString("staged%1").arg(t ? " B^T" : ""))) << 130 << 77 << 200 << t << 0 << true << 0;
-        QTest::newRow(qPrintable(QString("16 KiB bindings%1").arg(t ? " B^T" : ""))) << 257 << 300 << 131 << t << 1 << false << 16384;
-    }
+        for (bool ta : {false, true})
+            for (bool tb : {false, true})
+                for (int tile : {1, 2})
+                    QTest::newRow(qPrintable(name(QString("%1x%2x%3 tile%4").arg(s[0]).arg(s[1]).arg(s[2]).arg(tile), ta, tb)))
+                        << s[0] << s[1] << s[2] << ta << tb << tile << false << 0;
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            QTest::newRow(qPrintable(name("staged", ta, tb))) << 130 << 77 << 200 << ta << tb << 0 << true << 0;
+            QTest::newRow(qPrintable(name("32 KiB bindings", ta, tb))) << 257 << 300 << 131 << ta << tb << 1 << false << 32768;
+        }
 }
 
 void TestGemmF32::matchesCpu()
@@ -86,6 +92,7 @@ void TestGemmF32::matchesCpu()
     QFETCH(int, m);
     QFETCH(int, k);
     QFETCH(int, n);
+    QFETCH(bool, transA);
     QFETCH(bool, transB);
     QFETCH(int, tile);
     QFETCH(bool, staging);
@@ -99,7 +106,7 @@ void TestGemmF32::matchesCpu()
     std::mt19937 rng(std::random_device{}());
 
     // A and B as blocks of larger matrices at offsets, so strides and offsets are exercised.
-    const int aRows = m + 5, aCols = k + 3, bRows = (transB ? n : k) + 4, bCols = (transB ? k : n) + 7;
+    const int aRows = (transA ? k : m) + 5, aCols = (transA ? m : k) + 3, bRows = (transB ? n : k) + 4, bCols = (transB ? k : n) + 7;
     std::vector<float> ha, hb;
     auto ga = randomMatrix(*gpu_, aRows, aCols, rng, ha);
     auto gb = randomMatrix(*gpu_, bRows, bCols, rng, hb);
@@ -108,13 +115,16 @@ void TestGemmF32::matchesCpu()
     cpu->writeF32(*ca, 0, 0, aRows, aCols, ha.data(), aCols);
     cpu->writeF32(*cb, 0, 0, bRows, bCols, hb.data(), bCols);
     const int ar = 3, ac = 2, br = 1, bc = 4;
+    const int aBlockRows = transA ? k : m, aBlockCols = transA ? m : k;
     const int bBlockRows = transB ? n : k, bBlockCols = transB ? k : n;
 
     const std::int64_t ldc = n + 2;
     std::vector<float> yGpu(std::size_t(m) * std::size_t(ldc), -7.0f), yCpu(yGpu.size(), -7.0f);
-    gpu_->gemmF32({ga.get(), ar, ac, m, k}, {gb.get(), br, bc, bBlockRows, bBlockCols}, transB, yGpu.data(), ldc);
+    gpu_->gemmF32({ga.get(), ar, ac, aBlockRows, aBlockCols}, transA, {gb.get(), br, bc, bBlockRows, bBlockCols}, transB,
+                  yGpu.data(), ldc);
     const bool ranOnGpu = gpu_->lastRanOnGpu();
-    cpu->gemmF32({ca.get(), ar, ac, m, k}, {cb.get(), br, bc, bBlockRows, bBlockCols}, transB, yCpu.data(), ldc);
+    cpu->gemmF32({ca.get(), ar, ac, aBlockRows, aBlockCols}, transA, {cb.get(), br, bc, bBlockRows, bBlockCols}, transB,
+                 yCpu.data(), ldc);
     gpu_->setForceStagingForTesting(false);
     gpu_->setMaxBindingBytesForTesting(~std::uint64_t(0));
     gpu_->setGemmF32Tile(0);
@@ -126,7 +136,8 @@ void TestGemmF32::matchesCpu()
         for (int j = 0; j < n; ++j) {
             double s = 0;
             for (int l = 0; l < k; ++l) {
-                const double av = ha[std::size_t(ar + i) * aCols + std::size_t(ac + l)];
+                const double av = transA ? ha[std::size_t(ar + l) * aCols + std::size_t(ac + i)]
+                                         : ha[std::size_t(ar + i) * aCols + std::size_t(ac + l)];
                 const double bv = transB ? hb[std::size_t(br + j) * bCols + std::size_t(bc + l)]
                                          : hb[std::size_t(br + l) * bCols + std::size_t(bc + j)];
                 s += av * bv;
@@ -193,16 +204,18 @@ void TestGemmF32::badArgumentsThrow()
         std::vector<float> out(64), src(64);
         QVERIFY_THROWS_EXCEPTION(ComputeError, b->makeF32Matrix(0, 3));
         // Inner dimensions differ, a block past the edge, a short output stride, null output.
-        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 5}, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
-        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 1, 0, 4, 6}, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
-        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 6}, {c.get(), 0, 0, 6, 5}, false, out.data(), 4));
-        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 6}, {c.get(), 0, 0, 6, 5}, false, nullptr, 5));
-        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({nullptr, 0, 0, 4, 6}, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 5}, false, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 1, 0, 4, 6}, false, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 6}, false, {c.get(), 0, 0, 6, 5}, false, out.data(), 4));
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 6}, false, {c.get(), 0, 0, 6, 5}, false, nullptr, 5));
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({nullptr, 0, 0, 4, 6}, false, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
         QVERIFY_THROWS_EXCEPTION(ComputeError, b->writeF32(*a, 3, 0, 2, 6, src.data(), 6));
         QVERIFY_THROWS_EXCEPTION(ComputeError, b->writeF32(*a, 0, 0, 2, 6, src.data(), 5));
         QVERIFY_THROWS_EXCEPTION(ComputeError, b->readF32(*a, 0, 4, 1, 3, out.data(), 3));
+        // a^T is 6 x 4: its 4 columns do not meet b's 6 rows.
+        QVERIFY_THROWS_EXCEPTION(ComputeError, b->gemmF32({a.get(), 0, 0, 4, 6}, true, {c.get(), 0, 0, 6, 5}, false, out.data(), 5));
         // A valid product after the failures still works.
-        b->gemmF32({a.get(), 0, 0, 4, 6}, {c.get(), 0, 0, 6, 5}, false, out.data(), 5);
+        b->gemmF32({a.get(), 0, 0, 4, 6}, false, {c.get(), 0, 0, 6, 5}, false, out.data(), 5);
         QCOMPARE(out[0], 0.0f); // zero-filled matrices
     }
 }

@@ -178,14 +178,14 @@ void CpuBackend::histogram(std::span<const float> x, Histogram& acc)
     }
 }
 
-void checkGemmF32Args(const F32Block& a, const F32Block& b, bool transB, const float* c, std::int64_t ldc)
+void checkGemmF32Args(const F32Block& a, bool transA, const F32Block& b, bool transB, const float* c, std::int64_t ldc)
 {
     checkF32Block("gemmF32", a);
     checkF32Block("gemmF32", b);
-    const int k = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols;
-    if (a.cols != k)
-        throw ComputeError("gemmF32: a has " + std::to_string(a.cols) + " columns, b" + (transB ? "^T" : "") + " has " +
-                           std::to_string(k) + " rows");
+    const int ka = transA ? a.rows : a.cols, k = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols;
+    if (ka != k)
+        throw ComputeError("gemmF32: a" + std::string(transA ? "^T" : "") + " has " + std::to_string(ka) + " columns, b" +
+                           (transB ? "^T" : "") + " has " + std::to_string(k) + " rows");
     if (!c)
         throw ComputeError("gemmF32: null output");
     if (ldc < n)
@@ -203,21 +203,25 @@ void checkF32Copy(const char* op, const F32Matrix& m, int row, int col, int rows
                            " columns");
 }
 
-void gemmF32Host(const float* a, std::int64_t lda, const float* b, std::int64_t ldb, bool transB, int m, int n, int k,
-                 float* c, std::int64_t ldc)
+void gemmF32Host(const float* a, std::int64_t lda, bool transA, const float* b, std::int64_t ldb, bool transB, int m,
+                 int n, int k, float* c, std::int64_t ldc)
 {
     using Strided = Eigen::Map<const RowMajorF, 0, Eigen::OuterStride<>>;
-    const Strided A(a, m, k, Eigen::OuterStride<>(lda));
     Eigen::Map<RowMajorF, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
     const std::int64_t work = std::int64_t(m) * n * k;
     ThreadPool::shared().parallelFor(
         m,
         [&](std::int64_t r0, std::int64_t r1) {
-            if (transB)
-                C.middleRows(r0, r1 - r0).noalias() =
-                    A.middleRows(r0, r1 - r0) * Strided(b, n, k, Eigen::OuterStride<>(ldb)).transpose();
+            auto product = [&](const auto& rowsOfA) {
+                if (transB)
+                    C.middleRows(r0, r1 - r0).noalias() = rowsOfA * Strided(b, n, k, Eigen::OuterStride<>(ldb)).transpose();
+                else
+                    C.middleRows(r0, r1 - r0).noalias() = rowsOfA * Strided(b, k, n, Eigen::OuterStride<>(ldb));
+            };
+            if (transA)
+                product(Strided(a, k, m, Eigen::OuterStride<>(lda)).middleCols(r0, r1 - r0).transpose());
             else
-                C.middleRows(r0, r1 - r0).noalias() = A.middleRows(r0, r1 - r0) * Strided(b, k, n, Eigen::OuterStride<>(ldb));
+                product(Strided(a, m, k, Eigen::OuterStride<>(lda)).middleRows(r0, r1 - r0));
         },
         work < (1 << 20) ? m : 32);
 }
@@ -259,15 +263,15 @@ void CpuBackend::readF32(const F32Matrix& m, int row, int col, int rows, int col
                     dst + std::size_t(r) * std::size_t(ld));
 }
 
-void CpuBackend::gemmF32(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc)
+void CpuBackend::gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc)
 {
-    checkGemmF32Args(a, b, transB, c, ldc);
+    checkGemmF32Args(a, transA, b, transB, c, ldc);
     Stopwatch sw(lastMs_);
     const auto& ha = hostMatrix("gemmF32", *a.matrix);
     const auto& hb = hostMatrix("gemmF32", *b.matrix);
     const std::int64_t lda = a.matrix->cols(), ldb = b.matrix->cols();
-    gemmF32Host(ha.data.data() + a.row * lda + a.col, lda, hb.data.data() + b.row * ldb + b.col, ldb, transB, a.rows,
-                transB ? b.rows : b.cols, a.cols, c, ldc);
+    gemmF32Host(ha.data.data() + a.row * lda + a.col, lda, transA, hb.data.data() + b.row * ldb + b.col, ldb, transB,
+                transA ? a.cols : a.rows, transB ? b.rows : b.cols, transA ? a.rows : a.cols, c, ldc);
 }
 
 std::unique_ptr<Backend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }

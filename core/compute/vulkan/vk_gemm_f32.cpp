@@ -85,28 +85,35 @@ GemmF32Tile GemmF32::tileFor(std::uint64_t m, std::uint64_t n) const
     return discrete && ceilDiv(m, 128) * ceilDiv(n, 128) >= 256 ? large : small;
 }
 
-bool GemmF32::gemm(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc, double& ms)
+bool GemmF32::gemm(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc, double& ms)
 {
     const auto* da = dynamic_cast<const DeviceF32Matrix*>(a.matrix);
     const auto* db = dynamic_cast<const DeviceF32Matrix*>(b.matrix);
     if (!da || !db)
         return false;
     Device& dev = *engine_->device;
-    const std::uint64_t m = std::uint64_t(a.rows), k = std::uint64_t(a.cols), n = std::uint64_t(transB ? b.rows : b.cols);
+    const std::uint64_t m = std::uint64_t(transA ? a.cols : a.rows), k = std::uint64_t(transA ? a.rows : a.cols),
+                        n = std::uint64_t(transB ? b.rows : b.cols);
     const std::uint64_t lda = std::uint64_t(da->cols()), ldb = std::uint64_t(db->cols());
     const std::uint64_t align = std::max<std::uint64_t>(16, dev.info.minStorageBufferOffsetAlignment);
     const GemmF32Tile tile = tileFor(m, n);
-    // Floats one binding may hold, less the alignment slack of its start.
+    // Floats one binding may hold, less the alignment slack of its start. Each operand is bound
+    // by its stored rows: A's run over M (over K when transposed), B's over K (over N), C's over
+    // M; pieces of K add onto C after a barrier.
     const std::uint64_t room = maxBinding_ > align ? (maxBinding_ - align) / 4 : 0;
-    // Rows of A (and C) per dispatch; B in rows of N (transposed) or of K (each piece of K adds
-    // onto C after a barrier).
-    std::uint64_t mChunk = std::min<std::uint64_t>({m, room / std::max(lda, n), 65535ull * tile.bm});
-    const std::uint64_t bRows = transB ? n : k;
-    std::uint64_t bChunk = std::min(bRows, room / ldb);
+    std::uint64_t mChunk = std::min<std::uint64_t>({m, room / n, 65535ull * tile.bm});
+    std::uint64_t nChunk = std::min<std::uint64_t>(n, 65535ull * tile.bn);
+    std::uint64_t kChunk = k;
+    if (transA)
+        kChunk = std::min(kChunk, room / lda);
+    else
+        mChunk = std::min(mChunk, room / lda);
     if (transB)
-        bChunk = std::min<std::uint64_t>(bChunk, 65535ull * tile.bn);
-    if (mChunk == 0 || bChunk == 0 || (!transB && ceilDiv(n, tile.bn) > 65535) ||
-        ceilDiv(m, mChunk) * ceilDiv(bRows, bChunk) > kMaxSetsPerSubmission)
+        nChunk = std::min(nChunk, room / ldb);
+    else
+        kChunk = std::min(kChunk, room / ldb);
+    if (mChunk == 0 || nChunk == 0 || kChunk == 0 ||
+        ceilDiv(m, mChunk) * ceilDiv(n, nChunk) * ceilDiv(k, kChunk) > kMaxSetsPerSubmission)
         return false;
     const std::uint64_t cBytes = m * n * 4;
     dev.ensure(out_, cBytes);
@@ -118,30 +125,33 @@ bool GemmF32::gemm(const F32Block& a, const F32Block& b, bool transB, float* c, 
     VkCommandBuffer cb = dev.begin();
     dev.timestamp(cb, 0);
     const Spec spec{tile.bm, tile.bn, tile.tm, tile.tn, (tile.bm / tile.tm) * (tile.bn / tile.tn), 0};
-    for (std::uint64_t b0 = 0; b0 < bRows; b0 += bChunk) {
-        const std::uint64_t bc = std::min(bChunk, bRows - b0);
-        if (!transB && b0 > 0)
+    for (std::uint64_t k0 = 0; k0 < k; k0 += kChunk) {
+        const std::uint64_t kc = std::min(kChunk, k - k0);
+        if (k0 > 0)
             dev.computeBarrier(cb);  // this piece of K adds onto what the last one wrote
         for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
             const std::uint64_t mc = std::min(mChunk, m - m0);
-            const std::uint64_t kc = transB ? k : bc, nc = transB ? bc : n;
-            const std::uint64_t l0 = transB ? 0 : b0, n0 = transB ? b0 : 0;
-            GemmF32Push pc{};
-            pc.m = std::uint32_t(mc);
-            pc.n = std::uint32_t(nc);
-            pc.k = std::uint32_t(kc);
-            pc.lda = std::uint32_t(lda);
-            pc.ldb = std::uint32_t(ldb);
-            pc.ldc = std::uint32_t(n);
-            pc.flags = (transB ? 1u : 0u) | (b0 > 0 && !transB ? 2u : 0u);
-            std::array<Binding, kBindings> bind{};
-            bind[0] = floats(da->buf, (std::uint64_t(a.row) + m0) * lda + std::uint64_t(a.col) + l0, (mc - 1) * lda + kc,
-                             align, &pc.offA);
-            bind[1] = floats(out_, m0 * n + n0, (mc - 1) * n + nc, align, &pc.offC);
-            bind[2] = floats(db->buf, (std::uint64_t(b.row) + b0) * ldb + std::uint64_t(b.col), (bc - 1) * ldb + (transB ? k : n),
-                             align, &pc.offB);
-            kernels.dispatch(cb, KernelId::GemmF32, spec, bind, &pc, sizeof(pc), std::uint32_t(ceilDiv(nc, tile.bn)),
-                             std::uint32_t(ceilDiv(mc, tile.bm)));
+            for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
+                const std::uint64_t nc = std::min(nChunk, n - n0);
+                GemmF32Push pc{};
+                pc.m = std::uint32_t(mc);
+                pc.n = std::uint32_t(nc);
+                pc.k = std::uint32_t(kc);
+                pc.lda = std::uint32_t(lda);
+                pc.ldb = std::uint32_t(ldb);
+                pc.ldc = std::uint32_t(n);
+                pc.flags = (transB ? 1u : 0u) | (k0 > 0 ? 2u : 0u) | (transA ? 4u : 0u);
+                const std::uint64_t aRow = std::uint64_t(a.row), aCol = std::uint64_t(a.col);
+                const std::uint64_t bRow = std::uint64_t(b.row), bCol = std::uint64_t(b.col);
+                std::array<Binding, kBindings> bind{};
+                bind[0] = transA ? floats(da->buf, (aRow + k0) * lda + aCol + m0, (kc - 1) * lda + mc, align, &pc.offA)
+                                 : floats(da->buf, (aRow + m0) * lda + aCol + k0, (mc - 1) * lda + kc, align, &pc.offA);
+                bind[1] = floats(out_, m0 * n + n0, (mc - 1) * n + nc, align, &pc.offC);
+                bind[2] = transB ? floats(db->buf, (bRow + n0) * ldb + bCol + k0, (nc - 1) * ldb + kc, align, &pc.offB)
+                                 : floats(db->buf, (bRow + k0) * ldb + bCol + n0, (kc - 1) * ldb + nc, align, &pc.offB);
+                kernels.dispatch(cb, KernelId::GemmF32, spec, bind, &pc, sizeof(pc), std::uint32_t(ceilDiv(nc, tile.bn)),
+                                 std::uint32_t(ceilDiv(mc, tile.bm)));
+            }
         }
     }
     dev.timestamp(cb, 1);

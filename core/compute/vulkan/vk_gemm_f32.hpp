@@ -38,7 +38,7 @@ public:
     void read(const DeviceF32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld);
     // Arguments checked by the caller. False where the shape cannot be split into bindings and
     // dispatches (the caller computes it on the CPU); VkError on a device failure. ms: GPU time.
-    bool gemm(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc, double& ms);
+    bool gemm(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc, double& ms);
 
     void setMaxBinding(std::uint64_t bytes) { maxBinding_ = bytes; }
     // 0: by shape and device; 1: 64x64 tiles, 4x4 per thread; 2: 128x128, 8x8.

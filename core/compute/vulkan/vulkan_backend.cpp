@@ -1021,16 +1021,17 @@ void VulkanBackend::readF32(const F32Matrix& m, int row, int col, int rows, int 
     d_->cpu.readF32(m, row, col, rows, cols, dst, ld);
 }
 
-void VulkanBackend::gemmF32(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc)
+void VulkanBackend::gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc)
 {
-    checkGemmF32Args(a, b, transB, c, ldc);
-    d_->guarded("gemmF32", [&] { return d_->f32->gemm(a, b, transB, c, ldc, d_->lastMs); }, [&] {
+    checkGemmF32Args(a, transA, b, transB, c, ldc);
+    d_->guarded("gemmF32", [&] { return d_->f32->gemm(a, transA, b, transB, c, ldc, d_->lastMs); }, [&] {
         // The blocks to the host (a matrix that stayed there, a shape the kernel cannot split, or
         // a failure), then the CPU's product.
         std::vector<float> ha(std::size_t(a.rows) * std::size_t(a.cols)), hb(std::size_t(b.rows) * std::size_t(b.cols));
         readF32(*a.matrix, a.row, a.col, a.rows, a.cols, ha.data(), a.cols);
         readF32(*b.matrix, b.row, b.col, b.rows, b.cols, hb.data(), b.cols);
-        gemmF32Host(ha.data(), a.cols, hb.data(), b.cols, transB, a.rows, transB ? b.rows : b.cols, a.cols, c, ldc);
+        gemmF32Host(ha.data(), a.cols, transA, hb.data(), b.cols, transB, transA ? a.cols : a.rows, transB ? b.rows : b.cols,
+                    transA ? a.rows : a.cols, c, ldc);
     });
 }
 

@@ -97,7 +97,7 @@ public:
     std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) override;
     void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) override;
     void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) override;
-    void gemmF32(const F32Block& a, const F32Block& b, bool transB, float* c, std::int64_t ldc) override;
+    void gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc) override;
     double lastKernelMs() const override;
     using Backend::dequantGemm;
     using Backend::gemmF32;
