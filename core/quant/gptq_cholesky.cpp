@@ -99,14 +99,17 @@ bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, Thr
     const int k = int(a.rows());
     panel = std::max(1, panel);
     deviceR = backend.makeF32Matrix(k, k);
-    std::vector<float> product, rows;
+    std::vector<float> product;
     for (int j1 = k; j1 > 0; j1 -= panel) {
         const int j0 = std::max(0, j1 - panel), m = j1 - j0;
         if (j1 < k) {
-            // Rows [0, j1) of the panel: H - R[:j1, j1:] R[j0:j1, j1:]^T.
+            // Rows [0, j1) of the panel: H - R[:j1, j1:] R[j0:j1, j1:]^T, computed transposed so
+            // that each of the panel's columns is a row of the product: with T = R^T on the
+            // device, (T[j1:, j0:j1])^T T[j1:, :j1].
             const auto t0 = Clock::now();
-            product.resize(std::size_t(j1) * std::size_t(m));
-            backend.gemmF32({deviceR.get(), 0, j1, j1, k - j1}, {deviceR.get(), j0, j1, m, k - j1}, true, product.data(), m);
+            product.resize(std::size_t(m) * std::size_t(j1));
+            backend.gemmF32({deviceR.get(), j1, j0, k - j1, m}, true, {deviceR.get(), j1, 0, k - j1, j1}, false,
+                            product.data(), j1);
             if (times) {
                 times->products += since(t0);
                 times->kernels += backend.lastKernelMs() * 1e-3;
@@ -115,9 +118,11 @@ bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, Thr
             pool.parallelFor(
                 m,
                 [&](std::int64_t b, std::int64_t e) {
-                    for (int c = int(b); c < int(e); ++c)
+                    for (int c = int(b); c < int(e); ++c) {
+                        const float* p = product.data() + std::size_t(c) * std::size_t(j1);
                         for (int i = 0; i <= j0 + c; ++i) // the upper triangle
-                            a(i, j0 + c) -= product[std::size_t(i) * std::size_t(m) + std::size_t(c)];
+                            a(i, j0 + c) -= p[i];
+                    }
                 },
                 16);
         }
@@ -133,12 +138,10 @@ bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, Thr
                     r22.transpose().triangularView<Eigen::Lower>().solveInPlace<Eigen::OnTheRight>(x);
                 },
                 64);
-        // R[:j1, panel] to the device, row-major (r22's strict lower triangle is zero).
+        // R[:j1, panel] to the device: rows j0.. of R^T, straight from a's columns (r22's strict
+        // lower triangle is zero).
         const auto t0 = Clock::now();
-        rows.resize(std::size_t(j1) * std::size_t(m));
-        Eigen::Map<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(rows.data(), j1, m) =
-            a.block(0, j0, j1, m);
-        backend.writeF32(*deviceR, 0, j0, j1, m, rows.data(), m);
+        backend.writeF32(*deviceR, j0, 0, m, j1, &a(0, j0), a.outerStride());
         if (times)
             times->uploads += since(t0);
     }

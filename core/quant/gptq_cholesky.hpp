@@ -23,9 +23,10 @@ extern template bool upperCholeskyInPlace<double>(Eigen::MatrixXd&, ThreadPool&,
 
 // The same in single precision with the bulk of the work on backend's gemmF32 (a GPU), read
 // left-looking: each panel's columns first lose the product of the finished R to their right,
-// R[:j1, j1:] R[panel, j1:]^T, computed where R lies, on the device (row-major, left in
-// deviceR); the panel's diagonal block and the solve for the rows above it run here. Equal to
-// upperCholeskyInPlace but for f32 rounding. times (optional) gets the products and uploads.
+// R[:j1, j1:] R[panel, j1:]^T, computed where R lies, on the device (as R^T, row-major: a's
+// column-major words, left in deviceR); the panel's diagonal block and the solve for the rows
+// above it run here. Equal to upperCholeskyInPlace but for f32 rounding. times (optional) gets
+// the products and uploads.
 bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, ThreadPool& pool,
                               std::shared_ptr<compute::F32Matrix>& deviceR, GptqDeviceTimes* times, int panel = 256);
 

@@ -43,7 +43,6 @@ bool dampedFactor(const HMat& h, const std::vector<int>& perm, const std::vector
     if constexpr (std::is_same_v<T, float>) {
         if (backend) {
             f.deviceRBackend = backend;
-            f.deviceRTransposed = false;
             return upperCholeskyWithBackend(r, *backend, pool, f.deviceR, &f.deviceTimes);
         }
     }

@@ -78,11 +78,10 @@ struct GptqFactor {
     bool actOrder = false;
     double damp = 0;
     int maxDampTries = 0;
-    // R resident on a productBackend (null where none was used): row-major R, or with
-    // deviceRTransposed R^T (rSingle's column-major words as they are).
+    // R^T (rSingle's column-major words as they lie) resident on the productBackend that made
+    // the factor; null where none was used.
     std::shared_ptr<compute::F32Matrix> deviceR;
     const compute::Backend* deviceRBackend = nullptr;
-    bool deviceRTransposed = false;
     GptqDeviceTimes deviceTimes; // of the factorization
 };
 

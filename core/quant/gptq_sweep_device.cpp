@@ -29,16 +29,14 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
     const int n = plan.n, k = plan.k;
     GptqDeviceTimes& times = r.deviceTimes;
 
-    // R on the device: the factor's own copy where it was made there, else R^T as rSingle's
-    // column-major words lie (no transpose on the host; the products read it as B^T).
+    // R^T on the device (rSingle's column-major words as they lie; the products read it as
+    // B^T): the factor's own copy where it was made there, else uploaded now.
     std::shared_ptr<compute::F32Matrix> R = f.deviceR;
-    bool transposed = f.deviceRTransposed;
     if (!R || f.deviceRBackend != &backend) {
         const auto t0 = Clock::now();
         prof::StageTimer t("gptq.device.upload_r");
         R = backend.makeF32Matrix(k, k);
         backend.writeF32(*R, 0, 0, k, k, f.rSingle.data(), k);
-        transposed = true;
         times.uploads += since(t0);
     }
     const std::unique_ptr<compute::F32Matrix> errors = backend.makeF32Matrix(n, k);
@@ -79,11 +77,8 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
             const auto t0 = Clock::now();
             prof::StageTimer t("gptq.device.product");
             product.resize(std::size_t(n) * std::size_t(width));
-            const compute::F32Block e{errors.get(), 0, 0, n, i1};
-            if (transposed)
-                backend.gemmF32(e, {R.get(), i1, 0, width, i1}, true, product.data(), width);
-            else
-                backend.gemmF32(e, {R.get(), 0, i1, i1, width}, false, product.data(), width);
+            // E[:, :i1] R[:i1, run] = E[:, :i1] (R^T[run, :i1])^T
+            backend.gemmF32({errors.get(), 0, 0, n, i1}, false, {R.get(), i1, 0, width, i1}, true, product.data(), width);
             times.products += since(t0);
             times.kernels += backend.lastKernelMs() * 1e-3;
             ++times.calls;
