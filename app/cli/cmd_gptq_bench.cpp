@@ -26,6 +26,7 @@ struct GptqBenchArgs {
     unsigned long long seed = 1;
     bool json = false;
     bool gpu = false;
+    int runWidth = 128;
 };
 
 std::pair<int, int> parseShape(const std::string& s)
@@ -55,8 +56,10 @@ int runGptqBench(const GptqBenchArgs& a)
         if (a.doublePrecision)
             throw Error("gptq-bench: --gpu runs single precision only (the GPU products are f32)");
         backend = compute::makeBackend(true);
-        if (backend->isGpu())
+        if (backend->isGpu()) {
             o.gptq.productBackend = backend.get();
+            o.gptq.deviceRunWidth = a.runWidth;
+        }
         else if (!a.json)
             std::printf("no Vulkan device: the solve runs on the CPU\n");
     }
@@ -69,7 +72,9 @@ int runGptqBench(const GptqBenchArgs& a)
                     a.bits, a.group, a.actOrder ? " act-order" : "", precision, a.rows, device.c_str(), "N x K",
                     "factor s", "sweep s", "total s", "loss");
         if (split)
-            std::printf("   factor: products (GPU kernels) uploads | sweep: products (GPU kernels) uploads, s");
+            std::printf("   factor: products (GPU kernels) uploads | sweep (runs of %d columns): products (GPU kernels) "
+                        "uploads, s",
+                        o.gptq.deviceRunWidth);
         std::printf("\n");
     }
     const auto report = quant::runGptqBenchmark(o, [&](const quant::GptqBenchRow& r) {
@@ -92,6 +97,8 @@ int runGptqBench(const GptqBenchArgs& a)
         j["act_order"] = a.actOrder;
         j["hessian_rows"] = a.rows;
         j["products_on"] = device;
+        if (split)
+            j["device_run_width"] = o.gptq.deviceRunWidth;
         auto times = [](const quant::GptqDeviceTimes& t) {
             return nlohmann::json{{"products", t.products}, {"kernels", t.kernels}, {"uploads", t.uploads}, {"calls", t.calls}};
         };
@@ -133,6 +140,9 @@ Command addGptqBenchCommand(CLI::App& app)
     cmd->add_option("--group", a->group, "Group size (0: per channel)")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--act-order", a->actOrder, "Columns by descending Hessian diagonal");
     cmd->add_flag("--double", a->doublePrecision, "Double precision (default: single, as the gptq method runs)");
+    cmd->add_option("--run-width", a->runWidth, "With --gpu: columns whose start state one device product gives "
+                                                "(128: each lazy batch; 512: the CPU path's runs)")
+        ->check(CLI::Range(1, 1 << 20));
     cmd->add_option("--rows", a->rows, "Rows of the random inputs X in H = 2/n X^T X")->check(CLI::PositiveNumber);
     cmd->add_option("--seed", a->seed, "Random seed");
     cmd->add_flag("--json", a->json, "Print JSON");

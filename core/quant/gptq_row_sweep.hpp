@@ -29,12 +29,13 @@ struct Span {
 
 std::vector<Span> spansOf(int k, int blockSize, bool dynamicGroups, int gs, bool paramsFromBatchStart);
 
-// Columns whose starting state comes from one product with the errors before them.
+// Columns whose starting state comes from one product with the errors before them (the CPU
+// driver's; the device driver's is GptqOptions::deviceRunWidth).
 constexpr int kSuperWidth = 512;
 
-// The end of the state columns of the run of spans that starts at span s (about kSuperWidth
-// wide): the run's product covers [spans[s].begin, runEnd).
-int runEnd(const std::vector<Span>& spans, std::size_t s);
+// The end of the state columns of the run of spans that starts at span s (spans are added while
+// the run is narrower than width): the run's product covers [spans[s].begin, runEnd).
+int runEnd(const std::vector<Span>& spans, std::size_t s, int width);
 
 template <typename T>
 const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& factorOf(const GptqFactor& f)
@@ -60,6 +61,7 @@ struct SweepPlan {
     std::vector<Mat> ub;  // per span, U over its state columns
     GptqResult& r;
     std::vector<double> rowLoss;
+    int runWidth = kSuperWidth;
 
     SweepPlan(const GptqFactor& factor, const GptqOptions& options, int rows, int cols, GptqResult& result);
     void finish();  // loss and g_idx into r
@@ -127,7 +129,7 @@ public:
     {
         const int i1 = p_.spans[s].begin;
         superBegin_ = i1;
-        superEnd_ = runEnd(p_.spans, s);
+        superEnd_ = runEnd(p_.spans, s, p_.runWidth);
         if (i1 > 0)
             acc_.noalias() = W.leftCols(i1) * p_.R.block(0, i1, i1, superEnd_ - i1);
         else
@@ -138,7 +140,7 @@ public:
     void startRun(std::size_t s, const AccBlock& product)
     {
         superBegin_ = p_.spans[s].begin;
-        superEnd_ = runEnd(p_.spans, s);
+        superEnd_ = runEnd(p_.spans, s, p_.runWidth);
         acc_ = product.template cast<T>();
     }
     bool needsRun(std::size_t s) const { return p_.spans[s].stateEnd > superEnd_; }

@@ -115,11 +115,11 @@ std::vector<Span> spansOf(int k, int blockSize, bool dynamicGroups, int gs, bool
     return spans;
 }
 
-int runEnd(const std::vector<Span>& spans, std::size_t s)
+int runEnd(const std::vector<Span>& spans, std::size_t s, int width)
 {
     const int i1 = spans[s].begin;
     int end = i1;
-    for (std::size_t t = s; t < spans.size() && end - i1 < kSuperWidth; ++t)
+    for (std::size_t t = s; t < spans.size() && end - i1 < width; ++t)
         end = std::max(end, spans[t].stateEnd);
     return end;
 }

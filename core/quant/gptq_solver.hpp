@@ -53,6 +53,10 @@ struct GptqOptions {
     // must outlive the calls and the factors made with it): null (default), the CPU threads.
     // Results then differ from the CPU path's by f32 rounding (tests/quant_gptq's tolerances).
     compute::Backend* productBackend = nullptr;
+    // With a productBackend: columns whose start state one device product gives (spans are
+    // joined while the run is narrower). Narrow runs leave the CPU less to multiply (the CPU
+    // driver's runs are 512 wide and multiply within them) at one round trip per run.
+    int deviceRunWidth = 128;
 };
 
 // Where the time of the products on a productBackend went (wall seconds).

@@ -1,5 +1,7 @@
 // GPTQ's sweep with the product at the start of each run on a backend's gemmF32 (a GPU): for
 // all rows at once, E[:, :i1] R[:i1, run] with the error matrix E and R resident on the device.
+// A run is GptqOptions::deviceRunWidth columns (default one lazy batch: then the CPU has no
+// product of its own left but the batch's triangular one).
 // Between runs the rows sweep in ranges over the thread pool exactly as the CPU driver's do
 // (gptq_row_sweep.hpp), and the errors of the columns just quantized go up to the device.
 #include "core/compute/backend.hpp"
@@ -26,6 +28,7 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
 {
     GptqResult r;
     SweepPlan<float> plan(f, o, int(w.rows()), int(w.cols()), r);
+    plan.runWidth = std::max(1, o.deviceRunWidth);
     const int n = plan.n, k = plan.k;
     GptqDeviceTimes& times = r.deviceTimes;
 
@@ -39,7 +42,9 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
         backend.writeF32(*R, 0, 0, k, k, f.rSingle.data(), k);
         times.uploads += since(t0);
     }
-    const std::unique_ptr<compute::F32Matrix> errors = backend.makeF32Matrix(n, k);
+    // E^T (K x N): the columns quantized since the last upload are whole rows there, one
+    // contiguous write; the products read it transposed.
+    const std::unique_ptr<compute::F32Matrix> errorsT = backend.makeF32Matrix(k, n);
 
     // One range of rows per thread, kept for the whole sweep.
     ThreadPool& pool = ThreadPool::shared();
@@ -55,9 +60,10 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
     std::vector<float> product, staged;
     int uploaded = 0; // errors of columns [0, uploaded) are on the device
     for (std::size_t s = 0; s < plan.spans.size();) {
-        const int i1 = plan.spans[s].begin, end = runEnd(plan.spans, s), width = end - i1;
+        const int i1 = plan.spans[s].begin, end = runEnd(plan.spans, s, plan.runWidth), width = end - i1;
         if (i1 > uploaded) {
-            // The errors quantized since the last upload, gathered row-major from the ranges.
+            // The errors quantized since the last upload, gathered column by column from the
+            // ranges (their W is column-major) into rows of E^T.
             const int cols = i1 - uploaded;
             const auto t0 = Clock::now();
             prof::StageTimer t("gptq.device.upload_errors");
@@ -65,11 +71,12 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
             pool.parallelFor(ranges, [&](std::int64_t b, std::int64_t e) {
                 for (int i = int(b); i < int(e); ++i) {
                     const int r0 = rangeBegin(i), nr = rangeBegin(i + 1) - r0;
-                    Eigen::Map<RowMajorF>(staged.data() + std::size_t(r0) * std::size_t(cols), nr, cols) =
+                    Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>>(staged.data() + r0, nr, cols,
+                                                                          Eigen::OuterStride<>(n)) =
                         rows[std::size_t(i)]->W.middleCols(uploaded, cols);
                 }
             });
-            backend.writeF32(*errors, 0, uploaded, n, cols, staged.data(), cols);
+            backend.writeF32(*errorsT, uploaded, 0, cols, n, staged.data(), n);
             uploaded = i1;
             times.uploads += since(t0);
         }
@@ -77,8 +84,8 @@ GptqResult sweepOnDevice(const WMat& w, const GptqFactor& f, const GptqOptions& 
             const auto t0 = Clock::now();
             prof::StageTimer t("gptq.device.product");
             product.resize(std::size_t(n) * std::size_t(width));
-            // E[:, :i1] R[:i1, run] = E[:, :i1] (R^T[run, :i1])^T
-            backend.gemmF32({errors.get(), 0, 0, n, i1}, false, {R.get(), i1, 0, width, i1}, true, product.data(), width);
+            // E[:, :i1] R[:i1, run] = (E^T[:i1, :])^T (R^T[run, :i1])^T
+            backend.gemmF32({errorsT.get(), 0, 0, i1, n}, true, {R.get(), i1, 0, width, i1}, true, product.data(), width);
             times.products += since(t0);
             times.kernels += backend.lastKernelMs() * 1e-3;
             ++times.calls;

@@ -84,18 +84,22 @@ void TestGptqDevice::matchesCpuPath_data()
     QTest::addColumn<bool>("actOrder");
     QTest::addColumn<bool>("factorOnCpu");  // the sweep uploads a CPU-made R (as R^T)
     QTest::addColumn<int>("blockSize");
+    QTest::addColumn<int>("runWidth");      // GptqOptions::deviceRunWidth
     QTest::addColumn<int>("maxBinding");    // > 0: bindings this small split every product
     for (const QString b : {"vulkan", "cpu"}) {
-        // K <= 512: one panel or one run, nothing for the device to do (and nothing may change).
-        QTest::newRow(qPrintable(b + " 64x256 g128")) << b << 64 << 256 << 128 << false << false << 128 << 0;
-        QTest::newRow(qPrintable(b + " 200x640 g128 act-order")) << b << 200 << 640 << 128 << true << false << 128 << 0;
-        QTest::newRow(qPrintable(b + " 130x768 per-channel act-order")) << b << 130 << 768 << 0 << true << false << 128 << 0;
-        QTest::newRow(qPrintable(b + " 97x640 per-channel")) << b << 97 << 640 << 0 << false << false << 128 << 0;
-        QTest::newRow(qPrintable(b + " 150x1024 g128, CPU factor")) << b << 150 << 1024 << 128 << false << true << 128 << 0;
-        QTest::newRow(qPrintable(b + " 200x960 g64 batch 40 act-order")) << b << 200 << 960 << 64 << true << false << 40 << 0;
+        // K = 128: one panel, one run: nothing for the device to do (and nothing may change).
+        QTest::newRow(qPrintable(b + " 64x128 g128")) << b << 64 << 128 << 128 << false << false << 128 << 128 << 0;
+        QTest::newRow(qPrintable(b + " 200x256 g128")) << b << 200 << 256 << 128 << false << false << 128 << 128 << 0;
+        QTest::newRow(qPrintable(b + " 200x640 g128 act-order")) << b << 200 << 640 << 128 << true << false << 128 << 128 << 0;
+        QTest::newRow(qPrintable(b + " 200x640 g128 act-order, runs 512"))
+            << b << 200 << 640 << 128 << true << false << 128 << 512 << 0;
+        QTest::newRow(qPrintable(b + " 130x768 per-channel act-order")) << b << 130 << 768 << 0 << true << false << 128 << 128 << 0;
+        QTest::newRow(qPrintable(b + " 97x640 per-channel, runs 300")) << b << 97 << 640 << 0 << false << false << 128 << 300 << 0;
+        QTest::newRow(qPrintable(b + " 150x1024 g128, CPU factor")) << b << 150 << 1024 << 128 << false << true << 128 << 128 << 0;
+        QTest::newRow(qPrintable(b + " 200x960 g64 batch 40 act-order")) << b << 200 << 960 << 64 << true << false << 40 << 128 << 0;
     }
     QTest::newRow("vulkan 120x640 g128 act-order, 64 KiB bindings")
-        << "vulkan" << 120 << 640 << 128 << true << false << 128 << 65536;
+        << "vulkan" << 120 << 640 << 128 << true << false << 128 << 128 << 65536;
 }
 
 void TestGptqDevice::matchesCpuPath()
@@ -107,6 +111,7 @@ void TestGptqDevice::matchesCpuPath()
     QFETCH(bool, actOrder);
     QFETCH(bool, factorOnCpu);
     QFETCH(int, blockSize);
+    QFETCH(int, runWidth);
     QFETCH(int, maxBinding);
     compute::Backend* device = cpu_.get();
     if (backend == "vulkan") {
@@ -131,18 +136,24 @@ void TestGptqDevice::matchesCpuPath()
 
         GptqOptions od = o;
         od.productBackend = device;
+        od.deviceRunWidth = runWidth;
         const quant::GptqFactor fDev = factorOnCpu ? fCpu : quant::factorGptqHessian(h, od);
         const quant::GptqResult rDev = quant::gptqQuantize(w, fDev, od);
         if (vulkan_)
             vulkan_->setMaxBindingBytesForTesting(~std::uint64_t(0));
 
         // The products ran on the backend: one per Cholesky panel (256 wide) but the last, one
-        // per sweep run (512 wide) but the first.
+        // per sweep run but the first (runs of whole 128-column batches here, but for g64).
         if (!factorOnCpu) {
             QVERIFY(fDev.deviceR != nullptr);
             QCOMPARE(fDev.deviceTimes.calls, (k + 255) / 256 - 1);
         }
-        QCOMPARE(rDev.deviceTimes.calls > 0, k > 512);
+        if (blockSize == 128) {
+            const int run = (runWidth + 127) / 128 * 128;
+            QCOMPARE(rDev.deviceTimes.calls, (k + run - 1) / run - 1);
+        } else {
+            QVERIFY(rDev.deviceTimes.calls > 0);
+        }
         const double rErr = double((fDev.rSingle - fCpu.rSingle).norm() / fCpu.rSingle.norm());
         if (!factorOnCpu && k > 256)
             QVERIFY2(rErr > 0, "the factor is bit-identical: did the backend's products run?");
