@@ -1,6 +1,7 @@
 #include "core/quant/gptq_cholesky.hpp"
 
 #include "core/compute/backend.hpp"
+#include "core/util/stage_timer.hpp"
 
 #include <Eigen/Cholesky>
 
@@ -107,6 +108,7 @@ bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, Thr
             // that each of the panel's columns is a row of the product: with T = R^T on the
             // device, (T[j1:, j0:j1])^T T[j1:, :j1].
             const auto t0 = Clock::now();
+            prof::StageTimer timer("gptq.device.factor_product");
             product.resize(std::size_t(m) * std::size_t(j1));
             backend.gemmF32({deviceR.get(), j1, j0, k - j1, m}, true, {deviceR.get(), j1, 0, k - j1, j1}, false,
                             product.data(), j1);
@@ -141,6 +143,7 @@ bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, Thr
         // R[:j1, panel] to the device: rows j0.. of R^T, straight from a's columns (r22's strict
         // lower triangle is zero).
         const auto t0 = Clock::now();
+        prof::StageTimer timer("gptq.device.factor_upload");
         backend.writeF32(*deviceR, j0, 0, m, j1, &a(0, j0), a.outerStride());
         if (times)
             times->uploads += since(t0);
