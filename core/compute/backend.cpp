@@ -44,6 +44,28 @@ void checkAttentionArgs(const AttentionShape& s, const float* q, const float* k,
         throw ComputeError("attention: null array");
 }
 
+void checkF32Block(const char* op, const F32Block& b)
+{
+    if (!b.matrix)
+        throw ComputeError(std::string(op) + ": null matrix");
+    const F32Matrix& m = *b.matrix;
+    if (b.rows < 1 || b.cols < 1 || b.row < 0 || b.col < 0 || b.row > m.rows() - b.rows || b.col > m.cols() - b.cols)
+        throw ComputeError(std::string(op) + ": block " + std::to_string(b.rows) + "x" + std::to_string(b.cols) + " at (" +
+                           std::to_string(b.row) + ", " + std::to_string(b.col) + ") is not inside a " +
+                           std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + " matrix");
+}
+
+void Backend::gemmF32(const float* a, int m, int k, const float* b, int n, bool transB, float* c)
+{
+    if (!a || !b || !c)
+        throw ComputeError("gemmF32: null array");
+    auto ma = makeF32Matrix(m, k);
+    auto mb = transB ? makeF32Matrix(n, k) : makeF32Matrix(k, n);
+    writeF32(*ma, 0, 0, m, k, a, k);
+    writeF32(*mb, 0, 0, mb->rows(), mb->cols(), b, mb->cols());
+    gemmF32({ma.get(), 0, 0, m, k}, false, {mb.get(), 0, 0, mb->rows(), mb->cols()}, transB, c, n);
+}
+
 void Backend::dequantGemm(const float* x, int m, const WeightMatrix& w, float* y)
 {
     // Aliasing pointer with no ownership: the prepared object dies before this call returns.

@@ -70,6 +70,29 @@ struct AttentionShape {
 // Throws ComputeError for null pointers, non-positive sizes, keys < queries, heads not a
 // multiple of kvHeads, or arrays past 2^40 bytes.
 void checkAttentionArgs(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out);
+// A row-major f32 matrix kept where its backend computes (device memory on a GPU, host memory
+// on the CPU), written and read in blocks, and multiplied by gemmF32: operands that many
+// products share (GPTQ's R, its growing error matrix) cross the bus once.
+class F32Matrix {
+public:
+    F32Matrix(int rows, int cols) : rows_(rows), cols_(cols) {}
+    virtual ~F32Matrix() = default;
+    F32Matrix(const F32Matrix&) = delete;
+    F32Matrix& operator=(const F32Matrix&) = delete;
+    int rows() const { return rows_; }
+    int cols() const { return cols_; }
+
+private:
+    int rows_, cols_;
+};
+
+// Rows [row, row + rows) and columns [col, col + cols) of an F32Matrix.
+struct F32Block {
+    const F32Matrix* matrix = nullptr;
+    int row = 0, col = 0, rows = 0, cols = 0;
+};
+// Throws ComputeError unless b lies inside its (non-null) matrix with rows, cols >= 1.
+void checkF32Block(const char* op, const F32Block& b);
 
 class Backend {
 public:
@@ -92,6 +115,19 @@ public:
     virtual void histogram(std::span<const float> x, Histogram& acc) = 0;
     // out = softmax(q k^T / sqrt(D) + causal mask) v, f32 (see AttentionShape).
     virtual void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) = 0;
+
+    // A zero-filled rows x cols matrix for gemmF32 (rows, cols >= 1; ComputeError otherwise).
+    virtual std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) = 0;
+    // Copies src (rows x cols at row stride ld >= cols) into m at (row, col), or the block of m
+    // there out into dst.
+    virtual void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) = 0;
+    virtual void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) = 0;
+    // c = op(a) op(b) in f32 with f32 accumulation, op(x) = x or x^T (transA, transB): op(a) is
+    // M x K, op(b) is K x N, c is written at row stride ldc >= N (host memory). Both blocks must
+    // come from this backend's makeF32Matrix.
+    virtual void gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc) = 0;
+    // The same for dense row-major host arrays: c[M][N] = a[M][K] b[K][N] (b[N][K] with transB).
+    void gemmF32(const float* a, int m, int k, const float* b, int n, bool transB, float* c);
 
     // Time of the last op's kernels in milliseconds: GPU timestamps around the dispatches
     // (uploads and downloads excluded) or the CPU's wall time.

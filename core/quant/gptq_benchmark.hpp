@@ -13,7 +13,7 @@ namespace qs::quant {
 
 struct GptqBenchOptions {
     std::vector<std::pair<int, int>> shapes = {{4096, 4096}, {11008, 4096}, {4096, 11008}}; // N x K
-    GptqOptions gptq;        // bits, groups, act-order, precision
+    GptqOptions gptq;        // bits, groups, act-order, precision, productBackend (a GPU: --gpu)
     int hessianRows = 2048;  // rows of X in H = 2/n X^T X
     std::uint64_t seed = 1;
 };
@@ -24,6 +24,7 @@ struct GptqBenchRow {
     double sweepSeconds = 0;  // gptqQuantize with the factor
     double loss = 0;
     double dampUsed = 0;
+    GptqDeviceTimes factorDevice, sweepDevice; // where the products ran on gptq.productBackend
 };
 
 struct GptqBenchReport {

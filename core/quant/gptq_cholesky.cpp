@@ -1,6 +1,12 @@
 #include "core/quant/gptq_cholesky.hpp"
 
+#include "core/compute/backend.hpp"
+#include "core/util/stage_timer.hpp"
+
 #include <Eigen/Cholesky>
+
+#include <chrono>
+#include <vector>
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +14,9 @@
 namespace qs::quant {
 
 namespace {
+
+template <typename T>
+using Mat22 = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 
 // R with R R^T = block (upper triangle read): J block J = L L^T, R = J L J.
 template <typename T>
@@ -82,6 +91,66 @@ bool upperCholeskyInPlace(Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& a, T
 }
 
 template bool upperCholeskyInPlace<float>(Eigen::MatrixXf&, ThreadPool&, int);
+
+bool upperCholeskyWithBackend(Eigen::MatrixXf& a, compute::Backend& backend, ThreadPool& pool,
+                              std::shared_ptr<compute::F32Matrix>& deviceR, GptqDeviceTimes* times, int panel)
+{
+    using Clock = std::chrono::steady_clock;
+    auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    const int k = int(a.rows());
+    panel = std::max(1, panel);
+    deviceR = backend.makeF32Matrix(k, k);
+    std::vector<float> product;
+    for (int j1 = k; j1 > 0; j1 -= panel) {
+        const int j0 = std::max(0, j1 - panel), m = j1 - j0;
+        if (j1 < k) {
+            // Rows [0, j1) of the panel: H - R[:j1, j1:] R[j0:j1, j1:]^T, computed transposed so
+            // that each of the panel's columns is a row of the product: with T = R^T on the
+            // device, (T[j1:, j0:j1])^T T[j1:, :j1].
+            const auto t0 = Clock::now();
+            prof::StageTimer timer("gptq.device.factor_product");
+            product.resize(std::size_t(m) * std::size_t(j1));
+            backend.gemmF32({deviceR.get(), j1, j0, k - j1, m}, true, {deviceR.get(), j1, 0, k - j1, j1}, false,
+                            product.data(), j1);
+            if (times) {
+                times->products += since(t0);
+                times->kernels += backend.lastKernelMs() * 1e-3;
+                ++times->calls;
+            }
+            pool.parallelFor(
+                m,
+                [&](std::int64_t b, std::int64_t e) {
+                    for (int c = int(b); c < int(e); ++c) {
+                        const float* p = product.data() + std::size_t(c) * std::size_t(j1);
+                        for (int i = 0; i <= j0 + c; ++i) // the upper triangle
+                            a(i, j0 + c) -= p[i];
+                    }
+                },
+                16);
+        }
+        Mat22<float> r22;
+        if (!factorDiagonalBlock<float>(a.block(j0, j0, m, m), r22))
+            return false;
+        a.block(j0, j0, m, m) = r22;
+        if (j0 > 0)
+            pool.parallelFor(
+                j0,
+                [&](std::int64_t b, std::int64_t e) {
+                    auto x = a.block(b, j0, e - b, m);
+                    r22.transpose().triangularView<Eigen::Lower>().solveInPlace<Eigen::OnTheRight>(x);
+                },
+                64);
+        // R[:j1, panel] to the device: rows j0.. of R^T, straight from a's columns (r22's strict
+        // lower triangle is zero).
+        const auto t0 = Clock::now();
+        prof::StageTimer timer("gptq.device.factor_upload");
+        backend.writeF32(*deviceR, j0, 0, m, j1, &a(0, j0), a.outerStride());
+        if (times)
+            times->uploads += since(t0);
+    }
+    a.triangularView<Eigen::StrictlyLower>().setZero();
+    return a.allFinite();
+}
 template bool upperCholeskyInPlace<double>(Eigen::MatrixXd&, ThreadPool&, int);
 
 } // namespace qs::quant

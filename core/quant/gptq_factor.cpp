@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <type_traits>
 
 namespace qs::quant {
 
@@ -16,9 +17,12 @@ namespace {
 
 // The permuted Hessian with dead diagonals set to 1 and damp * mean(diag) added, factored in T.
 // h need not be exactly symmetric (an f32 sum): each pair is averaged on the way.
+// With a productBackend (single precision) the factorization's products run there and R stays
+// on it (f's deviceR).
 template <typename T, typename HMat>
 bool dampedFactor(const HMat& h, const std::vector<int>& perm, const std::vector<double>& diag,
-                  double addend, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& r)
+                  double addend, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>& r, GptqFactor& f,
+                  compute::Backend* backend)
 {
     ThreadPool& pool = ThreadPool::shared();
     const int k = int(h.rows());
@@ -36,6 +40,12 @@ bool dampedFactor(const HMat& h, const std::vector<int>& perm, const std::vector
             }
         },
         16);
+    if constexpr (std::is_same_v<T, float>) {
+        if (backend) {
+            f.deviceRBackend = backend;
+            return upperCholeskyWithBackend(r, *backend, pool, f.deviceR, &f.deviceTimes);
+        }
+    }
     return upperCholeskyInPlace<T>(r, pool);
 }
 
@@ -73,8 +83,8 @@ GptqFactor factorHessian(const HMat& h, const GptqOptions& o)
     double fraction = o.damp;
     for (f.dampTries = 1; f.dampTries <= tries; ++f.dampTries, fraction *= 10.0) {
         const bool ok = o.precision == GptqPrecision::Double
-                            ? dampedFactor<double>(h, f.perm, diag, fraction * meanDiag, f.r)
-                            : dampedFactor<float>(h, f.perm, diag, fraction * meanDiag, f.rSingle);
+                            ? dampedFactor<double>(h, f.perm, diag, fraction * meanDiag, f.r, f, nullptr)
+                            : dampedFactor<float>(h, f.perm, diag, fraction * meanDiag, f.rSingle, f, o.productBackend);
         if (ok) {
             f.dampUsed = fraction;
             return f;

@@ -104,6 +104,9 @@ public:
     {
         if (!cal || !cal->hasStats(LinearRole::Q))
             throw Error("gptq needs calibration statistics with Hessians");
+        // On a GPU the factorization's and the sweep's large f32 products run there (the
+        // column-by-column quantization stays on the CPU threads), unless asked otherwise.
+        productBackend_ = ctx.backend && ctx.backend->isGpu() && !config_.gptqSolveOnCpu ? ctx.backend.get() : nullptr;
         const std::size_t first = reports.size();
         const bool sequential = config_.trueSequential && cal->inputs && !cal->inputs->empty();
 
@@ -206,6 +209,7 @@ private:
         // small fraction of codes differ from the double reference (test_gptq_solver).
         o.precision = GptqPrecision::Single;
         o.keepDequantized = false; // the stored codes are what the model runs and the metrics read
+        o.productBackend = productBackend_;
         return o;
     }
 
@@ -269,7 +273,8 @@ private:
                      {"block_size", config_.gptqBlockSize},
                      {"hessian", hessian.source},
                      {"hessian_tokens", hessian.tokens},
-                     {"hessian_factor_seconds", hessian.seconds}};
+                     {"hessian_factor_seconds", hessian.seconds},
+                     {"solve_products", o.productBackend ? "gpu" : "cpu"}};
         prof::StageTimer metricsTimer("gptq.metrics");
         fillMetrics(r, w, *q, cal.sampleFor(role));
         metricsTimer.stop();
@@ -280,6 +285,7 @@ private:
     }
 
     QuantConfig config_;
+    compute::Backend* productBackend_ = nullptr; // this block's GPU for the solve's products
 };
 
 } // namespace

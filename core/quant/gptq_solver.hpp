@@ -11,12 +11,23 @@
 // Double precision reproduces the column-by-column reference code for code; single precision
 // is what gptq.py runs on the GPU, about twice as fast, and flips a small fraction of codes
 // (tests/quant_gptq states the tolerances).
+//
+// With GptqOptions::productBackend a GPU (single precision), the large f32 products go there
+// (gptq_sweep_device.cpp, gptq_cholesky.hpp): the factorization's left-looking panel updates and
+// the sweep's product at the start of each run, for all rows at once, with R and the growing
+// error matrix resident on the device; the column-by-column quantization stays on the CPU.
 #include "core/quant/groupwise.hpp"
 
 #include <Eigen/Core>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
+
+namespace qs::compute {
+class Backend;
+class F32Matrix;
+} // namespace qs::compute
 
 namespace qs::quant {
 
@@ -38,6 +49,22 @@ struct GptqOptions {
     bool paramsFromBatchStart = false;
     GptqPrecision precision = GptqPrecision::Double; // of the factorization and the sweep
     bool keepDequantized = true; // fill GptqResult::dequantized (the method stores codes only)
+    // Where the factorization's and the sweep's large f32 products run (Single precision only;
+    // must outlive the calls and the factors made with it): null (default), the CPU threads.
+    // Results then differ from the CPU path's by f32 rounding (tests/quant_gptq's tolerances).
+    compute::Backend* productBackend = nullptr;
+    // With a productBackend: columns whose start state one device product gives (spans are
+    // joined while the run is narrower). Narrow runs leave the CPU less to multiply (the CPU
+    // driver's runs are 512 wide and multiply within them) at one round trip per run.
+    int deviceRunWidth = 128;
+};
+
+// Where the time of the products on a productBackend went (wall seconds).
+struct GptqDeviceTimes {
+    double products = 0;  // gemmF32 calls, the download of each result included
+    double kernels = 0;   // of which the GPU ran the kernels (its timestamps)
+    double uploads = 0;   // writes of R and of the errors to the device
+    int calls = 0;        // products
 };
 
 // What the sweep needs from a Hessian, computed once for all linears that read the same inputs
@@ -55,6 +82,11 @@ struct GptqFactor {
     bool actOrder = false;
     double damp = 0;
     int maxDampTries = 0;
+    // R^T (rSingle's column-major words as they lie) resident on the productBackend that made
+    // the factor; null where none was used.
+    std::shared_ptr<compute::F32Matrix> deviceR;
+    const compute::Backend* deviceRBackend = nullptr;
+    GptqDeviceTimes deviceTimes; // of the factorization
 };
 
 struct GptqResult {
@@ -65,6 +97,7 @@ struct GptqResult {
     int dampTries = 1;
     double loss = 0;                // sum (w - q)^2 / d^2 / 2, gptq.py's printed "error"
     int deadColumns = 0;
+    GptqDeviceTimes deviceTimes;    // of the sweep, where it ran with a productBackend
 };
 
 // Quantization params of one group's values (count values at stride), GPTQ's find_params;

@@ -37,6 +37,8 @@ struct QuantConfig {
     // X^T X from activations rounded to f16 (f32 accumulation) on a GPU with tensor cores, as
     // GPTQ's reference feeds f16 activations; false: f32 products on every backend.
     bool hessianHalf = true;
+    bool gptqSolveOnCpu = false;     // with a GPU backend the solve's large products run there;
+                                     // true keeps them on the CPU threads
 
     // AWQ.
     int awqGrid = 20;                // ratios 0, 1/20, ..., 19/20

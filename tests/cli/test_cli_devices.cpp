@@ -38,6 +38,7 @@ private slots:
     void devicesOverrideThatMatchesNothing();
     void benchQuickRow();
     void benchRejectsBadShape();
+    void gptqBenchOnGpu();
 };
 
 void TestCliDevices::devicesJson()
@@ -95,6 +96,35 @@ void TestCliDevices::benchRejectsBadShape()
     const auto r = runCli({"bench", "--quick", "--shapes", "12by4"});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("bad shape '12by4'"), qPrintable(r.err));
+}
+
+// gptq-bench --gpu: the products run on the device (one per panel but the last, one per run but
+// the first), the split is reported, and the loss is the CPU solve's within 2%.
+void TestCliDevices::gptqBenchOnGpu()
+{
+    const QStringList common{"gptq-bench", "--shapes", "96x640", "--rows", "256", "--json"};
+    const auto gpu = runCli(common + QStringList{"--gpu"});
+    QVERIFY2(gpu.exitCode == 0, qPrintable(gpu.out + gpu.err));
+    const auto j = nlohmann::json::parse(gpu.out.toStdString());
+    if (j["products_on"].get<std::string>() == "cpu")
+        QSKIP("no Vulkan device here");
+    QVERIFY2(j["products_on"].get<std::string>().rfind("vulkan", 0) == 0, qPrintable(gpu.out));
+    QCOMPARE(j["device_run_width"].get<int>(), 128);
+    const auto& row = j["rows"][0];
+    QCOMPARE(row["factor_device"]["calls"].get<int>(), 2);  // panels of 256: 640 = 128 + 256 + 256
+    QCOMPARE(row["sweep_device"]["calls"].get<int>(), 4);   // runs of 128: 5
+    QVERIFY(row["sweep_device"]["products"].get<double>() > 0);
+    const auto cpu = runCli(common);
+    QVERIFY2(cpu.exitCode == 0, qPrintable(cpu.out + cpu.err));
+    const auto jc = nlohmann::json::parse(cpu.out.toStdString());
+    QCOMPARE(jc["products_on"].get<std::string>(), std::string("cpu"));
+    QVERIFY(!jc["rows"][0].contains("sweep_device"));
+    const double lg = row["loss"].get<double>(), lc = jc["rows"][0]["loss"].get<double>();
+    QVERIFY2(std::abs(lg - lc) < 0.02 * lc, qPrintable(QString("loss %1 on the GPU, %2 on the CPU").arg(lg).arg(lc)));
+    // Double precision has no GPU path: a clear error, not a silent CPU run.
+    const auto dbl = runCli(common + QStringList{"--gpu", "--double"});
+    QVERIFY(dbl.exitCode != 0);
+    QVERIFY2(dbl.err.contains("single precision"), qPrintable(dbl.err));
 }
 
 QTEST_GUILESS_MAIN(TestCliDevices)

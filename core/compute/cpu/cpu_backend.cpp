@@ -186,6 +186,102 @@ void CpuBackend::attention(const AttentionShape& s, const float* q, const float*
     causalAttention(s, q, k, v, out);
 }
 
+void checkGemmF32Args(const F32Block& a, bool transA, const F32Block& b, bool transB, const float* c, std::int64_t ldc)
+{
+    checkF32Block("gemmF32", a);
+    checkF32Block("gemmF32", b);
+    const int ka = transA ? a.rows : a.cols, k = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols;
+    if (ka != k)
+        throw ComputeError("gemmF32: a" + std::string(transA ? "^T" : "") + " has " + std::to_string(ka) + " columns, b" +
+                           (transB ? "^T" : "") + " has " + std::to_string(k) + " rows");
+    if (!c)
+        throw ComputeError("gemmF32: null output");
+    if (ldc < n)
+        throw ComputeError("gemmF32: output row stride " + std::to_string(ldc) + " < " + std::to_string(n) + " columns");
+}
+
+void checkF32Copy(const char* op, const F32Matrix& m, int row, int col, int rows, int cols, const float* ptr,
+                  std::int64_t ld)
+{
+    checkF32Block(op, {&m, row, col, rows, cols});
+    if (!ptr)
+        throw ComputeError(std::string(op) + ": null host array");
+    if (ld < cols)
+        throw ComputeError(std::string(op) + ": row stride " + std::to_string(ld) + " < " + std::to_string(cols) +
+                           " columns");
+}
+
+void gemmF32Host(const float* a, std::int64_t lda, bool transA, const float* b, std::int64_t ldb, bool transB, int m,
+                 int n, int k, float* c, std::int64_t ldc)
+{
+    using Strided = Eigen::Map<const RowMajorF, 0, Eigen::OuterStride<>>;
+    Eigen::Map<RowMajorF, 0, Eigen::OuterStride<>> C(c, m, n, Eigen::OuterStride<>(ldc));
+    const std::int64_t work = std::int64_t(m) * n * k;
+    ThreadPool::shared().parallelFor(
+        m,
+        [&](std::int64_t r0, std::int64_t r1) {
+            auto product = [&](const auto& rowsOfA) {
+                if (transB)
+                    C.middleRows(r0, r1 - r0).noalias() = rowsOfA * Strided(b, n, k, Eigen::OuterStride<>(ldb)).transpose();
+                else
+                    C.middleRows(r0, r1 - r0).noalias() = rowsOfA * Strided(b, k, n, Eigen::OuterStride<>(ldb));
+            };
+            if (transA)
+                product(Strided(a, k, m, Eigen::OuterStride<>(lda)).middleCols(r0, r1 - r0).transpose());
+            else
+                product(Strided(a, m, k, Eigen::OuterStride<>(lda)).middleRows(r0, r1 - r0));
+        },
+        work < (1 << 20) ? m : 32);
+}
+
+std::unique_ptr<F32Matrix> CpuBackend::makeF32Matrix(int rows, int cols)
+{
+    if (rows < 1 || cols < 1)
+        throw ComputeError("makeF32Matrix: bad shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    return std::make_unique<HostF32Matrix>(rows, cols);
+}
+
+namespace {
+
+HostF32Matrix& hostMatrix(const char* op, const F32Matrix& m)
+{
+    auto* h = dynamic_cast<const HostF32Matrix*>(&m);
+    if (!h)
+        throw ComputeError(std::string(op) + ": the matrix was made by another backend");
+    return const_cast<HostF32Matrix&>(*h);
+}
+
+} // namespace
+
+void CpuBackend::writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld)
+{
+    checkF32Copy("writeF32", m, row, col, rows, cols, src, ld);
+    auto& h = hostMatrix("writeF32", m);
+    for (int r = 0; r < rows; ++r)
+        std::copy_n(src + std::size_t(r) * std::size_t(ld), cols,
+                    h.data.begin() + std::ptrdiff_t(std::size_t(row + r) * std::size_t(m.cols()) + std::size_t(col)));
+}
+
+void CpuBackend::readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld)
+{
+    checkF32Copy("readF32", m, row, col, rows, cols, dst, ld);
+    const auto& h = hostMatrix("readF32", m);
+    for (int r = 0; r < rows; ++r)
+        std::copy_n(h.data.begin() + std::ptrdiff_t(std::size_t(row + r) * std::size_t(m.cols()) + std::size_t(col)), cols,
+                    dst + std::size_t(r) * std::size_t(ld));
+}
+
+void CpuBackend::gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc)
+{
+    checkGemmF32Args(a, transA, b, transB, c, ldc);
+    Stopwatch sw(lastMs_);
+    const auto& ha = hostMatrix("gemmF32", *a.matrix);
+    const auto& hb = hostMatrix("gemmF32", *b.matrix);
+    const std::int64_t lda = a.matrix->cols(), ldb = b.matrix->cols();
+    gemmF32Host(ha.data.data() + a.row * lda + a.col, lda, transA, hb.data.data() + b.row * ldb + b.col, ldb, transB,
+                transA ? a.cols : a.rows, transB ? b.rows : b.cols, transA ? a.rows : a.cols, c, ldc);
+}
+
 std::unique_ptr<Backend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }
 
 } // namespace qs::compute

@@ -526,6 +526,75 @@ void Device::staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t
     }
 }
 
+void Device::stagedRows(Buffer& dev, std::uint64_t offset, std::uint64_t devStride, std::uint8_t* host,
+                        std::uint64_t hostStride, std::uint64_t rowBytes, std::uint64_t rows, bool toDevice)
+{
+    ensureStaging();
+    auto* staging = static_cast<std::uint8_t*>(staging_.mapped);
+    const std::uint64_t perChunk = std::max<std::uint64_t>(1, kStagingBytes / rowBytes);
+    std::vector<VkBufferCopy> regions;
+    for (std::uint64_t r0 = 0; r0 < rows; r0 += perChunk) {
+        const std::uint64_t n = std::min(perChunk, rows - r0);
+        regions.resize(n);
+        for (std::uint64_t r = 0; r < n; ++r) {
+            const std::uint64_t devAt = offset + (r0 + r) * devStride;
+            regions[r] = toDevice ? VkBufferCopy{r * rowBytes, devAt, rowBytes} : VkBufferCopy{devAt, r * rowBytes, rowBytes};
+        }
+        if (toDevice) {
+            prof::StageTimer t("vk.staging.memcpy_in");
+            for (std::uint64_t r = 0; r < n; ++r)
+                std::memcpy(staging + r * rowBytes, host + (r0 + r) * hostStride, rowBytes);
+        }
+        prof::StageTimer copyTimer("vk.staging.copy_submit");
+        VkCommandBuffer cb = begin();
+        if (toDevice)
+            fn.vkCmdCopyBuffer(cb, staging_.buffer, dev.buffer, std::uint32_t(n), regions.data());
+        else
+            fn.vkCmdCopyBuffer(cb, dev.buffer, staging_.buffer, std::uint32_t(n), regions.data());
+        submitAndWait(cb);
+        copyTimer.stop();
+        if (!toDevice) {
+            prof::StageTimer t("vk.staging.memcpy_out");
+            for (std::uint64_t r = 0; r < n; ++r)
+                std::memcpy(host + (r0 + r) * hostStride, staging + r * rowBytes, rowBytes);
+        }
+    }
+}
+
+void Device::uploadRows(Buffer& dst, std::uint64_t dstOffset, std::uint64_t dstStride, const void* src,
+                        std::uint64_t srcStride, std::uint64_t rowBytes, std::uint64_t rows)
+{
+    if (rows == 0 || rowBytes == 0)
+        return;
+    if (rowBytes > kStagingBytes || (rowBytes > dstStride && rows > 1) ||
+        dstOffset + (rows - 1) * dstStride + rowBytes > dst.size)
+        throw VkError("uploadRows past the end of a buffer", VK_ERROR_UNKNOWN);
+    auto* host = static_cast<std::uint8_t*>(const_cast<void*>(src));
+    if (dst.mapped && !forceStaging) {
+        for (std::uint64_t r = 0; r < rows; ++r)
+            std::memcpy(static_cast<std::uint8_t*>(dst.mapped) + dstOffset + r * dstStride, host + r * srcStride, rowBytes);
+        return;
+    }
+    stagedRows(dst, dstOffset, dstStride, host, srcStride, rowBytes, rows, true);
+}
+
+void Device::downloadRows(Buffer& src, std::uint64_t srcOffset, std::uint64_t srcStride, void* dst,
+                          std::uint64_t dstStride, std::uint64_t rowBytes, std::uint64_t rows)
+{
+    if (rows == 0 || rowBytes == 0)
+        return;
+    if (rowBytes > kStagingBytes || (rowBytes > srcStride && rows > 1) ||
+        srcOffset + (rows - 1) * srcStride + rowBytes > src.size)
+        throw VkError("downloadRows past the end of a buffer", VK_ERROR_UNKNOWN);
+    auto* host = static_cast<std::uint8_t*>(dst);
+    if (src.mapped && !forceStaging) {
+        for (std::uint64_t r = 0; r < rows; ++r)
+            std::memcpy(host + r * dstStride, static_cast<const std::uint8_t*>(src.mapped) + srcOffset + r * srcStride, rowBytes);
+        return;
+    }
+    stagedRows(src, srcOffset, srcStride, host, dstStride, rowBytes, rows, false);
+}
+
 void Device::upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes)
 {
     if (bytes == 0)

@@ -109,6 +109,14 @@ public:
     void upload(Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes);
     void download(Buffer& src, std::uint64_t srcOffset, void* dst, std::uint64_t bytes);
 
+    // Strided blocks: `rows` rows of rowBytes each, row r at dstOffset + r * dstStride on the
+    // device and at src + r * srcStride on the host (and the reverse): one copy with a region
+    // per row for each staging buffer's worth.
+    void uploadRows(Buffer& dst, std::uint64_t dstOffset, std::uint64_t dstStride, const void* src,
+                    std::uint64_t srcStride, std::uint64_t rowBytes, std::uint64_t rows);
+    void downloadRows(Buffer& src, std::uint64_t srcOffset, std::uint64_t srcStride, void* dst, std::uint64_t dstStride,
+                      std::uint64_t rowBytes, std::uint64_t rows);
+
     // Transfers inside a caller's submission (one round trip for upload + work + download):
     // stageIn copies host bytes into the staging buffer at stagingOffset now and records the
     // copy to dst; stageOut records the copy of src into the staging buffer, and readStaged
@@ -133,6 +141,8 @@ private:
     std::uint32_t findMemoryType(std::uint32_t typeBits, VkMemoryPropertyFlags required,
                                  VkMemoryPropertyFlags preferred) const;
     void staged(Buffer& dev, std::uint64_t offset, void* host, std::uint64_t bytes, bool toDevice);
+    void stagedRows(Buffer& dev, std::uint64_t offset, std::uint64_t devStride, std::uint8_t* host,
+                    std::uint64_t hostStride, std::uint64_t rowBytes, std::uint64_t rows, bool toDevice);
     void ensureStaging();
 
     VkPhysicalDeviceMemoryProperties memProps_{};

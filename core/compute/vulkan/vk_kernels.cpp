@@ -83,6 +83,9 @@ const std::uint32_t kHessianF16[] = {
 const std::uint32_t kAttention[] = {
 #include "attention.spv.inc"
 };
+const std::uint32_t kGemmF32[] = {
+#include "gemm_f32.spv.inc"
+};
 const std::uint32_t kCmHalf[] = {
 #include "cm_half.spv.inc"
 };
@@ -151,6 +154,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::ToHalf: return kToHalf;
     case KernelId::HessianF16: return kHessianF16;
     case KernelId::Attention: return kAttention;
+    case KernelId::GemmF32: return kGemmF32;
     case KernelId::CmHalf: return kCmHalf;
     case KernelId::CmInt8: return kCmInt8;
     case KernelId::CmIntG: return kCmIntG;
@@ -171,11 +175,11 @@ std::span<const std::uint32_t> spirv(KernelId id)
 
 // Only these kernels declare specialization constants: 0 (workgroup size) and 1 (rows of X)
 // for the portable GEMMs, 0..5 for the GEMVs (see gemv.comp, gemv_mma.comp), head dim and keys
-// per tile for attention.comp.
+// per tile for attention.comp, 0..4 for the f32 GEMM's tile (gemm_f32.comp).
 bool specialized(KernelId id)
 {
     return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
-           id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention;
+           id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention || id == KernelId::GemmF32;
 }
 
 // $XDG_CACHE_HOME/quantscope (or ~/.cache/quantscope), one file per device and driver.

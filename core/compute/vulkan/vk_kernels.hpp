@@ -17,6 +17,7 @@ enum class KernelId {
     GemvMma, GemvXprep,            // 4-bit GEMV on the tensor cores and its X pre-pass
     ToHalf, HessianF16,            // f32 -> f16; X^T X from f16 X on the tensor cores
     Attention,                     // causal GQA attention, online softmax (attention.comp)
+    GemmF32,                       // C = A B or A B^T in f32 (gemm_f32.comp)
     // Cooperative-matrix twins of the Dq* kernels and of Hessian (NVIDIA only).
     CmHalf, CmInt8, CmIntG, CmNf4, CmQ8_0, CmQ4_0, CmQ4_1, CmQ4_K, CmQ6_K, HessianCm,
     MmaPeak,  // the tensor cores' ceiling (mma_peak.comp), NVIDIA only

@@ -5,6 +5,8 @@
 #include "core/compute/cpu/cpu_backend.hpp"
 #include "core/compute/vulkan/vk_context.hpp"
 #include "core/compute/vulkan/vk_attention.hpp"
+#include "core/compute/vulkan/vk_engine.hpp"
+#include "core/compute/vulkan/vk_gemm_f32.hpp"
 #include "core/compute/vulkan/vk_kernels.hpp"
 #include "core/compute/vulkan/vk_sizes.hpp"
 #include "core/compute/hessian_sum.hpp"
@@ -26,18 +28,6 @@ namespace qs::compute {
 using namespace vk;
 
 namespace {
-
-// Declared in this order so that members die kernels -> device -> instance.
-struct Engine {
-    std::unique_ptr<Instance> instance;
-    std::unique_ptr<Device> device;
-    std::unique_ptr<Kernels> kernels;
-    ~Engine()
-    {
-        kernels.reset();
-        device.reset();
-    }
-};
 
 // One array of a prepared weight matrix, on the device. bytesPerRow == 0: bound whole.
 struct DeviceArray {
@@ -129,6 +119,7 @@ struct VulkanBackend::Impl {
     Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
     Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
     std::unique_ptr<AttentionRunner> attention;  // attention.comp with its own buffers
+    std::unique_ptr<GemmF32> f32;  // f32 matrices and gemmF32 (vk_gemm_f32.cpp)
 
     Device& dev() { return *engine->device; }
     Kernels& kernels() { return *engine->kernels; }
@@ -138,6 +129,7 @@ struct VulkanBackend::Impl {
     ~Impl()
     {
         attention.reset();
+        f32.reset();
         if (engine && engine->device) {
             engine->device->destroy(xBuf);
             engine->device->destroy(yBuf);
@@ -783,6 +775,8 @@ std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
         b->d_->engine = std::move(engine);
         b->d_->maxBinding = floorTo(b->d_->dev().info.maxStorageBufferRange, 16);
         b->d_->attention = std::make_unique<AttentionRunner>(b->d_->dev(), b->d_->kernels());
+        b->d_->f32 = std::make_unique<GemmF32>(b->d_->engine);
+        b->d_->f32->setMaxBinding(b->d_->maxBinding);
         spdlog::info("vulkan: using {} ({})", b->d_->dev().info.name, b->d_->dev().info.type);
         return b;
     } catch (const std::exception& e) {
@@ -808,6 +802,7 @@ void VulkanBackend::setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPer
 void VulkanBackend::setMaxBindingBytesForTesting(std::uint64_t bytes)
 {
     d_->maxBinding = std::min<std::uint64_t>(floorTo(bytes, 16), d_->dev().info.maxStorageBufferRange);
+    d_->f32->setMaxBinding(d_->maxBinding);
 }
 
 void VulkanBackend::setForceStagingForTesting(bool on) { d_->dev().forceStaging = on; }
@@ -820,6 +815,13 @@ void VulkanBackend::setGemvTuning(const GemvTuning& t)
         throw ComputeError("setGemvTuning: mmaWarps 1..8, mmaTiles 1..4, mmaMode 0 or 1");
     d_->gemvTuning = t;
     d_->gemvTuning.workgroup = std::min(t.workgroup, d_->dev().info.maxWorkgroupInvocations);
+}
+
+void VulkanBackend::setGemmF32Tile(int mode)
+{
+    if (mode < 0 || mode > 2)
+        throw ComputeError("setGemmF32Tile: mode must be 0 (automatic), 1 (64x64) or 2 (128x128)");
+    d_->f32->setTileMode(mode);
 }
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
@@ -992,6 +994,64 @@ void VulkanBackend::attention(const AttentionShape& s, const float* q, const flo
         d_->attention->logFallback(why);
         return false;
     }, [&] { d_->cpu.attention(s, q, k, v, out); });
+}
+
+// ------------------------------------------------------------------------------ f32 matrices
+
+std::unique_ptr<F32Matrix> VulkanBackend::makeF32Matrix(int rows, int cols)
+{
+    if (rows < 1 || cols < 1)
+        throw ComputeError("makeF32Matrix: bad shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    if (!d_->broken) {
+        try {
+            return std::make_unique<DeviceF32Matrix>(rows, cols, d_->engine);
+        } catch (const VkError& e) {
+            spdlog::warn("vulkan: no device memory for a {}x{} f32 matrix ({}); it stays on the host", rows, cols, e.what());
+        }
+    }
+    return std::make_unique<HostF32Matrix>(rows, cols);
+}
+
+void VulkanBackend::writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld)
+{
+    checkF32Copy("writeF32", m, row, col, rows, cols, src, ld);
+    if (auto* dm = dynamic_cast<DeviceF32Matrix*>(&m)) {
+        try {
+            d_->f32->write(*dm, row, col, rows, cols, src, ld);
+        } catch (const VkError& e) {
+            throw ComputeError(std::string("vulkan: writing an f32 matrix failed: ") + e.what());
+        }
+        return;
+    }
+    d_->cpu.writeF32(m, row, col, rows, cols, src, ld);
+}
+
+void VulkanBackend::readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld)
+{
+    checkF32Copy("readF32", m, row, col, rows, cols, dst, ld);
+    if (auto* dm = dynamic_cast<const DeviceF32Matrix*>(&m)) {
+        try {
+            d_->f32->read(*dm, row, col, rows, cols, dst, ld);
+        } catch (const VkError& e) {
+            throw ComputeError(std::string("vulkan: reading an f32 matrix failed: ") + e.what());
+        }
+        return;
+    }
+    d_->cpu.readF32(m, row, col, rows, cols, dst, ld);
+}
+
+void VulkanBackend::gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc)
+{
+    checkGemmF32Args(a, transA, b, transB, c, ldc);
+    d_->guarded("gemmF32", [&] { return d_->f32->gemm(a, transA, b, transB, c, ldc, d_->lastMs); }, [&] {
+        // The blocks to the host (a matrix that stayed there, a shape the kernel cannot split, or
+        // a failure), then the CPU's product.
+        std::vector<float> ha(std::size_t(a.rows) * std::size_t(a.cols)), hb(std::size_t(b.rows) * std::size_t(b.cols));
+        readF32(*a.matrix, a.row, a.col, a.rows, a.cols, ha.data(), a.cols);
+        readF32(*b.matrix, b.row, b.col, b.rows, b.cols, hb.data(), b.cols);
+        gemmF32Host(ha.data(), a.cols, transA, hb.data(), b.cols, transB, transA ? a.cols : a.rows, transB ? b.rows : b.cols,
+                    transA ? a.rows : a.cols, c, ldc);
+    });
 }
 
 double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)

@@ -101,8 +101,16 @@ public:
     // attention.comp for head dims that are multiples of 16 up to 128 and keys/values of one
     // sample within a binding; the CPU otherwise (the reason logged once).
     void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) override;
+    std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) override;
+    void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) override;
+    void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) override;
+    void gemmF32(const F32Block& a, bool transA, const F32Block& b, bool transB, float* c, std::int64_t ldc) override;
     double lastKernelMs() const override;
     using Backend::dequantGemm;
+    using Backend::gemmF32;
+    // gemm_f32.comp's tile: 0 by shape and device (default), 1: 64x64 with 4x4 per thread,
+    // 2: 128x128 with 8x8 per thread.
+    void setGemmF32Tile(int mode);
     // y_i = x dequant(W_i)^T for weights that read the same x (q/k/v, gate/up): x is uploaded
     // once for all of them. Same checks as dequantGemm; all W_i have the same columns.
     void dequantGemmShared(const float* x, int m, std::span<const PreparedWeights* const> ws, std::span<float* const> ys);
