@@ -22,7 +22,9 @@ void addMethodOptions(CLI::App& cmd, QuantRunOptions& o)
     cmd.add_flag("!--hessian-f32", c.hessianHalf,
                  "gptq: sum X^T X from f32 activations on the GPU too (default: rounded to f16 on tensor cores, "
                  "as GPTQ's reference does)");
-    cmd.add_flag("--gptq-cpu-solve", c.gptqSolveOnCpu, "gptq: keep the solve's products on the CPU threads even with --gpu");
+    cmd.add_flag("--gptq-gpu-solve", c.gptqSolveOnGpu,
+                 "gptq: run the solve's large products on the GPU backend (opt-in: slower than the CPU threads in its "
+                 "first H100 run)");
     cmd.add_flag("!--no-clip", c.awqClip, "awq: skip the clip search");
     cmd.add_flag("--x-only", c.awqXOnly, "awq: original activation-only scales");
     cmd.add_flag("!--no-double-quant", c.doubleQuant, "nf4: keep absmax constants in f32");

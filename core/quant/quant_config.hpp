@@ -37,8 +37,10 @@ struct QuantConfig {
     // X^T X from activations rounded to f16 (f32 accumulation) on a GPU with tensor cores, as
     // GPTQ's reference feeds f16 activations; false: f32 products on every backend.
     bool hessianHalf = true;
-    bool gptqSolveOnCpu = false;     // with a GPU backend the solve's large products run there;
-                                     // true keeps them on the CPU threads
+    // With a GPU backend, run the solve's large products (factorization panels, the sweep's
+    // runs) there. Off by default: on the H100 its first run was slower than the CPU threads
+    // (docs/benchmarks.md, session 4).
+    bool gptqSolveOnGpu = false;
 
     // AWQ.
     int awqGrid = 20;                // ratios 0, 1/20, ..., 19/20

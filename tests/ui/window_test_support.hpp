@@ -7,7 +7,7 @@
 namespace qs::test {
 
 // Opening a tiny model takes milliseconds; this only guards against a hang.
-constexpr int kWaitMs = 10000;
+constexpr int kWaitMs = 30000;  // generous: under ctest -j2 on 2 loaded cores an open can take seconds
 
 // The text of the QLabel child called objectName, or a marker that makes comparisons fail
 // with a readable message when there is no such label.
