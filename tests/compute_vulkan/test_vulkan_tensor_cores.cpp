@@ -222,6 +222,19 @@ void TestVulkanTensorCores::coopGemmBeyondHalf()
                 const double err = normalizedError(y, ref);
                 QVERIFY2(err < (inside ? 2e-3 : 1e-5), qPrintable(QString("x %1: error %2").arg(big).arg(err)));
             }
+            // Products sharing X (dequantGemmShared checks X's range once for all of them).
+            auto w2 = std::make_shared<const WeightMatrix>(randomWeights("f16", 96, k, rng));
+            auto pw2 = gpu_->prepare(w2);
+            std::vector<float> y1(std::size_t(m) * n), y2(std::size_t(m) * 96), r2(y2.size());
+            const PreparedWeights* ws[2] = {pw.get(), pw2.get()};
+            float* ys[2] = {y1.data(), y2.data()};
+            gpu_->dequantGemmShared(x.data(), m, ws, ys);
+            QCOMPARE(gemmPathName(gpu_->lastGemmPath()), inside ? "coopmat" : "portable");
+            if (std::isfinite(big)) {
+                cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w2), r2.data());
+                const double err = normalizedError(y2, r2);
+                QVERIFY2(err < (inside ? 2e-3 : 1e-5), qPrintable(QString("shared, x %1: error %2").arg(big).arg(err)));
+            }
         }
     } catch (const std::exception& e) {
         QFAIL(e.what());

@@ -114,6 +114,9 @@ struct VulkanBackend::Impl {
     // dequantGemmShared: X already in xBuf from the previous product of the same call.
     const float* residentX = nullptr;
     std::uint64_t residentXBytes = 0;
+    // dequantGemmShared: its X, and whether it fits f16 once checked (-1: not yet).
+    const float* sharedX = nullptr;
+    int sharedXFitsHalf = -1;
     std::uint64_t maxBinding = 0;
     Buffer xBuf, yBuf, auxBuf;
     Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
@@ -294,8 +297,14 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     else if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
         path = GemmPath::Gemv;
     else if (coopEnabled && dev().coopMatrixF16 && m >= kCoopMinRows && k % 64 == 0 && [&] {
+                 // The products of one dequantGemmShared call read the same X: check it once.
+                 if (sharedX == x && sharedXFitsHalf >= 0)
+                     return sharedXFitsHalf == 1;
                  prof::StageTimer t("vk.gemm.fits_half");
-                 return fitsHalf(x, m * k);
+                 const bool fits = fitsHalf(x, m * k);
+                 if (sharedX == x)
+                     sharedXFitsHalf = fits ? 1 : 0;
+                 return fits;
              }())
         path = GemmPath::CoopMatrix;
     const std::uint32_t lanes = gemvLanes();
@@ -876,6 +885,8 @@ void VulkanBackend::dequantGemmShared(const float* x, int m, std::span<const Pre
     // X goes up with the first product that runs on the GPU; the others find it in xBuf.
     d_->residentX = nullptr;
     d_->residentXBytes = 0;
+    d_->sharedX = x;
+    d_->sharedXFitsHalf = -1;
     try {
         for (std::size_t i = 0; i < ws.size(); ++i) {
             const auto* vw = dynamic_cast<const VulkanWeights*>(ws[i]);
@@ -890,10 +901,12 @@ void VulkanBackend::dequantGemmShared(const float* x, int m, std::span<const Pre
         }
     } catch (...) {
         d_->residentX = nullptr;
+        d_->sharedX = nullptr;
         throw;
     }
     d_->residentX = nullptr;
     d_->residentXBytes = 0;
+    d_->sharedX = nullptr;
 }
 
 void VulkanBackend::dequantGemm(const float* x, int m, const PreparedWeights& w, float* y)
