@@ -32,29 +32,6 @@ int kernelGroup(int gs)
     return 0;
 }
 
-// Codes of one row, packed as packCodes packs them: a little-endian bit stream.
-void packRow(const std::uint8_t* codes, int k, int bits, std::uint32_t* dst)
-{
-    if (bits == 4) {
-        for (int w = 0; w < k / 8; ++w) {
-            const std::uint8_t* c = codes + std::size_t(w) * 8;
-            dst[w] = std::uint32_t(c[0]) | std::uint32_t(c[1]) << 4 | std::uint32_t(c[2]) << 8 | std::uint32_t(c[3]) << 12 |
-                     std::uint32_t(c[4]) << 16 | std::uint32_t(c[5]) << 20 | std::uint32_t(c[6]) << 24 |
-                     std::uint32_t(c[7]) << 28;
-        }
-        return;
-    }
-    std::memset(dst, 0, std::size_t(k) * std::size_t(bits) / 8);
-    for (int c = 0; c < k; ++c) {
-        const std::uint64_t v = codes[c];
-        const std::size_t bit = std::size_t(c) * std::size_t(bits);
-        const std::size_t word = bit >> 5;
-        const unsigned shift = unsigned(bit & 31);
-        dst[word] |= std::uint32_t(v << shift);
-        if (shift + unsigned(bits) > 32)
-            dst[word + 1] |= std::uint32_t(v >> (32 - shift));
-    }
-}
 
 } // namespace
 
@@ -147,7 +124,7 @@ compute::IntGroupwise quantizeScaledGroupwise(const Mat& w, const Vec* s, const 
                     if (!grid.symmetric)
                         std::fill_n(m.zeros.begin() + std::ptrdiff_t(at), repeat, zero);
                 }
-                packRow(codes.data(), k, grid.bits, m.codes.data() + std::size_t(row) * wordsPerRow);
+                packCodesRow(codes.data(), k, grid.bits, m.codes.data() + std::size_t(row) * wordsPerRow);
             }
         },
         16);

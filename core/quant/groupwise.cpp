@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace qs::quant {
 
@@ -79,6 +80,29 @@ runtime::Mat dequantizeGroupwise(const GroupwiseResult& r, int n, int k, const s
     return out;
 }
 
+void packCodesRow(const std::uint8_t* codes, int k, int bits, std::uint32_t* dst)
+{
+    if (bits == 4) {
+        for (int w = 0; w < k / 8; ++w) {
+            const std::uint8_t* c = codes + std::size_t(w) * 8;
+            dst[w] = std::uint32_t(c[0]) | std::uint32_t(c[1]) << 4 | std::uint32_t(c[2]) << 8 | std::uint32_t(c[3]) << 12 |
+                     std::uint32_t(c[4]) << 16 | std::uint32_t(c[5]) << 20 | std::uint32_t(c[6]) << 24 |
+                     std::uint32_t(c[7]) << 28;
+        }
+        return;
+    }
+    std::memset(dst, 0, std::size_t(k) * std::size_t(bits) / 8);
+    for (int c = 0; c < k; ++c) {
+        const std::uint64_t v = codes[c];
+        const std::size_t bit = std::size_t(c) * std::size_t(bits);
+        const std::size_t word = bit >> 5;
+        const unsigned shift = unsigned(bit & 31);
+        dst[word] |= std::uint32_t(v << shift);
+        if (shift + unsigned(bits) > 32)
+            dst[word + 1] |= std::uint32_t(v >> (32 - shift));
+    }
+}
+
 std::vector<std::uint32_t> packCodes(const std::vector<std::uint8_t>& codes, int n, int k, int bits)
 {
     if (k % 32 != 0)
@@ -90,17 +114,8 @@ std::vector<std::uint32_t> packCodes(const std::vector<std::uint8_t>& codes, int
         n,
         [&](std::int64_t r0, std::int64_t r1) {
             for (std::int64_t row = r0; row < r1; ++row) {
-                std::uint32_t* dst = out.data() + std::size_t(row) * wordsPerRow;
-                const std::uint8_t* src = codes.data() + std::size_t(row) * std::size_t(k);
-                for (int c = 0; c < k; ++c) {
-                    const std::uint64_t v = src[c];
-                    const std::size_t bit = std::size_t(c) * std::size_t(bits);
-                    const std::size_t word = bit >> 5;
-                    const unsigned shift = unsigned(bit & 31);
-                    dst[word] |= std::uint32_t(v << shift);
-                    if (shift + unsigned(bits) > 32)
-                        dst[word + 1] |= std::uint32_t(v >> (32 - shift));
-                }
+                packCodesRow(codes.data() + std::size_t(row) * std::size_t(k), k, bits,
+                             out.data() + std::size_t(row) * wordsPerRow);
             }
         },
         std::int64_t(n) * k < (1 << 18) ? n : 16);

@@ -48,6 +48,9 @@ runtime::Mat dequantizeGroupwise(const GroupwiseResult& r, int n, int k, const s
 
 // Packs codes into the compute layout (bit stream per row, rows on 32-bit words). bits 2, 3, 4.
 std::vector<std::uint32_t> packCodes(const std::vector<std::uint8_t>& codes, int n, int k, int bits);
+// One row of k codes into dst (k * bits / 32 words, overwritten), as packCodes packs each row:
+// a little-endian bit stream. k must be a multiple of 32.
+void packCodesRow(const std::uint8_t* codes, int k, int bits, std::uint32_t* dst);
 
 // The IntGroupwise the kernels run (bits 2..4). Symmetric grids keep zero = 2^(bits-1) implied
 // (compute's symmetric convention), so this requires zero == 2^(bits-1) for every group when
