@@ -2,13 +2,7 @@
 // Vulkan structs are zero-initialised with only sType named: an intended idiom.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
-#include "core/compute/cpu/cpu_backend.hpp"
-#include "core/compute/vulkan/vk_context.hpp"
-#include "core/compute/vulkan/vk_attention.hpp"
-#include "core/compute/vulkan/vk_engine.hpp"
-#include "core/compute/vulkan/vk_gemm_f32.hpp"
-#include "core/compute/vulkan/vk_kernels.hpp"
-#include "core/compute/vulkan/vk_sizes.hpp"
+#include "core/compute/vulkan/vulkan_backend_impl.hpp"
 #include "core/compute/hessian_sum.hpp"
 #include "core/util/stage_timer.hpp"
 #include "core/util/thread_pool.hpp"
@@ -25,42 +19,9 @@
 
 namespace qs::compute {
 
-using namespace vk;
+namespace vkb {
 
 namespace {
-
-// One array of a prepared weight matrix, on the device. bytesPerRow == 0: bound whole.
-struct DeviceArray {
-    Buffer buf;
-    int binding = 2;
-    std::uint64_t bytes = 0;
-    std::uint64_t bytesPerRow = 0;
-};
-
-class VulkanWeights final : public PreparedWeights {
-public:
-    VulkanWeights(std::shared_ptr<const WeightMatrix> w, std::shared_ptr<Engine> e)
-        : PreparedWeights(std::move(w)), engine(std::move(e))
-    {
-    }
-    ~VulkanWeights() override
-    {
-        for (auto& a : arrays)
-            engine->device->destroy(a.buf);
-    }
-    std::shared_ptr<Engine> engine;
-    bool onGpu = false;
-    KernelId kernel = KernelId::DqHalf;
-    bool hasGemv = false;  // gemv.comp handles this format (int4 without g_idx, int8, f16/bf16)
-    bool hasGemvMma = false;  // gemv_mma.comp handles it (4-bit, groups a multiple of 128, no g_idx)
-    KernelId gemv = KernelId::GemvHalf;
-    std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
-    std::vector<DeviceArray> arrays;
-};
-
-struct GemmPush {
-    std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes, rows;
-};
 
 // Largest |x| that f16 holds; the cooperative-matrix paths convert X to f16.
 bool fitsHalfSerial(const float* x, std::size_t count)
@@ -78,6 +39,8 @@ bool fitsHalfSerial(const float* x, std::size_t count)
     return bad == 0;
 }
 
+} // namespace
+
 // The same over pieces on the pool's threads (a prefill's X is millions of values).
 bool fitsHalf(const float* x, std::size_t count)
 {
@@ -93,116 +56,9 @@ bool fitsHalf(const float* x, std::size_t count)
     return fits;
 }
 
-} // namespace
 
-struct VulkanBackend::Impl {
-    std::shared_ptr<Engine> engine;
-    CpuBackend cpu;
-    double lastMs = 0;
-    bool lastGpu = false;
-    bool broken = false;
-    std::uint32_t wg = 128, mt = 8;
-    GemvTuning gemvTuning;
-    bool coopEnabled = true;
-    bool coopWide = false;     // 64 x 64 per subgroup, two shared buffers (setCooperativeMatrixWide)
-    bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
-    bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
-    bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
-    std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
-    int lastPath = 0;  // GemmPath of the last dequantGemm
-    bool timingRun = false;  // timeDequantGemm: transfers stay out of the timed submission
-    // dequantGemmShared: X already in xBuf from the previous product of the same call.
-    const float* residentX = nullptr;
-    std::uint64_t residentXBytes = 0;
-    // dequantGemmShared: its X, and whether it fits f16 once checked (-1: not yet).
-    const float* sharedX = nullptr;
-    int sharedXFitsHalf = -1;
-    std::uint64_t maxBinding = 0;
-    Buffer xBuf, yBuf, auxBuf;
-    Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
-    Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
-    std::unique_ptr<AttentionRunner> attention;  // attention.comp with its own buffers
-    std::unique_ptr<GemmF32> f32;  // f32 matrices and gemmF32 (vk_gemm_f32.cpp)
+} // namespace vkb
 
-    Device& dev() { return *engine->device; }
-    Kernels& kernels() { return *engine->kernels; }
-    // 16 at least: gemv.comp reads weights as uvec4 from the bound offset.
-    std::uint64_t align() const { return std::max<std::uint64_t>(16, engine->device->info.minStorageBufferOffsetAlignment); }
-
-    ~Impl()
-    {
-        attention.reset();
-        f32.reset();
-        if (engine && engine->device) {
-            engine->device->destroy(xBuf);
-            engine->device->destroy(yBuf);
-            engine->device->destroy(auxBuf);
-            engine->device->destroy(xhBuf);
-            engine->device->destroy(x16Buf);
-        }
-    }
-
-    // Runs gpu(); falls back to cpuFn() when it returns false (shape not handled) or throws
-    // VkError (logged; a lost device disables the GPU for good).
-    template <typename G, typename C>
-    void guarded(const char* op, G gpu, C cpuFn)
-    {
-        if (!broken) {
-            try {
-                if (gpu()) {
-                    lastGpu = true;
-                    return;
-                }
-            } catch (const VkError& e) {
-                spdlog::warn("vulkan: {} failed: {}; using the CPU", op, e.what());
-                if (e.result == VK_ERROR_DEVICE_LOST)
-                    broken = true;
-            }
-        }
-        cpuFn();
-        lastGpu = false;
-        lastMs = cpu.lastKernelMs();
-    }
-
-    Binding whole(const Buffer& b, std::uint64_t bytes) const { return {&b, 0, roundUp4(std::max<std::uint64_t>(bytes, 4))}; }
-    Binding rows(const Buffer& b, std::uint64_t first, std::uint64_t count, std::uint64_t bytesPerRow) const
-    {
-        const std::uint64_t off = first * bytesPerRow;
-        return {&b, off, std::min(roundUp4(count * bytesPerRow), b.size - off)};
-    }
-
-    // Threads per weight row in gemv.comp: the subgroup size where subgroupAdd works.
-    std::uint32_t gemvLanes() const
-    {
-        const std::uint32_t sg = engine->device->info.subgroupSize;
-        const bool pow2 = sg >= 4 && sg <= 128 && (sg & (sg - 1)) == 0;
-        return pow2 ? sg : 32u;
-    }
-    // gemv_mma.comp needs NV cooperative matrices with the 16x8x16 f16 -> f32 shape.
-    bool gemvMmaAvailable() const
-    {
-        if (!engine->device->coopMatrixF16)
-            return false;
-        const auto& shapes = engine->device->info.cooperativeMatrixShapes;
-        return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
-    }
-    bool useSubgroupAdd() const
-    {
-        const std::uint32_t sg = engine->device->info.subgroupSize;
-        return gemvTuning.subgroupAdd && engine->device->subgroupArithmetic && gemvLanes() == sg;
-    }
-    bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
-    bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
-    // resident: add onto this device buffer (a DeviceHessianSum's) instead of h.
-    // halfInputs: X rounded to f16 on the tensor cores where the device has them (as if
-    // hessianF16 were set); otherwise the member switch decides.
-    bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr, bool halfInputs = false);
-    bool hessianHalf(const float* x, int m, int k, float* h, Buffer* resident);
-    class DeviceHessianSum;
-    bool stats(const float* x, int m, int k, ChannelStats& acc);
-    bool hist(std::span<const float> x, Histogram& acc);
-    void upload(VulkanWeights& w);
-};
 
 // ----------------------------------------------------------------------------------- prepare
 
@@ -500,264 +356,6 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
     return true;
 }
 
-// ------------------------------------------------------------------------------ calibration
-
-bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, Buffer* resident, bool halfInputs)
-{
-    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
-    if ((hessianF16 || halfInputs) && dev().coopMatrixF16 && k % 8 == 0 && m * row <= maxBinding && fitsHalf(x, m * k))
-        return hessianHalf(x, mInt, kInt, h, resident);
-    const bool coop = coopHessian && dev().coopMatrixF16 && fitsHalf(x, m * k);
-    const std::uint64_t tileRows = coop ? 128 : 64;
-    const std::uint64_t g = rowGranularity(align(), {row});
-    const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, g));
-    std::uint64_t iChunk = std::min(k, maxBinding / row);
-    if (iChunk < k)
-        iChunk = floorTo(floorTo(iChunk, tileRows), g);  // whole tiles per chunk
-    if (mChunk == 0 || iChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(k, iChunk) > kMaxSetsPerSubmission)
-        return false;
-    Buffer& hBuf = resident ? *resident : yBuf;
-    dev().ensure(xBuf, m * row);
-    if (!resident) {
-        dev().ensure(yBuf, k * row);
-        dev().upload(yBuf, 0, h, k * row);
-    }
-    dev().upload(xBuf, 0, x, m * row);
-    kernels().resetDescriptors();
-    VkCommandBuffer cb = dev().begin();
-    dev().timestamp(cb, 0);
-    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
-        const std::uint64_t mc = std::min(mChunk, m - m0);
-        for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
-            const std::uint64_t ic = std::min(iChunk, k - i0);
-            std::array<Binding, kBindings> b{};
-            b[0] = rows(xBuf, m0, mc, row);
-            b[1] = rows(hBuf, i0, ic, row);
-            const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic)};
-            kernels().dispatch(cb, coop ? KernelId::HessianCm : KernelId::Hessian, Spec{}, b, pc, sizeof(pc),
-                               ceilDiv(k, tileRows), ceilDiv(ic, tileRows));
-        }
-        dev().computeBarrier(cb);  // the next rows of X add onto the same H
-    }
-    dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
-    prof::add("vk.hessian.gpu_timestamps", lastMs * 1e-3);
-    if (!resident)
-        dev().download(yBuf, 0, h, k * row);
-    return true;
-}
-
-// X^T X from X rounded to f16, f32 accumulation on the tensor cores: X goes to f16 once
-// (to_half.comp), then hessian_f16.comp; with H bound whole only the tiles on and above the
-// diagonal are computed (each also adds its transpose).
-bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float* h, Buffer* resident)
-{
-    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
-    const std::uint64_t g = rowGranularity(align(), {row});
-    std::uint64_t iChunk = std::min(k, maxBinding / row);
-    if (iChunk < k)
-        iChunk = floorTo(floorTo(iChunk, 128), g);
-    if (iChunk == 0 || ceilDiv(k, iChunk) + 1 > kMaxSetsPerSubmission)
-        return false;
-    const bool sym = iChunk == k;
-    Buffer& hBuf = resident ? *resident : yBuf;
-    dev().ensure(xBuf, m * row);
-    dev().ensure(x16Buf, m * k * 2);
-    if (!resident) {
-        dev().ensure(yBuf, k * row);
-        dev().upload(yBuf, 0, h, k * row);
-    }
-    dev().upload(xBuf, 0, x, m * row);
-    kernels().resetDescriptors();
-    VkCommandBuffer cb = dev().begin();
-    dev().timestamp(cb, 0);
-    {
-        std::array<Binding, kBindings> b{};
-        b[0] = whole(xBuf, m * row);
-        b[1] = whole(x16Buf, m * k * 2);
-        const std::uint64_t count8 = m * k / 8, groups = ceilDiv(count8, 256);
-        const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-        const std::uint32_t pc[1] = {std::uint32_t(count8)};
-        kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, pc, sizeof(pc), gx, ceilDiv(groups, gx));
-        dev().computeBarrier(cb);
-    }
-    const std::uint32_t wn = hessianF16Wn == 64 ? 64u : 32u;
-    const Spec spec{32u * 2u * (128u / wn), wn, 0, 0, 0, 0};
-    for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
-        const std::uint64_t ic = std::min(iChunk, k - i0);
-        std::array<Binding, kBindings> b{};
-        b[0] = whole(x16Buf, m * k * 2);
-        b[1] = rows(hBuf, i0, ic, row);
-        const std::uint32_t pc[5] = {std::uint32_t(m), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic), sym ? 1u : 0u};
-        kernels().dispatch(cb, KernelId::HessianF16, spec, b, pc, sizeof(pc), ceilDiv(k, 128), ceilDiv(ic, 128));
-    }
-    dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
-    if (!resident)
-        dev().download(yBuf, 0, h, k * row);
-    return true;
-}
-
-// The K x K sum stays in a device buffer; each add uploads only its rows. Where the GPU cannot
-// take a batch (a shape the kernel does not handle, or a failure), the sum moves to the host once
-// and the CPU continues it. Must not outlive the backend that made it.
-class VulkanBackend::Impl::DeviceHessianSum final : public HessianSum {
-public:
-    DeviceHessianSum(Impl& impl, int k, HessianInputs inputs)
-        : HessianSum(k), impl_(impl), engine_(impl.engine), halfInputs_(inputs == HessianInputs::Half)
-    {
-        const std::uint64_t bytes = std::uint64_t(k) * std::uint64_t(k) * 4;
-        buf_ = impl_.dev().createDeviceBuffer(bytes);
-        try {
-            VkCommandBuffer cb = impl_.dev().begin();
-            impl_.dev().fn.vkCmdFillBuffer(cb, buf_.buffer, 0, VK_WHOLE_SIZE, 0);
-            impl_.dev().submitAndWait(cb);
-        } catch (...) {
-            impl_.dev().destroy(buf_);
-            throw;
-        }
-    }
-    ~DeviceHessianSum() override { engine_->device->destroy(buf_); }
-
-    void add(const float* x, int m) override
-    {
-        checkMatrixArgs("HessianSum::add", x, m, k());
-        if (host_.empty()) {
-            try {
-                if (!impl_.broken && impl_.hessian(x, m, k(), nullptr, &buf_, halfInputs_))
-                    return;
-            } catch (const VkError& e) {
-                if (e.result == VK_ERROR_DEVICE_LOST) {
-                    impl_.broken = true;
-                    throw ComputeError(std::string("vulkan: the device was lost while summing X^T X: ") + e.what());
-                }
-                spdlog::warn("vulkan: X^T X failed: {}; the sum continues on the CPU", e.what());
-            }
-            host_.resize(std::size_t(k()) * std::size_t(k()));
-            impl_.dev().download(buf_, 0, host_.data(), host_.size() * 4);
-        }
-        impl_.cpu.hessianAccumulate(x, m, k(), host_.data());
-    }
-
-    void read(float* h) override
-    {
-        if (!host_.empty()) {
-            std::copy(host_.begin(), host_.end(), h);
-            return;
-        }
-        try {
-            impl_.dev().download(buf_, 0, h, std::uint64_t(k()) * std::uint64_t(k()) * 4);
-        } catch (const VkError& e) {
-            throw ComputeError(std::string("vulkan: reading X^T X back failed: ") + e.what());
-        }
-    }
-
-private:
-    Impl& impl_;
-    std::shared_ptr<Engine> engine_;
-    Buffer buf_;
-    bool halfInputs_ = false;
-    std::vector<float> host_;  // the sum, once it has moved to the host
-};
-
-bool VulkanBackend::Impl::stats(const float* x, int mInt, int kInt, ChannelStats& acc)
-{
-    const std::uint64_t m = std::uint64_t(mInt), k = std::uint64_t(kInt), row = k * 4;
-    const std::uint64_t mChunk = std::min(m, floorTo(maxBinding / row, rowGranularity(align(), {row})));
-    if (mChunk == 0)
-        return false;
-    // Slices of rows per dispatch: enough workgroups to fill a GPU, partials summed on the host.
-    std::vector<std::uint32_t> slices, perSlice;
-    std::uint64_t totalSlices = 0;
-    for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
-        const std::uint64_t mc = std::min(mChunk, m - m0);
-        const std::uint64_t rowsPer = std::max<std::uint64_t>(16, (mc + 255) / 256);
-        slices.push_back(ceilDiv(mc, rowsPer));
-        perSlice.push_back(std::uint32_t(rowsPer));
-        totalSlices += slices.back();
-    }
-    const std::uint64_t outBytes = totalSlices * 3 * row;
-    if (outBytes > maxBinding || slices.size() > kMaxSetsPerSubmission)
-        return false;
-    dev().ensure(xBuf, m * row);
-    dev().ensure(yBuf, outBytes);
-    dev().upload(xBuf, 0, x, m * row);
-    kernels().resetDescriptors();
-    VkCommandBuffer cb = dev().begin();
-    dev().timestamp(cb, 0);
-    std::uint64_t outBase = 0;
-    for (std::size_t c = 0; c < slices.size(); ++c) {
-        const std::uint64_t m0 = c * mChunk, mc = std::min(mChunk, m - m0);
-        std::array<Binding, kBindings> b{};
-        b[0] = rows(xBuf, m0, mc, row);
-        b[1] = whole(yBuf, outBytes);
-        const std::uint32_t pc[4] = {std::uint32_t(mc), std::uint32_t(k), perSlice[c], std::uint32_t(outBase)};
-        kernels().dispatch(cb, KernelId::ChanStats, Spec{}, b, pc, sizeof(pc), ceilDiv(k, 128), slices[c]);
-        outBase += std::uint64_t(slices[c]) * 3 * k;
-    }
-    dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
-    std::vector<float> part(totalSlices * 3 * k);
-    dev().download(yBuf, 0, part.data(), outBytes);
-    for (std::uint64_t s = 0; s < totalSlices; ++s) {
-        const float* p = part.data() + s * 3 * k;
-        for (std::uint64_t c = 0; c < k; ++c) {
-            acc.absmax[c] = std::max(acc.absmax[c], p[c]);
-            acc.sumAbs[c] += p[k + c];
-            acc.sumSq[c] += p[2 * k + c];
-        }
-    }
-    acc.rows += m;
-    return true;
-}
-
-bool VulkanBackend::Impl::hist(std::span<const float> x, Histogram& acc)
-{
-    const std::uint64_t bins = acc.counts.size();
-    if ((bins + 1) * 4 > maxBinding)
-        return false;
-    // uint32 counters on the device: at most 2^30 elements per submission, then drained.
-    const std::uint64_t perBinding = floorTo(maxBinding / 4, rowGranularity(align(), {4}));
-    const std::uint64_t perSubmit = std::min<std::uint64_t>(1ull << 30, perBinding * 64);
-    std::vector<std::uint32_t> counts(bins + 3);
-    std::vector<std::uint64_t> total(bins + 3, 0);
-    dev().ensure(auxBuf, acc.edges.size() * 4);
-    dev().upload(auxBuf, 0, acc.edges.data(), acc.edges.size() * 4);
-    dev().ensure(yBuf, (bins + 3) * 4);
-    double ms = 0;
-    for (std::uint64_t s0 = 0; s0 < x.size(); s0 += perSubmit) {
-        const std::uint64_t sc = std::min<std::uint64_t>(perSubmit, x.size() - s0);
-        dev().ensure(xBuf, sc * 4);
-        dev().upload(xBuf, 0, x.data() + s0, sc * 4);
-        kernels().resetDescriptors();
-        VkCommandBuffer cb = dev().begin();
-        dev().timestamp(cb, 0);
-        dev().fn.vkCmdFillBuffer(cb, yBuf.buffer, 0, roundUp4((bins + 3) * 4), 0);
-        dev().computeBarrier(cb);
-        for (std::uint64_t c0 = 0; c0 < sc; c0 += perBinding) {
-            const std::uint64_t cc = std::min(perBinding, sc - c0);
-            std::array<Binding, kBindings> b{};
-            b[0] = rows(xBuf, c0, cc, 4);
-            b[1] = whole(yBuf, (bins + 3) * 4);
-            b[3] = whole(auxBuf, acc.edges.size() * 4);
-            const std::uint32_t pc[2] = {std::uint32_t(cc), std::uint32_t(bins)};
-            kernels().dispatch(cb, KernelId::Histogram, Spec{}, b, pc, sizeof(pc), std::min<std::uint32_t>(ceilDiv(cc, 256), 2048), 1);
-        }
-        dev().timestamp(cb, 1);
-        ms += dev().submitAndWait(cb);
-        dev().download(yBuf, 0, counts.data(), (bins + 3) * 4);
-        for (std::size_t i = 0; i < counts.size(); ++i)
-            total[i] += counts[i];
-    }
-    for (std::uint64_t i = 0; i < bins; ++i)
-        acc.counts[i] += total[i];
-    acc.below += total[bins];
-    acc.above += total[bins + 1];
-    acc.nan += total[bins + 2];
-    lastMs = ms;
-    return true;
-}
-
 // ----------------------------------------------------------------------------- public face
 
 VulkanBackend::VulkanBackend() : d_(std::make_unique<Impl>()) {}
@@ -954,48 +552,6 @@ void VulkanBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w,
     d_->guarded("w8a8Gemm", [&] { return vw && d_->w8a8(x, *vw, y); }, [&] { d_->cpu.w8a8Gemm(x, w, y); });
 }
 
-void VulkanBackend::hessianAccumulate(const float* x, int m, int k, float* h)
-{
-    checkMatrixArgs("hessianAccumulate", x, m, k);
-    if (!h)
-        throw ComputeError("hessianAccumulate: null output");
-    d_->guarded("hessianAccumulate", [&] { return d_->hessian(x, m, k, h); }, [&] { d_->cpu.hessianAccumulate(x, m, k, h); });
-}
-
-std::unique_ptr<HessianSum> VulkanBackend::makeHessianSum(int k, HessianInputs inputs)
-{
-    if (k < 1)
-        throw ComputeError("HessianSum: need at least one column, got " + std::to_string(k));
-    if (!d_->broken) {
-        try {
-            return std::make_unique<Impl::DeviceHessianSum>(*d_, k, inputs);
-        } catch (const VkError& e) {
-            spdlog::warn("vulkan: no device memory for a {}x{} X^T X ({}); it is summed on the CPU", k, k, e.what());
-        }
-    }
-    return makeHostHessianSum(d_->cpu, k);
-}
-
-void VulkanBackend::channelStats(const float* x, int m, int k, ChannelStats& acc)
-{
-    checkMatrixArgs("channelStats", x, m, k);
-    if (acc.k != k || acc.absmax.size() != std::size_t(k) || acc.sumAbs.size() != std::size_t(k) ||
-        acc.sumSq.size() != std::size_t(k))
-        throw ComputeError("channelStats: accumulator does not match " + std::to_string(k) + " columns");
-    d_->guarded("channelStats", [&] { return d_->stats(x, m, k, acc); }, [&] { d_->cpu.channelStats(x, m, k, acc); });
-}
-
-void VulkanBackend::histogram(std::span<const float> x, Histogram& acc)
-{
-    validateEdges(acc.edges);
-    if (acc.counts.size() != acc.edges.size() - 1)
-        throw ComputeError("histogram: counts size != edges - 1");
-    if (x.empty()) {
-        d_->lastMs = 0;
-        return;
-    }
-    d_->guarded("histogram", [&] { return d_->hist(x, acc); }, [&] { d_->cpu.histogram(x, acc); });
-}
 
 void VulkanBackend::attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out)
 {

@@ -1,0 +1,181 @@
+#pragma once
+// Internal to core/compute/vulkan: the Vulkan backend's state (VulkanBackend::Impl) and its
+// prepared weights, shared by vulkan_backend.cpp (weights, GEMMs, the public face) and
+// vulkan_calibration.cpp (X^T X, channel statistics, histograms).
+#include "core/compute/cpu/cpu_backend.hpp"
+#include "core/compute/vulkan/vk_attention.hpp"
+#include "core/compute/vulkan/vk_context.hpp"
+#include "core/compute/vulkan/vk_engine.hpp"
+#include "core/compute/vulkan/vk_gemm_f32.hpp"
+#include "core/compute/vulkan/vk_kernels.hpp"
+#include "core/compute/vulkan/vk_sizes.hpp"
+#include "core/compute/vulkan/vulkan_backend.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace qs::compute {
+
+namespace vkb {
+
+using namespace vk;
+
+
+// One array of a prepared weight matrix, on the device. bytesPerRow == 0: bound whole.
+struct DeviceArray {
+    Buffer buf;
+    int binding = 2;
+    std::uint64_t bytes = 0;
+    std::uint64_t bytesPerRow = 0;
+};
+
+class VulkanWeights final : public PreparedWeights {
+public:
+    VulkanWeights(std::shared_ptr<const WeightMatrix> w, std::shared_ptr<Engine> e)
+        : PreparedWeights(std::move(w)), engine(std::move(e))
+    {
+    }
+    ~VulkanWeights() override
+    {
+        for (auto& a : arrays)
+            engine->device->destroy(a.buf);
+    }
+    std::shared_ptr<Engine> engine;
+    bool onGpu = false;
+    KernelId kernel = KernelId::DqHalf;
+    bool hasGemv = false;  // gemv.comp handles this format (int4 without g_idx, int8, f16/bf16)
+    bool hasGemvMma = false;  // gemv_mma.comp handles it (4-bit, groups a multiple of 128, no g_idx)
+    KernelId gemv = KernelId::GemvHalf;
+    std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
+    std::vector<DeviceArray> arrays;
+};
+
+struct GemmPush {
+    std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes, rows;
+};
+
+// Whether every |x| < 65000 (f16 holds it; NaN passes: it stays NaN); X is split over the pool
+// when large. The cooperative-matrix paths convert X to f16.
+bool fitsHalf(const float* x, std::size_t count);
+
+} // namespace vkb
+
+using namespace vk;
+using namespace vkb;
+
+struct VulkanBackend::Impl {
+    std::shared_ptr<Engine> engine;
+    CpuBackend cpu;
+    double lastMs = 0;
+    bool lastGpu = false;
+    bool broken = false;
+    std::uint32_t wg = 128, mt = 8;
+    GemvTuning gemvTuning;
+    bool coopEnabled = true;
+    bool coopWide = false;     // 64 x 64 per subgroup, two shared buffers (setCooperativeMatrixWide)
+    bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
+    bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
+    bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
+    std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
+    int lastPath = 0;  // GemmPath of the last dequantGemm
+    bool timingRun = false;  // timeDequantGemm: transfers stay out of the timed submission
+    // dequantGemmShared: X already in xBuf from the previous product of the same call.
+    const float* residentX = nullptr;
+    std::uint64_t residentXBytes = 0;
+    // dequantGemmShared: its X, and whether it fits f16 once checked (-1: not yet).
+    const float* sharedX = nullptr;
+    int sharedXFitsHalf = -1;
+    std::uint64_t maxBinding = 0;
+    Buffer xBuf, yBuf, auxBuf;
+    Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
+    Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
+    std::unique_ptr<AttentionRunner> attention;  // attention.comp with its own buffers
+    std::unique_ptr<GemmF32> f32;  // f32 matrices and gemmF32 (vk_gemm_f32.cpp)
+
+    Device& dev() { return *engine->device; }
+    Kernels& kernels() { return *engine->kernels; }
+    // 16 at least: gemv.comp reads weights as uvec4 from the bound offset.
+    std::uint64_t align() const { return std::max<std::uint64_t>(16, engine->device->info.minStorageBufferOffsetAlignment); }
+
+    ~Impl()
+    {
+        attention.reset();
+        f32.reset();
+        if (engine && engine->device) {
+            engine->device->destroy(xBuf);
+            engine->device->destroy(yBuf);
+            engine->device->destroy(auxBuf);
+            engine->device->destroy(xhBuf);
+            engine->device->destroy(x16Buf);
+        }
+    }
+
+    // Runs gpu(); falls back to cpuFn() when it returns false (shape not handled) or throws
+    // VkError (logged; a lost device disables the GPU for good).
+    template <typename G, typename C>
+    void guarded(const char* op, G gpu, C cpuFn)
+    {
+        if (!broken) {
+            try {
+                if (gpu()) {
+                    lastGpu = true;
+                    return;
+                }
+            } catch (const VkError& e) {
+                spdlog::warn("vulkan: {} failed: {}; using the CPU", op, e.what());
+                if (e.result == VK_ERROR_DEVICE_LOST)
+                    broken = true;
+            }
+        }
+        cpuFn();
+        lastGpu = false;
+        lastMs = cpu.lastKernelMs();
+    }
+
+    Binding whole(const Buffer& b, std::uint64_t bytes) const { return {&b, 0, roundUp4(std::max<std::uint64_t>(bytes, 4))}; }
+    Binding rows(const Buffer& b, std::uint64_t first, std::uint64_t count, std::uint64_t bytesPerRow) const
+    {
+        const std::uint64_t off = first * bytesPerRow;
+        return {&b, off, std::min(roundUp4(count * bytesPerRow), b.size - off)};
+    }
+
+    // Threads per weight row in gemv.comp: the subgroup size where subgroupAdd works.
+    std::uint32_t gemvLanes() const
+    {
+        const std::uint32_t sg = engine->device->info.subgroupSize;
+        const bool pow2 = sg >= 4 && sg <= 128 && (sg & (sg - 1)) == 0;
+        return pow2 ? sg : 32u;
+    }
+    // gemv_mma.comp needs NV cooperative matrices with the 16x8x16 f16 -> f32 shape.
+    bool gemvMmaAvailable() const
+    {
+        if (!engine->device->coopMatrixF16)
+            return false;
+        const auto& shapes = engine->device->info.cooperativeMatrixShapes;
+        return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
+    }
+    bool useSubgroupAdd() const
+    {
+        const std::uint32_t sg = engine->device->info.subgroupSize;
+        return gemvTuning.subgroupAdd && engine->device->subgroupArithmetic && gemvLanes() == sg;
+    }
+    bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
+    bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
+    // resident: add onto this device buffer (a DeviceHessianSum's) instead of h.
+    // halfInputs: X rounded to f16 on the tensor cores where the device has them (as if
+    // hessianF16 were set); otherwise the member switch decides.
+    bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr, bool halfInputs = false);
+    bool hessianHalf(const float* x, int m, int k, float* h, Buffer* resident);
+    class DeviceHessianSum;
+    bool stats(const float* x, int m, int k, ChannelStats& acc);
+    bool hist(std::span<const float> x, Histogram& acc);
+    void upload(VulkanWeights& w);
+};
+
+} // namespace qs::compute
