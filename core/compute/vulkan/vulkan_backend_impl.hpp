@@ -172,6 +172,11 @@ struct VulkanBackend::Impl {
     // hessianF16 were set); otherwise the member switch decides.
     bool hessian(const float* x, int m, int k, float* h, Buffer* resident = nullptr, bool halfInputs = false);
     bool hessianHalf(const float* x, int m, int k, float* h, Buffer* resident);
+    // Both X^T X paths: X's rows to xBuf and H where the products add (the resident sum, or h
+    // uploaded to yBuf), returned; then submit, record the kernel time, and read h back unless
+    // the sum is resident.
+    Buffer& stageHessian(const float* x, std::uint64_t m, std::uint64_t k, const float* h, Buffer* resident);
+    void finishHessian(VkCommandBuffer cb, std::uint64_t k, float* h, Buffer* resident);
     class DeviceHessianSum;
     bool stats(const float* x, int m, int k, ChannelStats& acc);
     bool hist(std::span<const float> x, Histogram& acc);

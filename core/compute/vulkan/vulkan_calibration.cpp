@@ -28,14 +28,7 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, 
         iChunk = floorTo(floorTo(iChunk, tileRows), g);  // whole tiles per chunk
     if (mChunk == 0 || iChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(k, iChunk) > kMaxSetsPerSubmission)
         return false;
-    Buffer& hBuf = resident ? *resident : yBuf;
-    dev().ensure(xBuf, m * row);
-    if (!resident) {
-        dev().ensure(yBuf, k * row);
-        dev().upload(yBuf, 0, h, k * row);
-    }
-    dev().upload(xBuf, 0, x, m * row);
-    kernels().resetDescriptors();
+    Buffer& hBuf = stageHessian(x, m, k, h, resident);
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
     for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
@@ -51,12 +44,30 @@ bool VulkanBackend::Impl::hessian(const float* x, int mInt, int kInt, float* h, 
         }
         dev().computeBarrier(cb);  // the next rows of X add onto the same H
     }
+    finishHessian(cb, k, h, resident);
+    return true;
+}
+
+Buffer& VulkanBackend::Impl::stageHessian(const float* x, std::uint64_t m, std::uint64_t k, const float* h, Buffer* resident)
+{
+    const std::uint64_t row = k * 4;
+    dev().ensure(xBuf, m * row);
+    if (!resident) {
+        dev().ensure(yBuf, k * row);
+        dev().upload(yBuf, 0, h, k * row);
+    }
+    dev().upload(xBuf, 0, x, m * row);
+    kernels().resetDescriptors();
+    return resident ? *resident : yBuf;
+}
+
+void VulkanBackend::Impl::finishHessian(VkCommandBuffer cb, std::uint64_t k, float* h, Buffer* resident)
+{
     dev().timestamp(cb, 1);
     lastMs = dev().submitAndWait(cb);
     prof::add("vk.hessian.gpu_timestamps", lastMs * 1e-3);
     if (!resident)
-        dev().download(yBuf, 0, h, k * row);
-    return true;
+        dev().download(yBuf, 0, h, k * k * 4);
 }
 
 // X^T X from X rounded to f16, f32 accumulation on the tensor cores: X goes to f16 once
@@ -72,15 +83,8 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
     if (iChunk == 0 || ceilDiv(k, iChunk) + 1 > kMaxSetsPerSubmission)
         return false;
     const bool sym = iChunk == k;
-    Buffer& hBuf = resident ? *resident : yBuf;
-    dev().ensure(xBuf, m * row);
     dev().ensure(x16Buf, m * k * 2);
-    if (!resident) {
-        dev().ensure(yBuf, k * row);
-        dev().upload(yBuf, 0, h, k * row);
-    }
-    dev().upload(xBuf, 0, x, m * row);
-    kernels().resetDescriptors();
+    Buffer& hBuf = stageHessian(x, m, k, h, resident);
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
     {
@@ -103,10 +107,7 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
         const std::uint32_t pc[5] = {std::uint32_t(m), std::uint32_t(k), std::uint32_t(i0), std::uint32_t(ic), sym ? 1u : 0u};
         kernels().dispatch(cb, KernelId::HessianF16, spec, b, pc, sizeof(pc), ceilDiv(k, 128), ceilDiv(ic, 128));
     }
-    dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
-    if (!resident)
-        dev().download(yBuf, 0, h, k * row);
+    finishHessian(cb, k, h, resident);
     return true;
 }
 
