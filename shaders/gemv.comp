@@ -103,10 +103,6 @@ void main()
         const uint groupShift = uint(findLSB(pc.groupSize));  // group sizes are powers of two
         const uint groups = pc.K >> groupShift;
         const bool asym = (pc.flags & 1u) != 0u;
-        // flags bit 8: each nibble shifted down to bit 0 (session 2's unpacking) instead of masked
-        // in place; both exact, timed against each other by the bench (--gemv-variants WGxRxPxS).
-        const bool shifted = (pc.flags & 0x100u) != 0u;
-        const vec4 nibbleScale = shifted ? vec4(1.0) : vec4(1.0, 0.0625, 0.00390625, 0.000244140625);
         // With PREFETCH the next unit's codes and scales are loaded before this unit is computed
         // (two steps of loads in flight per thread), else after it. On the H100 prefetching was
         // slower at 8 rows per thread (more live registers), so it is off by default.
@@ -126,7 +122,7 @@ void main()
             for (uint r = 0; r < ROWS; ++r) {
                 q[r] = qn[r];
                 sc[r] = scn[r];
-                bias4[r] = shifted ? vec4(biasn[r]) : 8388608.0 + (biasn[r] - 8388608.0) * vec4(1.0, 16.0, 256.0, 4096.0);
+                bias4[r] = 8388608.0 + (biasn[r] - 8388608.0) * vec4(1.0, 16.0, 256.0, 4096.0);
             }
             const uint un = u + LANES;
             if (PREFETCH != 0u && un < units) {
@@ -153,20 +149,14 @@ void main()
                     const vec4 x0 = X[xb], x1 = X[xb + 1];
                     for (uint r = 0; r < ROWS; ++r) {
                         const uint v = q[r][j], h = v >> 16;
-                        vec4 w0, w1;
-                        if (shifted) {
-                            w0 = uintBitsToFloat((uvec4(v, v >> 4, v >> 8, v >> 12) & 15u) | 0x4B000000u) - bias4[r];
-                            w1 = uintBitsToFloat((uvec4(h, h >> 4, h >> 8, h >> 12) & 15u) | 0x4B000000u) - bias4[r];
-                        } else {
-                            const uvec4 mask = uvec4(0xFu, 0xF0u, 0xF00u, 0xF000u);
-                            w0 = uintBitsToFloat((uvec4(v) & mask) | 0x4B000000u) - bias4[r];
-                            w1 = uintBitsToFloat((uvec4(h) & mask) | 0x4B000000u) - bias4[r];
-                        }
+                        const uvec4 mask = uvec4(0xFu, 0xF0u, 0xF00u, 0xF000u);
+                        const vec4 w0 = uintBitsToFloat((uvec4(v) & mask) | 0x4B000000u) - bias4[r];
+                        const vec4 w1 = uintBitsToFloat((uvec4(h) & mask) | 0x4B000000u) - bias4[r];
                         d[r] += w0 * x0 + w1 * x1;
                     }
                 }
                 for (uint r = 0; r < ROWS; ++r)
-                    acc[i * ROWS + r] += sc[r] * dot(d[r], nibbleScale);
+                    acc[i * ROWS + r] += sc[r] * dot(d[r], vec4(1.0, 0.0625, 0.00390625, 0.000244140625));
             }
             if (PREFETCH == 0u && un < units) {
                 for (uint r = 0; r < ROWS; ++r) {

@@ -27,8 +27,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--rows-per-workgroup", a.rowsPerWorkgroup, "rows of X per workgroup of the portable GEMM kernels");
     app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
-    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH[xSHIFTS]] (e.g. 256x4, 128x8x0x1; "
-                   "SHIFTS 1: int4 nibbles shifted down instead of masked in place)");
+    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH] (e.g. 256x4, 128x8x0)");
     app.add_option("--gemv-mma-variants", a.gemvMmaVariants,
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
@@ -144,14 +143,13 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d+)x(\d+)(x([01]))?(x([01]))?)");
+        static const std::regex re(R"((\d+)x(\d+)(x([01]))?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
-            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH[xSHIFTS]], e.g. 256x4 or 128x8x0x1)\n";
+            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH], e.g. 256x4 or 128x8x0)\n";
             return 2;
         }
-        opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0,
-                                    m[6].matched ? std::stoi(m[6]) : 0});
+        opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0});
     }
     for (const auto& v : a.gemvMmaVariants) {
         static const std::regex re(R"(([1-8])x([1-4])x([01])x([01])x([01]))");

@@ -162,12 +162,10 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
                 // Other work splits on the same weights and X: gemv.comp's, then gemv_mma.comp's.
                 std::vector<std::pair<GemvTuning, std::string>> variants;
-                for (auto [wg, rowsPer, prefetch, shifts] : opt.gemvVariants) {
+                for (auto [wg, rowsPer, prefetch] : opt.gemvVariants) {
                     GemvTuning g{true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0};
-                    g.int4Shifts = shifts != 0;
                     g.mma = false;
-                    variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : "") +
-                                                 (shifts ? " shifts" : ""));
+                    variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : ""));
                 }
                 for (auto [warps, tiles, prefetch, mode, xlo] : opt.gemvMmaVariants) {
                     GemvTuning g = defaultTuning(opt);

@@ -26,7 +26,7 @@ struct BenchOptions {
     bool gemv = true;          // false: the portable kernel for small batches too
     bool gemvMma = false;      // the tensor-core 4-bit GEMV (GemvTuning::mma) where it applies
     // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.
-    std::vector<std::array<int, 4>> gemvVariants;  // workgroup, rows, prefetch, int4 shifts
+    std::vector<std::array<int, 3>> gemvVariants;  // workgroup, rows, prefetch
     // Tensor-core 4-bit GEMV settings timed on the same weights: warps, tiles, prefetch, mode, xlo.
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels

@@ -164,17 +164,14 @@ void TestComputeVulkan::gemvVariants_data()
     QTest::addColumn<bool>("subgroupAdd");
     QTest::addColumn<int>("m");
     QTest::addColumn<bool>("prefetch");
-    QTest::addColumn<bool>("shifts");  // int4: nibbles shifted down instead of masked in place
-    QTest::newRow("int4-g128-sym wg32 r1 sg") << QString("int4-g128-sym") << 32 << 1 << true << 1 << true << false;
-    QTest::newRow("int4-g32-asym wg256 r3 shared") << QString("int4-g32-asym") << 256 << 3 << false << 8 << true << false;
-    QTest::newRow("int4-g64-sym wg64 r4 shared M=32 no prefetch") << QString("int4-g64-sym") << 64 << 4 << false << 32 << false << false;
-    QTest::newRow("int4-g128-asym wg128 r8 sg M=5 no prefetch") << QString("int4-g128-asym") << 128 << 8 << true << 5 << false << false;
-    QTest::newRow("int8 wg128 r8 sg M=17") << QString("int8") << 128 << 8 << true << 17 << true << false;
-    QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2 << true << false;
-    QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7 << true << false;
-    QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3 << true << false;
-    QTest::newRow("int4-g128-asym wg128 r8 sg M=1 shifts") << QString("int4-g128-asym") << 128 << 8 << true << 1 << false << true;
-    QTest::newRow("int4-g32-sym wg64 r3 shared M=9 prefetch shifts") << QString("int4-g32-sym") << 64 << 3 << false << 9 << true << true;
+    QTest::newRow("int4-g128-sym wg32 r1 sg") << QString("int4-g128-sym") << 32 << 1 << true << 1 << true;
+    QTest::newRow("int4-g32-asym wg256 r3 shared") << QString("int4-g32-asym") << 256 << 3 << false << 8 << true;
+    QTest::newRow("int4-g64-sym wg64 r4 shared M=32 no prefetch") << QString("int4-g64-sym") << 64 << 4 << false << 32 << false;
+    QTest::newRow("int4-g128-asym wg128 r8 sg M=5 no prefetch") << QString("int4-g128-asym") << 128 << 8 << true << 5 << false;
+    QTest::newRow("int8 wg128 r8 sg M=17") << QString("int8") << 128 << 8 << true << 17 << true;
+    QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2 << true;
+    QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7 << true;
+    QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3 << true;
 }
 
 void TestComputeVulkan::gemvVariants()
@@ -186,11 +183,9 @@ void TestComputeVulkan::gemvVariants()
     QFETCH(bool, subgroupAdd);
     QFETCH(int, m);
     QFETCH(bool, prefetch);
-    QFETCH(bool, shifts);
     try {
         GemvTuning t;
         t.prefetch = prefetch;
-        t.int4Shifts = shifts;
         t.workgroup = std::uint32_t(workgroup);
         t.rows = std::uint32_t(rows);
         t.subgroupAdd = subgroupAdd;

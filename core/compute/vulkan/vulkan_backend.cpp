@@ -267,14 +267,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0),
                               w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc)};
             switch (path) {
-            case GemmPath::Gemv: {
-                GemmPush pg = pc;
-                if (gemvTuning.int4Shifts)
-                    pg.flags |= 0x100u;  // gemv.comp: int4 nibbles shifted down
-                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pg,
-                                   sizeof(pg), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
+            case GemmPath::Gemv:
+                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
+                                   sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
                 break;
-            }
             case GemmPath::GemvMma:
                 b[5] = whole(xhBuf, xhChunk);
                 kernels().dispatch(cb, KernelId::GemvMma, mmaSpec, b, &pc, sizeof(pc), ceilDiv(nc, 16 * mmaSpec[1]),

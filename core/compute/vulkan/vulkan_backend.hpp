@@ -71,8 +71,6 @@ struct GemvTuning {
                                     // 0: per format (int4 8, others 4)
     bool prefetch = false;          // int4: load the next step's codes before computing this one
                                     // (measured slower at 8 rows: registers)
-    bool int4Shifts = false;        // int4: shift each nibble down (session 2) instead of masking
-                                    // it in place (session 3); the same values
     // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
     // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
     // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).
