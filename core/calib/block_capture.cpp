@@ -1,5 +1,6 @@
 #include "core/calib/block_capture.hpp"
 
+#include "core/calib/sample_batches.hpp"
 #include "core/util/stage_timer.hpp"
 #include "core/util/thread_pool.hpp"
 
@@ -157,18 +158,20 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
                 return;
             cal.sites[std::size_t(inputSiteOf(role))]->add(x);
         };
-        for (std::size_t s = 0; s < hidden.size(); ++s) {
-            model.block(b, hidden[s], 0, nullptr, &hooks);
+        // Samples stacked into batches: each linear runs once per batch (sample_batches.hpp).
+        const auto batches = planSampleBatches(hidden, options.batchRows > 0 ? options.batchRows : kDefaultBatchRows);
+        for (const auto& batch : batches) {
+            model.blockStacked(b, stackBatch(hidden, batch), batch.seqLen, &hooks);
             if (progress)
-                progress->report(0.5 * double(s + 1) / double(hidden.size()));
+                progress->report(0.5 * double(batch.first + batch.count) / double(hidden.size()));
         }
         if (onBlock)
             onBlock(cal);
         // Outputs through the block as it is now (quantized, if onBlock replaced linears).
-        for (std::size_t s = 0; s < hidden.size(); ++s) {
-            hidden[s] = model.block(b, hidden[s], 0);
+        for (const auto& batch : batches) {
+            unstackBatch(model.blockStacked(b, stackBatch(hidden, batch), batch.seqLen), batch, hidden);
             if (progress)
-                progress->report(0.5 + 0.5 * double(s + 1) / double(hidden.size()));
+                progress->report(0.5 + 0.5 * double(batch.first + batch.count) / double(hidden.size()));
         }
         if (onBlockDone)
             onBlockDone(b);

@@ -83,6 +83,8 @@ struct CaptureOptions {
     unsigned hessianSites = 0xFu;
     // With hessian on a GPU backend: X^T X of f16-rounded rows on the tensor cores (hessian_sum.hpp).
     compute::HessianInputs hessianInputs = compute::HessianInputs::Exact;
+    // Rows per stacked batch of samples in the block forwards (0: kDefaultBatchRows).
+    int batchRows = 0;
 
     // Statistics and input samples without the GPTQ Hessian (every method but GPTQ).
     static CaptureOptions withoutHessian(std::uint64_t seed, int maxSampleRows = 512)
@@ -93,7 +95,7 @@ struct CaptureOptions {
 
 // Runs the whole calibration set through the model one block at a time. onBlock may replace
 // the block's linears (model is not const for that reason); the block's outputs are computed
-// after it returns. Progress: one stage per block; cancellable between samples.
+// after it returns. Progress: one stage per block; cancellable between batches of samples.
 // onBlockDone (optional) is called with the block's index once its outputs are computed.
 void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, const CaptureOptions& options,
                        const std::function<void(BlockCalibration&)>& onBlock, jobs::Progress* progress = nullptr,

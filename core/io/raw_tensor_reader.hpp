@@ -5,6 +5,7 @@
 #include "core/io/checkpoint.hpp"
 #include "core/io/mapped_file.hpp"
 #include "core/tensor/dtype.hpp"
+#include "core/util/thread_pool.hpp"
 
 #include <cstring>
 #include <map>
@@ -31,7 +32,7 @@ public:
         const auto b = bytes(name, {dtype}, shape);
         std::vector<T> out(b.size() / sizeof(T));
         if (!b.empty())
-            std::memcpy(out.data(), b.data(), out.size() * sizeof(T));
+            parallelCopy(out.data(), b.data(), out.size() * sizeof(T)); // a 7B checkpoint is 13 GB of pages
         return out;
     }
 

@@ -2,6 +2,7 @@
 // inputs. With true-sequential order (gptq's llama.py: [k,v,q], o, [up,gate], down) the inputs
 // of o, gate/up and down are recomputed through the block's already-quantized linears, so each
 // later linear corrects the errors of the earlier ones; otherwise the captured Hessians are used.
+#include "core/calib/sample_batches.hpp"
 #include "core/compute/hessian_sum.hpp"
 #include "core/quant/gptq_output.hpp"
 #include "core/quant/gptq_solver.hpp"
@@ -148,8 +149,12 @@ private:
         const auto& weights = model.weights().blocks[std::size_t(b)];
         const auto& inputs = *cal.inputs;
 
+        // The samples in stacked batches (sample_batches.hpp): every linear runs once per batch.
+        const auto batches = calib::planSampleBatches(inputs, config_.calibBatchRows > 0 ? config_.calibBatchRows
+                                                                                         : calib::kDefaultBatchRows);
+
         // o_proj's input: attention through the quantized q/k/v.
-        std::vector<Mat> stream(inputs.size()); // o inputs, then MLP inputs
+        std::vector<Mat> stream(batches.size()); // per batch: o inputs, then MLP inputs
         HessianAccumulator ho(*ctx.backend, int(spec.numHeads * spec.headDim), hessianInputs());
         runtime::ForwardHooks hooks;
         std::size_t current = 0;
@@ -157,25 +162,25 @@ private:
             if (role == LinearRole::O)
                 stream[current] = x;
         };
-        for (current = 0; current < inputs.size(); ++current) {
+        for (current = 0; current < batches.size(); ++current) {
             checkCancelled(ctx);
-            Mat x = inputs[current];
+            Mat x = calib::stackBatch(inputs, batches[current]);
             runtime::Transformer::rmsNorm(x, weights.inputNorm, spec.rmsNormEps);
-            model.attention(b, x, 0, nullptr, &hooks);
+            model.attentionStacked(b, x, batches[current].seqLen, &hooks);
             ho.add(stream[current]);
         }
         quantizeLinear(model, cal, LinearRole::O, factored({ho.hessian(), ho.tokens(), "recomputed"}), ctx, reports);
 
         // The MLP input: the residual stream after the quantized attention, normalized.
         HessianAccumulator hm(*ctx.backend, int(spec.hiddenSize), hessianInputs());
-        for (std::size_t s = 0; s < inputs.size(); ++s) {
+        for (std::size_t i = 0; i < batches.size(); ++i) {
             checkCancelled(ctx);
             Mat y;
-            weights.linear(LinearRole::O).forward(stream[s], y);
-            Mat x = inputs[s] + y;
+            weights.linear(LinearRole::O).forward(stream[i], y);
+            Mat x = calib::stackBatch(inputs, batches[i]) + y;
             runtime::Transformer::rmsNorm(x, weights.postAttentionNorm, spec.rmsNormEps);
-            stream[s] = std::move(x);
-            hm.add(stream[s]);
+            stream[i] = std::move(x);
+            hm.add(stream[i]);
         }
         const FactoredHessian mlpH = factored({hm.hessian(), hm.tokens(), "recomputed"});
         for (auto role : {LinearRole::Up, LinearRole::Gate})
@@ -276,9 +281,15 @@ private:
                      {"hessian_factor_seconds", hessian.seconds},
                      {"solve_products", o.productBackend ? "gpu" : "cpu"}};
         prof::StageTimer metricsTimer("gptq.metrics");
-        fillMetrics(r, w, *q, cal.sampleFor(role));
+        // Weight metrics on the host; the output error's two products on the sampled inputs run
+        // where the linears do (the original one and the quantized one, on a GPU both there).
+        const auto bias = currentBias(*slot);
+        auto quantized = std::make_shared<runtime::BackendLinear>(ctx.backend, q, bias);
+        fillMetrics(r, w, *q, Mat());
+        if (const Mat x = cal.sampleFor(role); x.rows() > 0)
+            r.outputRelError = outputRelError(*slot, *quantized, x, bias);
         metricsTimer.stop();
-        slot = std::make_shared<runtime::BackendLinear>(ctx.backend, q, currentBias(*slot));
+        slot = std::move(quantized);
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         r.choices["seconds"] = r.seconds;
         reports.push_back(std::move(r));

@@ -29,6 +29,11 @@ void fillMetrics(LayerReport& report, const runtime::Mat& reference, const compu
 void fillMetrics(LayerReport& report, const runtime::Mat& reference, const StoredGroupwise& stored,
                  const runtime::Mat& x, const runtime::Mat* effective = nullptr);
 
+// ||x W^T - x Wq^T|| / ||x W^T|| with both products run by the linears themselves (on a GPU
+// where they live there); `bias`, which both add, is taken out first.
+double outputRelError(const runtime::LinearOp& reference, const runtime::LinearOp& quantized, const runtime::Mat& x,
+                      const std::optional<runtime::Vec>& bias);
+
 // Sees the weights behind every report that fillMetrics fills on this thread while installed
 // (the GUI keeps them to draw one layer under every method). report holds name, block and role;
 // effective is what the quantized layer computes, in the reference's space.

@@ -53,6 +53,8 @@ QuantizationRun quantizeModel(runtime::Transformer& model, const QuantConfig& co
         calib::CaptureOptions capture = method->captureOptions();
         if (!capture.backend)
             capture.backend = ctx.backend;
+        if (capture.batchRows == 0)
+            capture.batchRows = config.calibBatchRows;
         calib::streamCalibration(model, *calibration, capture,
                                  [&](calib::BlockCalibration& cal) { method->quantizeBlock(model, &cal, ctx, run.layers); },
                                  progress);

@@ -54,6 +54,9 @@ struct QuantConfig {
     bool fp4 = false;                // FP4 (E2M1) variant instead of NormalFloat
 
     std::uint64_t seed = 0;
+    // Rows of calibration samples stacked per block forward (0: calib::kDefaultBatchRows, 4096);
+    // fewer saves memory, more means fewer, larger products.
+    int calibBatchRows = 0;
 
     std::string describe() const;    // "gptq w4 g128 asym damp 0.01", for tables and logs
 };

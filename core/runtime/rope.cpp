@@ -61,13 +61,13 @@ Rope::Rope(const model::ArchSpec& spec, bool interleaved, const std::vector<floa
 
 namespace {
 
-// Rows [firstRow, endRow) of x, row t at position startPos + t.
-void rotateRows(Mat& x, int heads, int startPos, int headDim, bool interleaved, const std::vector<double>& invFreq,
-                std::int64_t firstRow, std::int64_t endRow)
+// Rows [firstRow, endRow) of x, row t at position startPos + t (t % period with a period).
+void rotateRows(Mat& x, int heads, int startPos, int period, int headDim, bool interleaved,
+                const std::vector<double>& invFreq, std::int64_t firstRow, std::int64_t endRow)
 {
     const int half = headDim / 2;
     for (Eigen::Index t = firstRow; t < endRow; ++t) {
-        const double pos = double(startPos + t);
+        const double pos = double(startPos + (period > 0 ? t % period : t));
         for (int i = 0; i < half; ++i) {
             // transformers computes the angle in f32: (inv_freq (f32) * position (f32)).
             const float angle = float(invFreq[std::size_t(i)]) * float(pos);
@@ -86,13 +86,15 @@ void rotateRows(Mat& x, int heads, int startPos, int headDim, bool interleaved, 
 
 } // namespace
 
-void Rope::apply(Mat& x, int heads, int startPos) const
+void Rope::apply(Mat& x, int heads, int startPos, int period) const
 {
+    if (period < 0)
+        throw Error("rope: negative period " + std::to_string(period));
     // Positions split across the pool's threads; small batches (decode) stay on this one.
     const std::int64_t grain = x.size() < (1 << 16) ? std::max<std::int64_t>(1, x.rows()) : 8;
     ThreadPool::shared().parallelFor(
         x.rows(),
-        [&](std::int64_t t0, std::int64_t t1) { rotateRows(x, heads, startPos, headDim_, interleaved_, invFreq_, t0, t1); },
+        [&](std::int64_t t0, std::int64_t t1) { rotateRows(x, heads, startPos, period, headDim_, interleaved_, invFreq_, t0, t1); },
         grain);
 }
 

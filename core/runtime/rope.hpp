@@ -17,8 +17,9 @@ public:
     // replace spec.ropeScaling: inv_freq[i] = theta^(-2i/d) / factors[i].
     Rope(const model::ArchSpec& spec, bool interleaved, const std::vector<float>& freqFactors);
 
-    // Rotates each head of x ([T][heads*headDim]) in place; row t is at position startPos + t.
-    void apply(Mat& x, int heads, int startPos) const;
+    // Rotates each head of x ([T][heads*headDim]) in place; row t is at position startPos + t,
+    // or startPos + t % period for sequences of `period` rows stacked one after another.
+    void apply(Mat& x, int heads, int startPos, int period = 0) const;
 
     const std::vector<double>& inverseFrequencies() const { return invFreq_; }
 

@@ -119,6 +119,24 @@ static compute::Backend* attentionBackend(const BlockWeights& b, Eigen::Index qu
 
 Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks) const
 {
+    return attend(index, x, startPos, cache, hooks, 0);
+}
+
+Mat Transformer::attentionStacked(int index, const Mat& x, int seqLen, const ForwardHooks* hooks) const
+{
+    checkStacked(x, seqLen);
+    return attend(index, x, 0, nullptr, hooks, seqLen);
+}
+
+void Transformer::checkStacked(const Mat& x, int seqLen)
+{
+    if (seqLen <= 0 || x.rows() % seqLen != 0)
+        throw Error("stacked sequences: " + std::to_string(x.rows()) + " rows are not whole sequences of " +
+                    std::to_string(seqLen));
+}
+
+Mat Transformer::attend(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks, int seqLen) const
+{
     const auto& s = w_.spec;
     const auto& b = w_.blocks[std::size_t(index)];
     const int heads = int(s.numHeads), kvHeads = int(s.numKvHeads), D = int(s.headDim);
@@ -132,8 +150,8 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
     }
     {
         prof::StageTimer timer("fwd.rope");
-        rope_.apply(q, heads, startPos);
-        rope_.apply(k, kvHeads, startPos);
+        rope_.apply(q, heads, startPos, seqLen);
+        rope_.apply(k, kvHeads, startPos, seqLen);
     }
     // Keys and values of every position visible to these queries.
     const Mat* K = &k;
@@ -153,7 +171,9 @@ Mat Transformer::attention(int index, const Mat& x, int startPos, KvCache* cache
         K = &ck;
         V = &cv;
     }
-    const compute::AttentionShape shape{1, int(T), int(K->rows()), heads, kvHeads, D};
+    // Stacked sequences: one sample per seqLen rows, each attending to its own keys only.
+    const int samples = seqLen > 0 ? int(T / seqLen) : 1;
+    const compute::AttentionShape shape{samples, int(T / samples), int(K->rows() / samples), heads, kvHeads, D};
     Mat out(T, Eigen::Index(heads) * D);
     compute::Backend* gpu = attentionBackend(b, T);
     prof::StageTimer attendTimer(gpu ? "fwd.attention_gpu" : "fwd.attention_cpu");
@@ -189,11 +209,23 @@ Mat Transformer::mlp(int index, const Mat& x, const ForwardHooks* hooks) const
 
 Mat Transformer::block(int index, const Mat& hidden, int startPos, KvCache* cache, const ForwardHooks* hooks) const
 {
+    return runBlock(index, hidden, startPos, cache, hooks, 0);
+}
+
+Mat Transformer::blockStacked(int index, const Mat& hidden, int seqLen, const ForwardHooks* hooks) const
+{
+    checkStacked(hidden, seqLen);
+    return runBlock(index, hidden, 0, nullptr, hooks, seqLen);
+}
+
+Mat Transformer::runBlock(int index, const Mat& hidden, int startPos, KvCache* cache, const ForwardHooks* hooks,
+                          int seqLen) const
+{
     prof::StageTimer total("fwd.block_total");
     const auto& b = w_.blocks[std::size_t(index)];
     Mat x = hidden;
     rmsNorm(x, b.inputNorm, w_.spec.rmsNormEps);
-    Mat h = hidden + attention(index, x, startPos, cache, hooks);
+    Mat h = hidden + attend(index, x, startPos, cache, hooks, seqLen);
     x = h;
     rmsNorm(x, b.postAttentionNorm, w_.spec.rmsNormEps);
     h += mlp(index, x, hooks);

@@ -49,7 +49,16 @@ public:
                   const ForwardHooks* hooks = nullptr) const;
     Mat mlp(int index, const Mat& x, const ForwardHooks* hooks = nullptr) const;
 
+    // Independent sequences stacked into one matrix (calibration's samples): rows
+    // [s*seqLen, (s+1)*seqLen) are sample s at positions 0..seqLen-1, attending to themselves
+    // only. The same result as one call per sample, with every linear run once on all rows.
+    Mat blockStacked(int index, const Mat& hidden, int seqLen, const ForwardHooks* hooks = nullptr) const;
+    Mat attentionStacked(int index, const Mat& x, int seqLen, const ForwardHooks* hooks = nullptr) const;
+
 private:
+    static void checkStacked(const Mat& x, int seqLen);
+    Mat attend(int index, const Mat& x, int startPos, KvCache* cache, const ForwardHooks* hooks, int seqLen) const;
+    Mat runBlock(int index, const Mat& hidden, int startPos, KvCache* cache, const ForwardHooks* hooks, int seqLen) const;
 
     LlamaWeights w_;
     Rope rope_;

@@ -101,6 +101,8 @@ private slots:
     void f16OnBackendsMatchesF32();
     void swapOneLinearForInt8();
     void attentionOnVulkanMatchesCpu();
+    void stackedSamplesMatchOneByOne_data();
+    void stackedSamplesMatchOneByOne();
 };
 
 void TestBackendForward::initTestCase()
@@ -232,6 +234,54 @@ void TestBackendForward::attentionOnVulkanMatchesCpu()
         }
         QVERIFY2(decodeErr < 1e-5, qPrintable(QString("decode logits: normalized error %1").arg(decodeErr)));
         qInfo("normalized logit error, Vulkan vs CPU: prefill %.2e, decode %.2e", prefillErr, decodeErr);
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+void TestBackendForward::stackedSamplesMatchOneByOne_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("dense f32") << QString();
+    QTest::newRow("cpu backend") << QString("cpu");
+    QTest::newRow("vulkan") << QString("vulkan");
+}
+
+// Calibration stacks its samples (sample_batches.hpp): a block, and the attention alone, on
+// three stacked samples of 24 positions must give each sample what a call of its own gives
+// (RoPE positions and the causal mask restart per sample). Only the order of sums may differ:
+// normalized error below 1e-5. A block that ignored the boundaries (one 72-token sequence)
+// differs by far more; the test checks that too, so it cannot pass by accident.
+void TestBackendForward::stackedSamplesMatchOneByOne()
+{
+    QFETCH(QString, backend);
+    try {
+        runtime::Transformer tf(randomGqaLlama(std::random_device{}()));
+        if (backend == "cpu")
+            runtime::moveLinearsToBackend(tf.weights(), compute::makeCpuBackend());
+        if (backend == "vulkan") {
+            std::shared_ptr<compute::Backend> vulkan = compute::makeBackend(true);
+            if (!vulkan->isGpu())
+                QSKIP("no Vulkan device here");
+            runtime::moveLinearsToBackend(tf.weights(), vulkan);
+        }
+        const int len = 24, samples = 3;
+        std::mt19937 rng(std::random_device{}());
+        std::normal_distribution<float> nd;
+        Mat stacked(samples * len, 256);
+        for (Eigen::Index i = 0; i < stacked.size(); ++i)
+            stacked.data()[i] = nd(rng);
+        const Mat block = tf.blockStacked(1, stacked, len);
+        const Mat attention = tf.attentionStacked(1, stacked, len);
+        for (int s = 0; s < samples; ++s) {
+            const Mat one = stacked.middleRows(s * len, len);
+            const double eb = rel(Mat(block.middleRows(s * len, len)), tf.block(1, one, 0));
+            const double ea = rel(Mat(attention.middleRows(s * len, len)), tf.attention(1, one));
+            QVERIFY2(eb < 1e-5 && ea < 1e-5, qPrintable(QString("sample %1: block %2, attention %3").arg(s).arg(eb).arg(ea)));
+        }
+        const double joined = rel(tf.block(1, stacked, 0), block);
+        QVERIFY2(joined > 1e-3, qPrintable(QString("one long sequence differs by only %1").arg(joined)));
+        QVERIFY_THROWS_EXCEPTION(std::exception, tf.blockStacked(1, stacked, 25));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

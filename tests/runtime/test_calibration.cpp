@@ -4,6 +4,7 @@
 #include "common/test_support.hpp"
 
 #include "core/calib/block_capture.hpp"
+#include "core/calib/sample_batches.hpp"
 #include "core/compute/hessian_sum.hpp"
 #include "core/compute/vulkan/vulkan_backend.hpp"
 #include "core/model/model.hpp"
@@ -52,6 +53,7 @@ private slots:
     void replacedLinearsFeedNextBlock();
     void cancels();
     void sampleWindowsAreSeeded();
+    void sampleBatchesKeepOrderAndBudget();
 };
 
 namespace {
@@ -75,18 +77,21 @@ void TestCalibration::statsMatchDirectComputation_data()
 {
     QTest::addColumn<QString>("backend");
     QTest::addColumn<int>("batchRows");
-    QTest::newRow("eigen") << QString() << 0;
-    QTest::newRow("cpu backend") << QString("cpu") << 0;
-    QTest::newRow("cpu backend, 24-row batches") << QString("cpu") << 24;
-    QTest::newRow("vulkan") << QString("vulkan") << 0;
-    QTest::newRow("vulkan, 24-row batches") << QString("vulkan") << 24;  // stacked, flushed when full
-    QTest::newRow("vulkan, 8-row batches") << QString("vulkan") << 8;    // each sample straight through
+    QTest::addColumn<int>("sampleRows"); // rows of samples stacked per block forward (0: all 5)
+    QTest::newRow("eigen") << QString() << 0 << 0;
+    QTest::newRow("eigen, samples one by one") << QString() << 0 << 16;
+    QTest::newRow("cpu backend") << QString("cpu") << 0 << 0;
+    QTest::newRow("cpu backend, 24-row batches, samples in pairs") << QString("cpu") << 24 << 32;
+    QTest::newRow("vulkan") << QString("vulkan") << 0 << 0;
+    QTest::newRow("vulkan, 24-row batches") << QString("vulkan") << 24 << 0;  // stacked, flushed when full
+    QTest::newRow("vulkan, 8-row batches, samples in pairs") << QString("vulkan") << 8 << 32; // each straight through
 }
 
 void TestCalibration::statsMatchDirectComputation()
 {
     QFETCH(QString, backend);
     QFETCH(int, batchRows);
+    QFETCH(int, sampleRows);
     if (!std::filesystem::exists(test::fixturesDir() / "llama" / "config.json"))
         QSKIP("fixture missing");
     const auto onBackend = backendNamed(backend);
@@ -113,6 +118,7 @@ void TestCalibration::statsMatchDirectComputation()
         opt.maxSampleRows = 32;
         opt.backend = onBackend;
         opt.hessianBatchRows = batchRows;
+        opt.batchRows = sampleRows;
         int blocksSeen = 0;
         calib::streamCalibration(tf, set, opt, [&](calib::BlockCalibration& cal) {
             ++blocksSeen;
@@ -291,6 +297,39 @@ void TestCalibration::cancels()
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }
+}
+
+// Batches of consecutive samples of one length within the row budget; stacking and unstacking
+// give the samples back as they were.
+void TestCalibration::sampleBatchesKeepOrderAndBudget()
+{
+    std::mt19937 rng(std::random_device{}());
+    std::normal_distribution<float> nd;
+    std::vector<Mat> samples;
+    for (int len : {8, 8, 8, 5, 8, 8, 20}) {
+        Mat m(len, 3);
+        for (Eigen::Index i = 0; i < m.size(); ++i)
+            m.data()[i] = nd(rng);
+        samples.push_back(m);
+    }
+    const auto batches = calib::planSampleBatches(samples, 16);
+    const std::vector<std::pair<std::size_t, std::size_t>> expected{{0, 2}, {2, 1}, {3, 1}, {4, 2}, {6, 1}};
+    QCOMPARE(batches.size(), expected.size());
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+        QCOMPARE(batches[i].first, expected[i].first);
+        QCOMPARE(batches[i].count, expected[i].second);
+        QCOMPARE(std::size_t(batches[i].seqLen), std::size_t(samples[batches[i].first].rows()));
+    }
+    std::vector<Mat> back(samples.size());
+    for (const auto& b : batches) {
+        const Mat stacked = calib::stackBatch(samples, b);
+        QCOMPARE(stacked.rows(), Eigen::Index(b.count) * b.seqLen);
+        calib::unstackBatch(stacked, b, back);
+    }
+    for (std::size_t i = 0; i < samples.size(); ++i)
+        QVERIFY(back[i] == samples[i]);
+    QVERIFY_THROWS_EXCEPTION(std::exception, calib::planSampleBatches(samples, 0));
+    QVERIFY_THROWS_EXCEPTION(std::exception, calib::unstackBatch(Mat(7, 3), batches[0], back));
 }
 
 void TestCalibration::sampleWindowsAreSeeded()

@@ -62,22 +62,6 @@ std::string lower(std::string s)
     return s;
 }
 
-// memcpy split across the pool's threads: one core copies 5-10 GB/s, under what PCIe moves.
-void parallelCopy(void* dst, const void* src, std::uint64_t bytes)
-{
-    constexpr std::uint64_t kPiece = 1ull << 20;
-    if (bytes < 4 * kPiece) {
-        std::memcpy(dst, src, bytes);
-        return;
-    }
-    auto* d = static_cast<std::uint8_t*>(dst);
-    const auto* s = static_cast<const std::uint8_t*>(src);
-    ThreadPool::shared().parallelFor(std::int64_t((bytes + kPiece - 1) / kPiece), [&](std::int64_t a, std::int64_t b) {
-        const std::uint64_t from = std::uint64_t(a) * kPiece, to = std::min(std::uint64_t(b) * kPiece, bytes);
-        std::memcpy(d + from, s + from, to - from);
-    });
-}
-
 } // namespace
 
 Instance::Instance()

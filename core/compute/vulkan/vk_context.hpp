@@ -122,7 +122,9 @@ public:
     // copy to dst; stageOut records the copy of src into the staging buffer, and readStaged
     // reads it after the submission has finished. Both need needsStaging(dst/src) and
     // stagingOffset + bytes <= kStagingBytes; each records the barrier it needs.
-    static constexpr std::uint64_t kStagingBytes = 64ull << 20;
+    // 256 MiB of host memory (allocated on first use, only where staging is needed): a batch
+    // of 4096 calibration rows at the 7B width moves 64-180 MB each way per product.
+    static constexpr std::uint64_t kStagingBytes = 256ull << 20;
     bool needsStaging(const Buffer& b) const { return !b.mapped || forceStaging; }
     void stageIn(VkCommandBuffer cb, Buffer& dst, std::uint64_t dstOffset, const void* src, std::uint64_t bytes,
                  std::uint64_t stagingOffset);
