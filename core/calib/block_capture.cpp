@@ -54,20 +54,40 @@ void LinearInputStats::add(const Mat& x)
         return;
     tokens_ += x.rows();
     {
-        // Per-column statistics, columns split across the pool's threads (each column's sums
-        // are the same as one pass would give).
+        // Per-column statistics in one pass over the rows: fixed chunks of rows on the pool's
+        // threads (row-major: each chunk reads its rows once, contiguously), f32 partial sums per
+        // chunk added into the f64 totals in chunk order, so the result does not depend on the
+        // thread count.
         prof::StageTimer timer("capture.channel_stats");
         const Eigen::Index cols = x.cols();
+        constexpr Eigen::Index kChunkRows = 256;
+        const Eigen::Index chunks = (x.rows() + kChunkRows - 1) / kChunkRows;
+        Eigen::ArrayXXf partMax(cols, chunks), partAbs(cols, chunks), partSq(cols, chunks);
         ThreadPool::shared().parallelFor(
-            cols,
+            chunks,
             [&](std::int64_t c0, std::int64_t c1) {
-                const auto block = x.middleCols(c0, c1 - c0);
-                absmax_.segment(c0, c1 - c0) =
-                    absmax_.segment(c0, c1 - c0).cwiseMax(block.cwiseAbs().colwise().maxCoeff().transpose());
-                sumAbs_.segment(c0, c1 - c0) += block.cwiseAbs().colwise().sum().transpose().cast<double>();
-                sumSquare_.segment(c0, c1 - c0) += block.cwiseAbs2().colwise().sum().transpose().cast<double>();
+                for (std::int64_t c = c0; c < c1; ++c) {
+                    auto mx = partMax.col(c);
+                    auto sa = partAbs.col(c);
+                    auto sq = partSq.col(c);
+                    mx.setZero();
+                    sa.setZero();
+                    sq.setZero();
+                    const Eigen::Index end = std::min<Eigen::Index>(x.rows(), (c + 1) * kChunkRows);
+                    for (Eigen::Index r = c * kChunkRows; r < end; ++r) {
+                        const Eigen::ArrayXf a = x.row(r).transpose().array().abs();
+                        mx = mx.max(a);
+                        sa += a;
+                        sq += a * a;
+                    }
+                }
             },
-            x.size() < (1 << 16) ? cols : 64);
+            x.size() < (1 << 16) ? chunks : 1);
+        for (Eigen::Index c = 0; c < chunks; ++c) {
+            absmax_ = absmax_.cwiseMax(partMax.col(c).matrix());
+            sumAbs_ += partAbs.col(c).matrix().cast<double>();
+            sumSquare_ += partSq.col(c).matrix().cast<double>();
+        }
     }
     if (hessianOn_ && sum_) {
         prof::StageTimer timer("capture.hessian");
@@ -160,19 +180,25 @@ void streamCalibration(runtime::Transformer& model, const CalibrationSet& set, c
         };
         // Samples stacked into batches: each linear runs once per batch (sample_batches.hpp).
         const auto batches = planSampleBatches(hidden, options.batchRows > 0 ? options.batchRows : kDefaultBatchRows);
+        prof::StageTimer captureTimer("calib.capture_pass");
         for (const auto& batch : batches) {
             model.blockStacked(b, stackBatch(hidden, batch), batch.seqLen, &hooks);
             if (progress)
                 progress->report(0.5 * double(batch.first + batch.count) / double(hidden.size()));
         }
-        if (onBlock)
+        captureTimer.stop();
+        if (onBlock) {
+            prof::StageTimer methodTimer("calib.method_block");
             onBlock(cal);
+        }
         // Outputs through the block as it is now (quantized, if onBlock replaced linears).
+        prof::StageTimer outputTimer("calib.output_pass");
         for (const auto& batch : batches) {
             unstackBatch(model.blockStacked(b, stackBatch(hidden, batch), batch.seqLen), batch, hidden);
             if (progress)
                 progress->report(0.5 + 0.5 * double(batch.first + batch.count) / double(hidden.size()));
         }
+        outputTimer.stop();
         if (onBlockDone)
             onBlockDone(b);
     }

@@ -301,6 +301,12 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         lastMs = dev().submitAndWait(cb) / double(reps);
     }
     prof::add("vk.gemm.gpu_timestamps", lastMs * double(reps) * 1e-3);
+    if (prof::enabled()) {
+        // The same split by path, to tell slow kernels from many small products.
+        static const char* const kPathStage[] = {"vk.gemm.gpu.portable", "vk.gemm.gpu.gemv", "vk.gemm.gpu.coopmat",
+                                                 "vk.gemm.gpu.gemv_mma"};
+        prof::add(kPathStage[int(path)], lastMs * double(reps) * 1e-3);
+    }
     prof::StageTimer downloadTimer("vk.gemm.download_y");
     if (inlineStaging)
         dev().readStaged(y, yBytes, yStagingOffset);
