@@ -3,9 +3,10 @@
 // 1..11, every work split, and X far from 1 in magnitude (the kernel scales X by a power of two
 // into f16 range). Threshold 2e-3 (normalized error), as for the cooperative-matrix GEMM: X is
 // rounded to f16 (relative 2^-11 ~ 4.9e-4 per element) and each unit of 32 products is summed in
-// f16, so the error is a few 1e-4 (measured 2.9e-4..6.2e-4 on lavapipe); a wrong nibble, zero or
-// scale gives errors of order 1. Inputs outside the variant (NaN in X, zeros that are not
-// integers) must take an exact path (the f32 kernels' 1e-5).
+// f16, so the error is a few 1e-4 (measured 2.7e-4..7.8e-4 on lavapipe over 20 runs); a wrong
+// nibble, zero or scale gives errors of order 1, an overflowing f16 sum inf. Inputs outside the
+// variant (NaN in X, zeros that are not integers or above 15) must take an exact path (the f32
+// kernels' 1e-5).
 #include "compute_cpu/naive_reference.hpp"
 #include "core/compute/random_weights.hpp"
 #include "core/compute/vulkan/vulkan_backend.hpp"
@@ -31,6 +32,7 @@ private slots:
     void matchesCpu_data();
     void matchesCpu();
     void outlierInX();
+    void largestSumsStayFinite();
     void nanInXTakesTheF32Kernel();
     void fractionalZerosTakeThePortableKernel();
     void largeZerosTakeTheF32Kernel();
@@ -135,6 +137,37 @@ void TestGemvHalfMath::outlierInX()
     const double err = run(w, x, 1, true);
     gpu_->setGemvTuning(GemvTuning{});
     qInfo("outlier 2000: normalized error %.3g", err);
+    QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
+}
+
+void TestGemvHalfMath::largestSumsStayFinite()
+{
+    // The f16 sums' bound: every |c - z| = 15 (codes 15 with zero 0 in even rows, codes 0 with
+    // zero 15 in odd ones) and every x at the edge of the unscaled range (31.75, max |x| < 32):
+    // each chain reaches 8 * 16 * 15 * 31.75 = 60960, below f16's 65504 (with X unscaled up to
+    // 64, as first planned, this overflows to inf).
+    REQUIRE_F16_GPU();
+    auto rng = freshRng();
+    IntGroupwise g;
+    g.n = 6;
+    g.k = 256;
+    g.groupSize = 32;
+    g.symmetric = false;
+    g.codes.resize(std::size_t(g.n) * g.k / 8);
+    g.zeros.resize(std::size_t(g.n) * g.groups());
+    g.scales = randomNormal(g.zeros.size(), rng, 0.01f);
+    for (int r = 0; r < g.n; ++r) {
+        for (int wd = 0; wd < g.k / 8; ++wd)
+            g.codes[std::size_t(r) * (g.k / 8) + wd] = r % 2 ? 0u : 0xFFFFFFFFu;
+        for (int gr = 0; gr < g.groups(); ++gr)
+            g.zeros[std::size_t(r) * g.groups() + gr] = r % 2 ? 15.0f : 0.0f;
+    }
+    GemvTuning t;
+    t.halfMath = true;
+    gpu_->setGemvTuning(t);
+    const double err = run(WeightMatrix(g), std::vector<float>(256, 31.75f), 1, true);
+    gpu_->setGemvTuning(GemvTuning{});
+    qInfo("all |c - z| = 15, x = 31.75: normalized error %.3g", err);
     QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
 }
 
