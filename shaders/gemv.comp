@@ -7,9 +7,13 @@
 // row's lanes are exactly one subgroup, else a shared-memory tree (devices whose subgroups
 // differ).
 // One source, three formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
-// multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16).
+// multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16). -DFMT_INT4 -DHALF_MATH:
+// the int4 dequant and products in packed f16 (devices with shaderFloat16; see main()).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
+#if defined(HALF_MATH)
+#extension GL_EXT_shader_explicit_arithmetic_types_float16 : require
+#endif
 
 layout(constant_id = 0) const uint WG = 128;     // threads per workgroup, a multiple of LANES
 layout(constant_id = 1) const uint MT = 1;       // rows of X per dispatch, 1..8
@@ -29,6 +33,7 @@ layout(push_constant) uniform Params {
     uint flags;    // int4: bit 0 asymmetric; half: bit 0 bf16
     uint rowBytes; // unused here (raw block formats)
     uint rows;     // weight rows bound in this dispatch
+    float xScale;  // HALF_MATH: power of two that keeps the f16 sums in range (halfMathXScale)
 } pc;
 
 layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
@@ -99,7 +104,7 @@ void main()
         // registers keep more warps resident than holding 32 dequantized weights would.
         // Codes become floats without int->float conversions (quarter rate on NVIDIA):
         // 2^23 + c has c in its low mantissa bits, so (bits(2^23) | c) - (2^23 + z) = c - z.
-        // biasn holds 2^23 + z; z is an integer code (GPTQ/AWQ) or any float in 0..15.
+        // biasn holds 2^23 + z; z is an integer (GPTQ/AWQ; the backend sends no other zeros here).
         const uint groupShift = uint(findLSB(pc.groupSize));  // group sizes are powers of two
         const uint groups = pc.K >> groupShift;
         const bool asym = (pc.flags & 1u) != 0u;
@@ -115,6 +120,81 @@ void main()
             scn[r] = ok ? S[g] : 0.0;
             biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
         }
+#if defined(HALF_MATH)
+        // Packed f16 (about 1.6 instructions per weight instead of 3): a code word v holds
+        // nibbles c0..c7 (weight 8j + i in nibble i). (v & 0x000F000F) | 0x64006400 is the f16
+        // pair (1024 + c0, 1024 + c4) (f16 has ulp 1 at 1024), the 0x00F000F0 mask gives
+        // (1024 + 16 c1, 1024 + 16 c5), v >> 8 the same for c2, c6 and c3, c7. Subtracting
+        // 1024 + z (or 1024 + 16 z) leaves c - z (or 16 (c - z)) exactly (the backend sends
+        // only integer zeros in 0..15 here). The products sum in f16 over one unit (32 weights)
+        // in two chains, nibbles of even and odd position (8 products per f16 lane each; one
+        // chain of 16 measured 1.35x the error), then go into the f32 accumulator with the group
+        // scale, the odd chain times 1/16. pc.xScale (a power of two, 1 where max |x| is in
+        // [1, 32), else max |x| scaled into [16, 32)) keeps every partial sum below 65504:
+        // 8 * 16 * 15 * 32 = 61440.
+        const bool scaleX = pc.xScale != 1.0;
+        for (uint u = lane; u < units; u += LANES) {
+            uvec4 q[ROWS];
+            float sc[ROWS];
+            f16vec2 bl[ROWS], bh[ROWS];  // (1024 + z), (1024 + 16 z) in both lanes
+            for (uint r = 0; r < ROWS; ++r) {
+                q[r] = qn[r];
+                sc[r] = scn[r];
+                const float z = biasn[r] - 8388608.0;
+                bl[r] = f16vec2(float16_t(1024.0 + z));
+                bh[r] = f16vec2(float16_t(1024.0 + 16.0 * z));
+            }
+            const uint un = u + LANES;
+            if (PREFETCH != 0u && un < units) {
+                for (uint r = 0; r < ROWS; ++r) {
+                    const bool ok = n0 + r < pc.rows;
+                    qn[r] = ok ? W[(n0 + r) * units + un] : uvec4(0u);
+                    const uint g = (n0 + r) * groups + ((un * 32u) >> groupShift);
+                    scn[r] = ok ? S[g] : 0.0;
+                    biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+                }
+            }
+            for (uint i = 0; i < MT; ++i) {
+                if (mbase + i >= pc.M)
+                    break;
+                // This unit's X in f16 pairs (x[8j + p], x[8j + 4 + p]), p = 0..3, shared by
+                // the ROWS rows.
+                f16vec2 xh[16];
+                for (uint j = 0; j < 4; ++j) {
+                    const uint xb = (mbase + i) * (pc.K / 4) + u * 8u + 2u * j;
+                    vec4 s0 = X[xb], s1 = X[xb + 1];
+                    if (scaleX) {
+                        s0 *= pc.xScale;
+                        s1 *= pc.xScale;
+                    }
+                    xh[4 * j] = f16vec2(s0.x, s1.x);
+                    xh[4 * j + 1] = f16vec2(s0.y, s1.y);
+                    xh[4 * j + 2] = f16vec2(s0.z, s1.z);
+                    xh[4 * j + 3] = f16vec2(s0.w, s1.w);
+                }
+                for (uint r = 0; r < ROWS; ++r) {
+                    f16vec2 d0 = f16vec2(float16_t(0.0)), d1 = d0;
+                    for (uint j = 0; j < 4; ++j) {
+                        const uint v = q[r][j], h = v >> 8;
+                        d0 = fma(unpackFloat2x16((v & 0x000F000Fu) | 0x64006400u) - bl[r], xh[4 * j], d0);
+                        d1 = fma(unpackFloat2x16((v & 0x00F000F0u) | 0x64006400u) - bh[r], xh[4 * j + 1], d1);
+                        d0 = fma(unpackFloat2x16((h & 0x000F000Fu) | 0x64006400u) - bl[r], xh[4 * j + 2], d0);
+                        d1 = fma(unpackFloat2x16((h & 0x00F000F0u) | 0x64006400u) - bh[r], xh[4 * j + 3], d1);
+                    }
+                    acc[i * ROWS + r] += sc[r] * ((float(d0.x) + float(d0.y)) + 0.0625 * (float(d1.x) + float(d1.y)));
+                }
+            }
+            if (PREFETCH == 0u && un < units) {
+                for (uint r = 0; r < ROWS; ++r) {
+                    const bool ok = n0 + r < pc.rows;
+                    qn[r] = ok ? W[(n0 + r) * units + un] : uvec4(0u);
+                    const uint g = (n0 + r) * groups + ((un * 32u) >> groupShift);
+                    scn[r] = ok ? S[g] : 0.0;
+                    biasn[r] = 8388608.0 + (ok && asym ? Z[g] : 8.0);
+                }
+            }
+        }
+#else
         for (uint u = lane; u < units; u += LANES) {
             uvec4 q[ROWS];
             float sc[ROWS];
@@ -168,6 +248,7 @@ void main()
                 }
             }
         }
+#endif  // HALF_MATH
 #else
         for (uint u = lane; u < units; u += LANES) {
             uvec4 q[ROWS];
@@ -202,6 +283,8 @@ void main()
             const uint n = n0 + r;
 #if defined(FMT_INT8)
             const float rowScale = n < pc.rows ? S[n] : 0.0;
+#elif defined(HALF_MATH)
+            const float rowScale = 1.0 / pc.xScale;  // a power of two: exact
 #else
             const float rowScale = 1.0;
 #endif
@@ -229,6 +312,8 @@ void main()
                     continue;
 #if defined(FMT_INT8)
                 const float rowScale = S[n];
+#elif defined(HALF_MATH)
+                const float rowScale = 1.0 / pc.xScale;
 #else
                 const float rowScale = 1.0;
 #endif

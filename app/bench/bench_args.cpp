@@ -27,7 +27,9 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--rows-per-workgroup", a.rowsPerWorkgroup, "rows of X per workgroup of the portable GEMM kernels");
     app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
-    app.add_option("--gemv-variants", a.gemvVariants, "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH] (e.g. 256x4, 128x8x0)");
+    app.add_option("--gemv-variants", a.gemvVariants,
+                   "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH[xHALF]] (ROWS 0: by shape; HALF 1: int4 in packed f16; "
+                   "e.g. 256x4, 128x8x0, 128x4x0x1)");
     app.add_option("--gemv-mma-variants", a.gemvMmaVariants,
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
@@ -37,6 +39,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
                    "SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM attention shapes, e.g. 32x512x32x32x128");
     app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM");
     app.add_flag("--coopmat-wide", a.coopWide, "cooperative-matrix GEMM: 64 x 64 per subgroup, two shared buffers");
+    app.add_flag("--gemv-half", a.gemvHalf, "int4 GEMV with packed f16 dequant and products where the device has f16 arithmetic");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
     app.add_flag("--no-subgroup", a.noSubgroup, "GEMV: shared-memory reduction instead of subgroupAdd");
@@ -74,6 +77,7 @@ int printDevices(bool json)
                            {"khrCooperativeMatrix", d.khrCooperativeMatrix},
                            {"cooperativeMatrixShapes", d.cooperativeMatrixShapes},
                            {"maxStorageBufferRange", d.maxStorageBufferRange},
+                           {"computeUnits", d.computeUnits},
                            {"heaps", heaps},
                            {"usable", d.usable},
                            {"selected", d.selected}});
@@ -143,13 +147,14 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d+)x(\d+)(x([01]))?)");
+        static const std::regex re(R"((\d+)x(\d+)(x([01])(x([01]))?)?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
-            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH], e.g. 256x4 or 128x8x0)\n";
+            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH[xHALF]], e.g. 256x4, 128x8x0 or 128x4x0x1)\n";
             return 2;
         }
-        opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0});
+        opt.gemvVariants.push_back(
+            {std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0, m[6].matched ? std::stoi(m[6]) : 0});
     }
     for (const auto& v : a.gemvMmaVariants) {
         static const std::regex re(R"(([1-8])x([1-4])x([01])x([01])x([01]))");
@@ -182,6 +187,7 @@ int runBench(const BenchArgs& a)
         opt.gemvRows = a.gemvRows;
     opt.gemv = !a.noGemv;
     opt.gemvMma = a.gemvMma;
+    opt.gemvHalfMath = a.gemvHalf;
     opt.coopHalfX = a.coopHalfX;
     opt.coopWide = a.coopWide;
     opt.gemvSubgroupAdd = !a.noSubgroup;

@@ -47,6 +47,7 @@ GemvTuning defaultTuning(const BenchOptions& opt)
 {
     GemvTuning t{opt.gemv, opt.gemvSubgroupAdd, std::uint32_t(opt.gemvWorkgroup), std::uint32_t(opt.gemvRows)};
     t.mma = opt.gemvMma;
+    t.halfMath = opt.gemvHalfMath;
     return t;
 }
 
@@ -162,10 +163,12 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
                 // Other work splits on the same weights and X: gemv.comp's, then gemv_mma.comp's.
                 std::vector<std::pair<GemvTuning, std::string>> variants;
-                for (auto [wg, rowsPer, prefetch] : opt.gemvVariants) {
+                for (auto [wg, rowsPer, prefetch, half] : opt.gemvVariants) {
                     GemvTuning g{true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0};
                     g.mma = false;
-                    variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + std::to_string(rowsPer) + (prefetch ? " prefetch" : ""));
+                    g.halfMath = half != 0;
+                    variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + (rowsPer ? std::to_string(rowsPer) : "auto") +
+                                                 (prefetch ? " prefetch" : "") + (half ? " f16" : ""));
                 }
                 for (auto [warps, tiles, prefetch, mode, xlo] : opt.gemvMmaVariants) {
                     GemvTuning g = defaultTuning(opt);
@@ -192,6 +195,8 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     v.msSingle = tv.median;
                     const std::string ran = gemmPathName(gpu.lastGemmPath());
                     v.path = name.rfind(ran + " ", 0) == 0 ? name : name + " (ran " + ran + ")";
+                    if (tuning.halfMath && ran == "gemv" && !gpu.lastGemvHalfMath())
+                        v.path += " (ran f32: no f16 arithmetic or not int4)";
                     v.error = 0;
                     for (std::size_t i = 0; i < rows.size(); ++i)
                         v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));

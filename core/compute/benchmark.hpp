@@ -25,8 +25,9 @@ struct BenchOptions {
     bool gemvSubgroupAdd = true;
     bool gemv = true;          // false: the portable kernel for small batches too
     bool gemvMma = false;      // the tensor-core 4-bit GEMV (GemvTuning::mma) where it applies
+    bool gemvHalfMath = false; // int4 GEMV in packed f16 (GemvTuning::halfMath) where the device has it
     // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.
-    std::vector<std::array<int, 3>> gemvVariants;  // workgroup, rows, prefetch
+    std::vector<std::array<int, 4>> gemvVariants;  // workgroup, rows, prefetch, int4 packed-f16 math
     // Tensor-core 4-bit GEMV settings timed on the same weights: warps, tiles, prefetch, mode, xlo.
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels

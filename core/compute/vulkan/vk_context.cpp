@@ -151,7 +151,10 @@ VulkanDeviceInfo Instance::describe(int index) const
     fn.vkEnumerateDeviceExtensionProperties(pd, nullptr, &extCount, nullptr);
     std::vector<VkExtensionProperties> exts(extCount);
     fn.vkEnumerateDeviceExtensionProperties(pd, nullptr, &extCount, exts.data());
+    bool smBuiltins = false;
     for (const auto& e : exts) {
+        if (std::strcmp(e.extensionName, "VK_NV_shader_sm_builtins") == 0)
+            smBuiltins = true;
         if (std::strcmp(e.extensionName, "VK_NV_cooperative_matrix") == 0)
             d.nvCooperativeMatrix = true;
         if (std::strcmp(e.extensionName, "VK_KHR_cooperative_matrix") == 0)
@@ -161,7 +164,10 @@ VulkanDeviceInfo Instance::describe(int index) const
     if (base.apiVersion >= VK_API_VERSION_1_2) {
         VkPhysicalDeviceSubgroupProperties sub{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
         VkPhysicalDeviceDriverProperties drv{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+        VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV};
         sub.pNext = &drv;
+        if (smBuiltins)
+            drv.pNext = &sm;  // the number of SMs (gemv.comp's rows per thread by shape)
         VkPhysicalDeviceProperties2 props{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
         props.pNext = &sub;
         fn.vkGetPhysicalDeviceProperties2(pd, &props);
@@ -169,6 +175,7 @@ VulkanDeviceInfo Instance::describe(int index) const
         d.subgroupArithmetic = (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                                (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT);
         d.driver = std::string(drv.driverName) + " " + drv.driverInfo;
+        d.computeUnits = smBuiltins ? sm.shaderSMCount : 0;
 
         VkPhysicalDeviceVulkan11Features f11{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
         VkPhysicalDeviceVulkan12Features f12{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};

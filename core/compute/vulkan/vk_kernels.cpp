@@ -62,6 +62,9 @@ const std::uint32_t kCopy[] = {
 const std::uint32_t kGemvInt4[] = {
 #include "gemv_int4.spv.inc"
 };
+const std::uint32_t kGemvInt4F16[] = {
+#include "gemv_int4h.spv.inc"
+};
 const std::uint32_t kGemvInt8[] = {
 #include "gemv_int8.spv.inc"
 };
@@ -147,6 +150,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::Histogram: return kHistogram;
     case KernelId::Copy: return kCopy;
     case KernelId::GemvInt4: return kGemvInt4;
+    case KernelId::GemvInt4F16: return kGemvInt4F16;
     case KernelId::GemvInt8: return kGemvInt8;
     case KernelId::GemvHalf: return kGemvHalf;
     case KernelId::GemvMma: return kGemvMma;
@@ -178,7 +182,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
 // per tile for attention.comp, 0..4 for the f32 GEMM's tile (gemm_f32.comp).
 bool specialized(KernelId id)
 {
-    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
+    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
            id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention || id == KernelId::GemmF32;
 }
 

@@ -14,6 +14,7 @@ enum class KernelId {
     DqHalf, DqInt8, DqIntG, DqNf4, DqQ8_0, DqQ4_0, DqQ4_1, DqQ4_K, DqQ6_K,
     W8a8, Hessian, ChanStats, Histogram, Copy,
     GemvInt4, GemvInt8, GemvHalf,  // decode GEMV (gemv.comp)
+    GemvInt4F16,                   // its int4 variant with packed f16 math (needs shaderFloat16)
     GemvMma, GemvXprep,            // 4-bit GEMV on the tensor cores and its X pre-pass
     ToHalf, HessianF16,            // f32 -> f16; X^T X from f16 X on the tensor cores
     Attention,                     // causal GQA attention, online softmax (attention.comp)

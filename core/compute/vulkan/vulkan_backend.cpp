@@ -56,6 +56,23 @@ bool fitsHalf(const float* x, std::size_t count)
     return fits;
 }
 
+float halfMathXScale(const float* x, std::size_t count)
+{
+    float maxAbs = 0.0f;
+    bool nan = false;
+    for (std::size_t i = 0; i < count; ++i) {
+        const float a = std::abs(x[i]);
+        nan = nan || a != a;
+        maxAbs = std::max(maxAbs, a);
+    }
+    if (nan || !std::isfinite(maxAbs))
+        return 0.0f;
+    if (maxAbs == 0.0f || (maxAbs >= 1.0f && maxAbs < 32.0f))
+        return 1.0f;  // the shader skips the multiply
+    int e = 0;
+    std::frexp(maxAbs, &e);  // maxAbs = f 2^e, f in [0.5, 1): times 2^(5 - e) lands in [16, 32)
+    return std::ldexp(1.0f, std::clamp(5 - e, -120, 120));
+}
 
 } // namespace vkb
 
@@ -94,7 +111,15 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
         w.bits = std::uint32_t(g->bits);
         w.groupSize = std::uint32_t(g->groupSize);
         w.flags = (g->symmetric ? 0u : 1u) | (g->gIdx.empty() ? 0u : 2u);
-        w.hasGemv = g->bits == 4 && g->gIdx.empty() && g->groupSize % 32 == 0;
+        // gemv.comp holds zeros as 2^23 + z (f32) and, in f16, 1024 + 16 z: exact for integer
+        // zeros (every quantizer and file format here makes them); others take the portable kernel.
+        bool integerZeros = true, smallZeros = true;
+        for (const float z : g->zeros) {
+            integerZeros = integerZeros && z == std::nearbyint(z) && std::abs(z) < 1e6f;
+            smallZeros = smallZeros && z >= 0.0f && z <= 15.0f;
+        }
+        w.hasGemv = g->bits == 4 && g->gIdx.empty() && g->groupSize % 32 == 0 && integerZeros;
+        w.gemvHalfMath = w.hasGemv && smallZeros;
         w.hasGemvMma = g->bits == 4 && g->gIdx.empty() && g->groupSize % 128 == 0 && k % 128 == 0;
         w.gemv = KernelId::GemvInt4;
         const std::uint64_t groups = k / std::uint64_t(g->groupSize);
@@ -140,7 +165,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     const VulkanWeights& w = *sets[0];
     for (const auto* s : sets)
         if (!s->onGpu || s->kernel != w.kernel || s->rows() != w.rows() || s->cols() != w.cols() || s->flags != w.flags ||
-            s->arrays.size() != w.arrays.size())
+            s->arrays.size() != w.arrays.size() || s->hasGemv != w.hasGemv)
             return false;
     if (reps < 1 || std::uint64_t(reps) * sets.size() > kMaxSetsPerSubmission)
         return false;
@@ -163,14 +188,26 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                  return fits;
              }())
         path = GemmPath::CoopMatrix;
+    // The packed-f16 int4 GEMV where asked for, the device has f16 arithmetic, every set's zeros
+    // suit it and X is finite.
+    float xScale = 1.0f;
+    bool halfGemv = path == GemmPath::Gemv && w.gemv == KernelId::GemvInt4 && gemvTuning.halfMath && dev().info.shaderFloat16;
+    for (const auto* s : sets)
+        halfGemv = halfGemv && s->gemvHalfMath;
+    if (halfGemv) {
+        xScale = halfMathXScale(x, m * k);
+        halfGemv = xScale > 0.0f;
+    }
+    lastGemvHalf = halfGemv;
+    const KernelId gemvKernel = halfGemv ? KernelId::GemvInt4F16 : w.gemv;
     const std::uint32_t lanes = gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
                                : path == GemmPath::Gemv || path == GemmPath::GemvMma ? std::min<std::uint32_t>(8, mInt)
                                : mInt == 1 ? 1u : mt;
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
-    // Rows per thread: int4 needs more rows to share each slice of X (8 measured best on the H100).
+    // Rows per thread: tuned, or by format and shape (gemvAutoRows).
     std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
-    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : (w.gemv == KernelId::GemvInt4 ? 8u : 4u);
+    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(w.gemv, n, lanes);
     const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
     while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
         --gemvRows;
@@ -265,10 +302,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             for (const auto& a : wr.arrays)
                 b[std::size_t(a.binding)] = a.bytesPerRow ? rows(a.buf, n0, nc, a.bytesPerRow) : whole(a.buf, a.bytes);
             const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0),
-                              w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc)};
+                              w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc), xScale};
             switch (path) {
             case GemmPath::Gemv:
-                kernels().dispatch(cb, w.gemv, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
+                kernels().dispatch(cb, gemvKernel, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
                                    sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
                 break;
             case GemmPath::GemvMma:
@@ -448,6 +485,7 @@ bool VulkanBackend::hessianF16Available() const { return d_->dev().coopMatrixF16
 bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable(); }
 bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
+bool VulkanBackend::lastGemvHalfMath() const { return d_->lastGemvHalf; }
 
 std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
 {
@@ -733,7 +771,10 @@ std::string describeDevice(const VulkanDeviceInfo& d)
     for (const auto& shape : d.cooperativeMatrixShapes)
         s << "; " << shape;
     s << "\n    max storage binding " << d.maxStorageBufferRange << " B, workgroup " << d.maxWorkgroupInvocations
-      << " invocations, shared " << d.maxSharedMemory << " B\n    heaps:";
+      << " invocations, shared " << d.maxSharedMemory << " B";
+    if (d.computeUnits)
+        s << ", " << d.computeUnits << " compute units";
+    s << "\n    heaps:";
     for (const auto& h : d.heaps)
         s << " " << (h.size >> 20) << " MiB" << (h.deviceLocal ? " (device-local)" : "");
     s << "\n";

@@ -35,6 +35,7 @@ struct VulkanDeviceInfo {
     std::uint64_t maxStorageBufferRange = 0;
     std::uint32_t maxWorkgroupInvocations = 0;
     std::uint32_t maxSharedMemory = 0;
+    std::uint32_t computeUnits = 0;  // streaming multiprocessors (VK_NV_shader_sm_builtins); 0: unknown
     std::uint32_t minStorageBufferOffsetAlignment = 0;
     double timestampPeriodNs = 0;
     std::vector<VulkanHeap> heaps;
@@ -68,9 +69,14 @@ struct GemvTuning {
     bool subgroupAdd = true;        // false: shared-memory reduction even where subgroups work
     std::uint32_t workgroup = 128;  // threads, a power of two (at least one subgroup)
     std::uint32_t rows = 0;         // weight rows per thread (loads in flight, reuse of X), 1..8;
-                                    // 0: per format (int4 8, others 4)
+                                    // 0: by format and shape (gemvAutoRows in vulkan_backend.cpp)
     bool prefetch = false;          // int4: load the next step's codes before computing this one
                                     // (measured slower at 8 rows: registers)
+    // int4: dequant and products in packed f16 (gemv.comp HALF_MATH; X scaled by a power of two
+    // into f16 range, f16 sums over 32 weights, f32 across them; normalized error ~3e-4 against
+    // the f32 twin) where the device has shaderFloat16 and the zeros are integers in 0..15;
+    // else the f32 kernel. Off by default until timed on a device.
+    bool halfMath = false;
     // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
     // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
     // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).
@@ -161,6 +167,8 @@ public:
     bool hasTensorCoreGemv() const;
     bool hasCooperativeMatrix() const;
     GemmPath lastGemmPath() const;
+    // Whether the last dequantGemm ran gemv.comp's packed-f16 int4 variant (GemvTuning::halfMath).
+    bool lastGemvHalfMath() const;
     // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling
     // through `sets` (same format and shape); returns GPU ms per GEMM, or -1 where this cannot
     // run on the GPU. y gets the last product.

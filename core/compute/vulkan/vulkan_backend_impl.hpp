@@ -52,13 +52,20 @@ public:
     bool hasGemv = false;  // gemv.comp handles this format (int4 without g_idx, int8, f16/bf16)
     bool hasGemvMma = false;  // gemv_mma.comp handles it (4-bit, groups a multiple of 128, no g_idx)
     KernelId gemv = KernelId::GemvHalf;
+    bool gemvHalfMath = false;  // int4 with integer zeros in 0..15: gemv.comp's HALF_MATH variant can run it
     std::uint32_t bits = 0, groupSize = 0, flags = 0, rowBytes = 0;
     std::vector<DeviceArray> arrays;
 };
 
 struct GemmPush {
     std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes, rows;
+    float xScale = 1.0f;  // gemv.comp HALF_MATH: X's scale into f16 range (halfMathXScale)
 };
+
+// gemv.comp HALF_MATH: a power of two that keeps a unit's f16 sums in range: 1 where max |x| is
+// in [1, 32) (or X is all zeros), else the one that brings max |x| into [16, 32); 0 where X holds
+// inf or NaN (the f32 kernel runs then).
+float halfMathXScale(const float* x, std::size_t count);
 
 // Whether every |x| < 65000 (f16 holds it; NaN passes: it stays NaN); X is split over the pool
 // when large. The cooperative-matrix paths convert X to f16.
@@ -84,6 +91,7 @@ struct VulkanBackend::Impl {
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
     std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
     int lastPath = 0;  // GemmPath of the last dequantGemm
+    bool lastGemvHalf = false;  // the last dequantGemm ran gemv.comp's HALF_MATH variant
     bool timingRun = false;  // timeDequantGemm: transfers stay out of the timed submission
     // dequantGemmShared: X already in xBuf from the previous product of the same call.
     const float* residentX = nullptr;
@@ -159,6 +167,20 @@ struct VulkanBackend::Impl {
             return false;
         const auto& shapes = engine->device->info.cooperativeMatrixShapes;
         return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
+    }
+    // gemv.comp's weight rows per thread when GemvTuning::rows is 0. f16/bf16/int8: 4. int4: the
+    // most of 8, 4, 2 that still gives every compute unit 1024 threads (more rows share each
+    // slice of X, but 28672 rows at 8 per thread filled 0.4 of the H100's thread slots and ran
+    // slower than 4); 4 where the device does not say how many compute units it has.
+    std::uint32_t gemvAutoRows(KernelId gemv, std::uint64_t n, std::uint32_t lanes) const
+    {
+        const std::uint64_t units = engine->device->info.computeUnits;
+        if (gemv != KernelId::GemvInt4 || units == 0)
+            return 4;
+        std::uint32_t rows = 8;
+        while (rows > 2 && (n + rows - 1) / rows * lanes < units * 1024)
+            rows /= 2;
+        return rows;
     }
     bool useSubgroupAdd() const
     {
