@@ -1,5 +1,6 @@
 // quantscope-cli: the headless front end. Argument parsing and output only; core computes.
 #include "commands.hpp"
+#include "core/util/memory_policy.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +10,7 @@
 
 int main(int argc, char** argv)
 {
+    qs::keepFreedMemoryForReuse(); // calibration's large activations reuse freed memory
     CLI::App app{"QuantScope command line: inspect, quantize and evaluate LLM checkpoints"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "quantscope-cli 0.1.0");
