@@ -2,6 +2,7 @@
 // --quantize METHOD, the time and peak memory of calibrating and quantizing the model on random
 // tokens with its linears left in the checkpoint until quantized (for large shapes).
 #include "commands.hpp"
+#include "quant_options.hpp"
 
 #include "core/calib/calibration_set.hpp"
 #include "core/compute/backend.hpp"
@@ -39,7 +40,7 @@ struct SpeedOptions {
     int seqlen = 128;
     int blocks = 0; // 0: all
     bool calibrateOnly = false; // --calibrate: the calibration pass alone, no method
-    bool gptqGpuSolve = false;  // --gptq-gpu-solve: GPTQ's solve products on the GPU backend
+    quant::GptqSolveOn gptqSolve = quant::GptqSolveOn::Auto; // --gptq-solve
 };
 
 double seconds(std::chrono::steady_clock::time_point t0)
@@ -138,7 +139,7 @@ int runQuantizeSpeed(const SpeedOptions& o)
     quant::QuantConfig config;
     config.method = o.method;
     config.bits = o.method == "absmax" || o.method == "smoothquant" ? 8 : 4;
-    config.gptqSolveOnGpu = o.gptqGpuSolve;
+    config.gptqSolve = o.gptqSolve;
     // Anonymous memory (heap: hidden states, the block at work, statistics) sampled at every
     // stage; VmHWM also counts the checkpoint's mapped pages the process has touched.
     std::uint64_t peakAnon = 0;
@@ -287,8 +288,10 @@ Command addSpeedCommand(CLI::App& app)
                   "then each block's outputs), per block; with --gpu on the Vulkan device");
     cmd->add_option("--blocks", o->blocks, "With --quantize: only the first N decoder blocks (0: all)")
         ->check(CLI::Range(0, 100000));
-    cmd->add_flag("--gptq-gpu-solve", o->gptqGpuSolve,
-                  "With --quantize gptq --gpu: run the solve's large products on the GPU too (opt-in)");
+    cmd->add_option("--gptq-solve", o->gptqSolve,
+                    "With --quantize gptq --gpu: where the solve's large products run (auto: the GPU unless it is "
+                    "the CPU's own, like lavapipe; gpu; cpu)")
+        ->transform(CLI::CheckedTransformer(gptqSolveNames(), CLI::ignore_case));
     return {cmd, [o] { return runSpeed(*o); }};
 }
 

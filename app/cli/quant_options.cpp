@@ -4,6 +4,13 @@
 
 namespace qs::cli {
 
+const std::map<std::string, quant::GptqSolveOn>& gptqSolveNames()
+{
+    static const std::map<std::string, quant::GptqSolveOn> names{
+        {"auto", quant::GptqSolveOn::Auto}, {"gpu", quant::GptqSolveOn::Gpu}, {"cpu", quant::GptqSolveOn::Cpu}};
+    return names;
+}
+
 void addMethodOptions(CLI::App& cmd, QuantRunOptions& o)
 {
     quant::QuantConfig& c = o.config;
@@ -22,9 +29,10 @@ void addMethodOptions(CLI::App& cmd, QuantRunOptions& o)
     cmd.add_flag("!--hessian-f32", c.hessianHalf,
                  "gptq: sum X^T X from f32 activations on the GPU too (default: rounded to f16 on tensor cores, "
                  "as GPTQ's reference does)");
-    cmd.add_flag("--gptq-gpu-solve", c.gptqSolveOnGpu,
-                 "gptq: run the solve's large products on the GPU backend (opt-in: slower than the CPU threads in its "
-                 "first H100 run)");
+    cmd.add_option("--gptq-solve", c.gptqSolve,
+                   "gptq: where the solve's large products run: auto (a real GPU when one computes, else the CPU "
+                   "threads), gpu, cpu")
+        ->transform(CLI::CheckedTransformer(gptqSolveNames(), CLI::ignore_case));
     cmd.add_flag("!--no-clip", c.awqClip, "awq: skip the clip search");
     cmd.add_flag("--x-only", c.awqXOnly, "awq: original activation-only scales");
     cmd.add_flag("!--no-double-quant", c.doubleQuant, "nf4: keep absmax constants in f32");

@@ -2,6 +2,7 @@
 // Options shared by `quantize` and `compare`: method settings, calibration and evaluation.
 #include "core/quant/quant_config.hpp"
 
+#include <map>
 #include <string>
 
 namespace CLI {
@@ -24,6 +25,9 @@ struct QuantRunOptions {
     bool gpu = false;
     bool json = false;
 };
+
+// --gptq-solve's words: auto, gpu, cpu.
+const std::map<std::string, quant::GptqSolveOn>& gptqSolveNames();
 
 // Adds the method and calibration/evaluation options to a subcommand.
 void addMethodOptions(CLI::App& cmd, QuantRunOptions& o);

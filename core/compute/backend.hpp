@@ -99,6 +99,9 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;  // "cpu (Eigen)", "vulkan: NVIDIA H100 80GB HBM3"
     virtual bool isGpu() const { return false; }
+    // A GPU backend whose device is the host's own CPU (lavapipe): correct, but bulk work that
+    // the CPU backend does well gains nothing there.
+    virtual bool isCpuDevice() const { return !isGpu(); }
 
     // Validates w (ComputeError) and makes it ready for this backend.
     virtual std::shared_ptr<PreparedWeights> prepare(std::shared_ptr<const WeightMatrix> w) = 0;

@@ -107,7 +107,10 @@ public:
             throw Error("gptq needs calibration statistics with Hessians");
         // On a GPU the factorization's and the sweep's large f32 products run there (the
         // column-by-column quantization stays on the CPU threads), unless asked otherwise.
-        productBackend_ = ctx.backend && ctx.backend->isGpu() && config_.gptqSolveOnGpu ? ctx.backend.get() : nullptr;
+        const bool onDevice = ctx.backend && ctx.backend->isGpu() &&
+                              (config_.gptqSolve == GptqSolveOn::Gpu ||
+                               (config_.gptqSolve == GptqSolveOn::Auto && !ctx.backend->isCpuDevice()));
+        productBackend_ = onDevice ? ctx.backend.get() : nullptr;
         const std::size_t first = reports.size();
         const bool sequential = config_.trueSequential && cal->inputs && !cal->inputs->empty();
 

@@ -6,6 +6,13 @@
 
 namespace qs::quant {
 
+// Where GPTQ's solve runs its large products (the column sweep itself stays on the CPU threads).
+enum class GptqSolveOn {
+    Auto, // the GPU backend's device when it is a real GPU; the CPU threads otherwise
+    Gpu,  // the backend's device whenever the backend is a GPU one (lavapipe included)
+    Cpu   // the CPU threads
+};
+
 enum class ActivationQuant {
     PerTokenDynamic, // SmoothQuant's O1: one scale per token, computed at run time
     PerTensorStatic  // O3: one scale for the tensor, from calibration absmax (O2, per-tensor
@@ -37,10 +44,10 @@ struct QuantConfig {
     // X^T X from activations rounded to f16 (f32 accumulation) on a GPU with tensor cores, as
     // GPTQ's reference feeds f16 activations; false: f32 products on every backend.
     bool hessianHalf = true;
-    // With a GPU backend, run the solve's large products (factorization panels, the sweep's
-    // runs) there. Off by default: on the H100 its first run was slower than the CPU threads
-    // (docs/benchmarks.md, session 4).
-    bool gptqSolveOnGpu = false;
+    // Where the solve's large products (factorization panels, the sweep's runs) run. On the
+    // H100 a 7B block's solve takes 2.65 s there against 4.28 s on 16 CPU threads
+    // (gptq-bench, docs/benchmarks.md, session 5).
+    GptqSolveOn gptqSolve = GptqSolveOn::Auto;
 
     // AWQ.
     int awqGrid = 20;                // ratios 0, 1/20, ..., 19/20

@@ -159,8 +159,8 @@ void TestGptqDevice::matchesCpuPath()
     }
 }
 
-// With --gptq-gpu-solve (gptqSolveOnGpu) the method runs its products on a GPU backend; by
-// default they stay on the CPU: block 0 of the demo model (hidden 384: one panel
+// With --gptq-solve gpu the method runs its products on a GPU backend (by default on a real GPU
+// only, not on lavapipe), with --gptq-solve cpu on the CPU threads: block 0 of the demo model (hidden 384: one panel
 // product per 384-wide Hessian; intermediate 1024: three panel products and a run product for
 // down_proj) quantized both ways on the Vulkan backend from the same calibration. With the
 // captured Hessians (not true-sequential) both runs solve the same problems: the tolerances
@@ -203,9 +203,9 @@ void TestGptqDevice::methodOnVulkanDemoModel()
             c.method = "gptq";
             c.groupSize = 128;
             c.trueSequential = sequential;
-            c.gptqSolveOnGpu = true;
+            c.gptqSolve = quant::GptqSolveOn::Gpu;
             const auto onGpu = quant::quantizeModel(a, c, &set, gpu);
-            c.gptqSolveOnGpu = false;
+            c.gptqSolve = quant::GptqSolveOn::Cpu;
             const auto onCpu = quant::quantizeModel(b, c, &set, gpu);
             QCOMPARE(onGpu.layers.size(), std::size_t(7));
             QCOMPARE(onCpu.layers.size(), std::size_t(7));

@@ -434,6 +434,7 @@ std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
 
 std::string VulkanBackend::name() const { return "vulkan: " + d_->dev().info.name; }
 const VulkanDeviceInfo& VulkanBackend::device() const { return d_->dev().info; }
+bool VulkanBackend::isCpuDevice() const { return d_->dev().info.type == "cpu"; }
 bool VulkanBackend::lastRanOnGpu() const { return d_->lastGpu; }
 double VulkanBackend::lastKernelMs() const { return d_->lastMs; }
 

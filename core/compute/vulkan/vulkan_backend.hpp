@@ -96,6 +96,7 @@ public:
 
     std::string name() const override;
     bool isGpu() const override { return true; }
+    bool isCpuDevice() const override;
     std::shared_ptr<PreparedWeights> prepare(std::shared_ptr<const WeightMatrix> w) override;
     void dequantGemm(const float* x, int m, const PreparedWeights& w, float* y) override;
     void w8a8Gemm(const Int8Activations& x, const PreparedWeights& w, float* y) override;

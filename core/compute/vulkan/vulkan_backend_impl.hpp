@@ -168,20 +168,11 @@ struct VulkanBackend::Impl {
         const auto& shapes = engine->device->info.cooperativeMatrixShapes;
         return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
     }
-    // gemv.comp's weight rows per thread when GemvTuning::rows is 0. f16/bf16/int8: 4. int4: the
-    // most of 8, 4, 2 that still gives every compute unit 1024 threads (more rows share each
-    // slice of X, but 28672 rows at 8 per thread filled 0.4 of the H100's thread slots and ran
-    // slower than 4); 4 where the device does not say how many compute units it has.
-    std::uint32_t gemvAutoRows(KernelId gemv, std::uint64_t n, std::uint32_t lanes) const
-    {
-        const std::uint64_t units = engine->device->info.computeUnits;
-        if (gemv != KernelId::GemvInt4 || units == 0)
-            return 4;
-        std::uint32_t rows = 8;
-        while (rows > 2 && (n + rows - 1) / rows * lanes < units * 1024)
-            rows /= 2;
-        return rows;
-    }
+    // gemv.comp's weight rows per thread when GemvTuning::rows is 0: 4 for every format. For
+    // int4 a rule by shape (the most of 8/4/2 giving each compute unit 1024 threads) was tried
+    // on the H100 (session 5): it chose 2 rows for 4096x14336, 27.8% of the copy ceiling against
+    // 33.4% with 4; at 28672x8192, 4 rows and 8 were within the runs' noise (52-54%).
+    std::uint32_t gemvAutoRows(KernelId, std::uint64_t, std::uint32_t) const { return 4; }
     bool useSubgroupAdd() const
     {
         const std::uint32_t sg = engine->device->info.subgroupSize;
