@@ -57,6 +57,7 @@ Command addExportCommand(CLI::App& app);
 Command addDevicesCommand(CLI::App& app);  // cmd_devices.cpp
 Command addBenchCommand(CLI::App& app);    // cmd_bench.cpp
 Command addGptqBenchCommand(CLI::App& app); // cmd_gptq_bench.cpp
+Command addAwqClipBenchCommand(CLI::App& app); // cmd_awq_clip_bench.cpp
 
 std::string humanBytes(double bytes);
 

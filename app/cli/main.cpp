@@ -55,7 +55,7 @@ int main(int argc, char** argv)
     const qs::cli::Command commands[] = {qs::cli::addQuantizeCommand(app), qs::cli::addCompareCommand(app),
                                          qs::cli::addSpeedCommand(app), qs::cli::addExportCommand(app),
                                          qs::cli::addDevicesCommand(app), qs::cli::addBenchCommand(app),
-                                         qs::cli::addGptqBenchCommand(app)};
+                                         qs::cli::addGptqBenchCommand(app), qs::cli::addAwqClipBenchCommand(app)};
 
     try {
         app.parse(argc, argv);

@@ -70,6 +70,26 @@ struct AttentionShape {
 // Throws ComputeError for null pointers, non-positive sizes, keys < queries, heads not a
 // multiple of kvHeads, or arrays past 2^40 bytes.
 void checkAttentionArgs(const AttentionShape& s, const float* q, const float* k, const float* v, const float* out);
+// AWQ's clip search (quant/awq_clip.hpp) in its Gram form: for every row r, group g and shrink
+// s_i, the group's weights clamped to +-orgMax(r, g) s_i and fake-quantized on the group-wise grid
+// (compute/group_grid.hpp, the CPU's rounding exactly), d = w - q, error = d^T G_g d with G_g the
+// group's gs x gs block of X^T X / T.
+struct AwqClipProblem {
+    const float* w = nullptr;        // [n][k]
+    int n = 0, k = 0;
+    int groupSize = 0;               // divides k
+    const float* gram = nullptr;     // [k / groupSize][groupSize][groupSize], row-major blocks
+    int bits = 4;                    // 2..8
+    bool symmetric = false;
+    std::span<const float> shrinks;  // [steps], in (0, 1]
+    int groups() const { return groupSize > 0 ? k / groupSize : 0; }
+};
+// Throws ComputeError for null pointers, non-positive sizes, a group size that does not divide
+// k, bits outside 2..8, no shrinks or one outside (0, 1], or arrays past 2^40 bytes.
+void checkAwqClipArgs(const AwqClipProblem& p, const float* errors, const float* orgMax);
+// The CPU twin (rows split over the thread pool): errors [steps][n][groups], orgMax [n][groups].
+void awqClipErrorsCpu(const AwqClipProblem& p, float* errors, float* orgMax);
+
 // A row-major f32 matrix kept where its backend computes (device memory on a GPU, host memory
 // on the CPU), written and read in blocks, and multiplied by gemmF32: operands that many
 // products share (GPTQ's R, its growing error matrix) cross the bus once.
@@ -118,6 +138,10 @@ public:
     virtual void histogram(std::span<const float> x, Histogram& acc) = 0;
     // out = softmax(q k^T / sqrt(D) + causal mask) v, f32 (see AttentionShape).
     virtual void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) = 0;
+
+    // AWQ clip-search errors (AwqClipProblem): errors [steps][n][groups] and orgMax [n][groups]
+    // (max |w| of each group), f32 sums.
+    virtual void awqClipErrors(const AwqClipProblem& p, float* errors, float* orgMax) = 0;
 
     // A zero-filled rows x cols matrix for gemmF32 (rows, cols >= 1; ComputeError otherwise).
     virtual std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) = 0;

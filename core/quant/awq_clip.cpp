@@ -30,13 +30,50 @@ void clampAndQuantize(float* w, int count, float m, const GroupGrid& grid)
         w[i] = dequantizeCode(quantizeCode(w[i], scale, zero, grid.maxq()), scale, zero);
 }
 
-// Rows of w one thread handles at a time: a 128 x 128 candidate block stays in L2.
+// Rows of w one thread handles at a time (the direct form).
 constexpr int kRowBlock = 128;
+
+// The Gram form on backend (a GPU) or the CPU twin: the diagonal gs x gs blocks of X^T X / T
+// on the host (groups T gs^2 multiply-adds, split over the pool), the candidates' errors there.
+void gramFormErrors(const Mat& w, const Mat& x, const GroupGrid& grid, int gs, compute::Backend* backend,
+                    AwqClipCandidates& c)
+{
+    const int n = int(w.rows()), k = int(w.cols()), groups = k / gs;
+    const float tokens = float(x.rows());
+    const std::size_t block = std::size_t(gs) * std::size_t(gs);
+    std::vector<float> gram(std::size_t(groups) * block);
+    ThreadPool::shared().parallelFor(groups, [&](std::int64_t b, std::int64_t e) {
+        Mat g;
+        for (std::int64_t i = b; i < e; ++i) {
+            const auto xg = x.middleCols(Eigen::Index(i) * gs, gs);
+            g.noalias() = xg.transpose() * xg;
+            g /= tokens;
+            std::copy(g.data(), g.data() + block, gram.data() + std::size_t(i) * block);
+        }
+    });
+    compute::AwqClipProblem p;
+    p.w = w.data();
+    p.n = n;
+    p.k = k;
+    p.groupSize = gs;
+    p.gram = gram.data();
+    p.bits = grid.bits;
+    p.symmetric = grid.symmetric;
+    p.shrinks = c.shrinks;
+    const std::size_t plane = std::size_t(n) * std::size_t(groups);
+    std::vector<float> errors(c.shrinks.size() * plane);
+    if (backend && backend->isGpu())
+        backend->awqClipErrors(p, errors.data(), c.orgMax.data());
+    else
+        compute::awqClipErrorsCpu(p, errors.data(), c.orgMax.data());
+    for (std::size_t i = 0; i < c.shrinks.size(); ++i)
+        c.errors[i] = Eigen::Map<const Mat>(errors.data() + i * plane, n, groups).cast<double>();
+}
 
 } // namespace
 
 AwqClipCandidates awqClipCandidateErrors(const Mat& w, const Mat& x, const GroupGrid& grid, int groupSize,
-                                         int gridPoints, float maxShrink, AwqClipForm form)
+                                         int gridPoints, float maxShrink, AwqClipForm form, compute::Backend* backend)
 {
     if (x.cols() != w.cols() || x.rows() == 0)
         throw Error("awq clip: inputs do not match the weight");
@@ -46,31 +83,21 @@ AwqClipCandidates awqClipCandidateErrors(const Mat& w, const Mat& x, const Group
     const int gs = effectiveGroup(groupSize, k);
     const int groups = k / gs;
     const int steps = std::max(1, int(maxShrink * float(gridPoints)));
-    const float tokens = float(x.rows());
 
     AwqClipCandidates c;
     c.errors.assign(std::size_t(steps), Eigen::MatrixXd(n, groups));
     c.orgMax.resize(n, groups);
     for (int i = 0; i < steps; ++i)
         c.shrinks.push_back(1.0f - float(i) / float(gridPoints));
-
-    // The diagonal gs x gs blocks of X^T X / T, one per group.
-    std::vector<Mat> gram;
     if (form == AwqClipForm::Gram) {
-        gram.resize(std::size_t(groups));
-        ThreadPool::shared().parallelFor(groups, [&](std::int64_t b, std::int64_t e) {
-            for (std::int64_t g = b; g < e; ++g) {
-                const auto xg = x.middleCols(Eigen::Index(g) * gs, gs);
-                gram[std::size_t(g)].noalias() = xg.transpose() * xg;
-                gram[std::size_t(g)] /= tokens;
-            }
-        });
+        gramFormErrors(w, x, grid, gs, backend, c);
+        return c;
     }
 
     ThreadPool::shared().parallelFor(
         n,
         [&](std::int64_t begin, std::int64_t end) {
-            Mat candidate, diff, prod, org, out;
+            Mat candidate, org, out;
             for (std::int64_t r0 = begin; r0 < end; r0 += kRowBlock) {
                 const int rows = int(std::min<std::int64_t>(kRowBlock, end - r0));
                 for (int g = 0; g < groups; ++g) {
@@ -78,25 +105,16 @@ AwqClipCandidates awqClipCandidateErrors(const Mat& w, const Mat& x, const Group
                     const auto xg = x.middleCols(Eigen::Index(g) * gs, gs);
                     for (int row = 0; row < rows; ++row)
                         c.orgMax(r0 + row, g) = wg.row(row).cwiseAbs().maxCoeff();
-                    if (form == AwqClipForm::Direct)
-                        org.noalias() = xg * wg.transpose(); // [T][rows]
+                    org.noalias() = xg * wg.transpose(); // [T][rows]
                     for (int i = 0; i < steps; ++i) {
                         candidate = wg;
                         for (int row = 0; row < rows; ++row)
                             clampAndQuantize(candidate.row(row).data(), gs, c.orgMax(r0 + row, g) * c.shrinks[std::size_t(i)],
                                              grid);
-                        auto& err = c.errors[std::size_t(i)];
-                        if (form == AwqClipForm::Gram) {
-                            diff = wg - candidate;
-                            prod.noalias() = diff * gram[std::size_t(g)];
-                            for (int row = 0; row < rows; ++row)
-                                err(r0 + row, g) = double(prod.row(row).dot(diff.row(row)));
-                        } else {
-                            out.noalias() = xg * candidate.transpose();
-                            const Eigen::RowVectorXf mean = (out - org).cwiseAbs2().colwise().mean();
-                            for (int row = 0; row < rows; ++row)
-                                err(r0 + row, g) = double(mean[row]);
-                        }
+                        out.noalias() = xg * candidate.transpose();
+                        const Eigen::RowVectorXf mean = (out - org).cwiseAbs2().colwise().mean();
+                        for (int row = 0; row < rows; ++row)
+                            c.errors[std::size_t(i)](row + r0, g) = double(mean[row]);
                     }
                 }
             }
@@ -106,9 +124,9 @@ AwqClipCandidates awqClipCandidateErrors(const Mat& w, const Mat& x, const Group
 }
 
 AwqClipResult searchAwqClip(const Mat& w, const Mat& x, const GroupGrid& grid, int groupSize, int gridPoints,
-                            float maxShrink, AwqClipForm form)
+                            float maxShrink, AwqClipForm form, compute::Backend* backend)
 {
-    const auto c = awqClipCandidateErrors(w, x, grid, groupSize, gridPoints, maxShrink, form);
+    const auto c = awqClipCandidateErrors(w, x, grid, groupSize, gridPoints, maxShrink, form, backend);
     const Eigen::Index n = c.orgMax.rows(), groups = c.orgMax.cols();
     AwqClipResult r;
     r.maxVal.resize(n, groups);

@@ -6,10 +6,13 @@
 //
 // The error of one candidate, mean_t (sum_{c in g} x_tc (w_nc - q_nc))^2, is the quadratic form
 // d^T (X_g^T X_g / T) d with d = w_n,g - q_n,g and X_g^T X_g the group's gs x gs diagonal block of
-// the tokens' Gram matrix. The search evaluates it that way (one rows x gs times gs x gs product
-// per group and shrink, rows split over the thread pool): gs / T of the direct form's work
-// (128 / 512 with AutoAWQ's defaults). The direct form (the two T x N outputs compared) is
-// kept as the reference.
+// the tokens' Gram matrix. The search evaluates it that way (Backend::awqClipErrors: the
+// Vulkan kernel on a GPU backend, else the CPU twin, one rows x gs times gs x gs product per
+// group and shrink, rows split over the thread pool): gs / T of the direct form's work (128 / 512
+// with AutoAWQ's defaults). The direct form (the two T x N outputs compared) is kept as the
+// reference. The GPU's f32 sums differ from the CPU's in the last bits, so where two shrinks'
+// errors nearly tie the pick may differ (tests/compute_vulkan/test_awq_clip.cpp measures how often).
+#include "core/compute/backend.hpp"
 #include "core/quant/groupwise.hpp"
 
 #include <Eigen/Core>
@@ -30,10 +33,11 @@ struct AwqClipCandidates {
     std::vector<float> shrinks;          // [steps]
 };
 
-// w: [N][K] (already scaled), x: [T][K] its inputs (scaled the same way), T > 0.
+// w: [N][K] (already scaled), x: [T][K] its inputs (scaled the same way), T > 0. backend: the
+// Gram form runs there when it is a GPU (the CPU twin otherwise or when null).
 AwqClipCandidates awqClipCandidateErrors(const runtime::Mat& w, const runtime::Mat& x, const GroupGrid& grid,
                                          int groupSize, int gridPoints = 20, float maxShrink = 0.5f,
-                                         AwqClipForm form = AwqClipForm::Gram);
+                                         AwqClipForm form = AwqClipForm::Gram, compute::Backend* backend = nullptr);
 
 struct AwqClipResult {
     runtime::Mat maxVal;       // [N][groups]: the chosen clamp of each group
@@ -47,7 +51,8 @@ struct AwqClipResult {
 // The lowest-error candidate of every row and group (the first of equal errors, as AutoAWQ's
 // strict comparison).
 AwqClipResult searchAwqClip(const runtime::Mat& w, const runtime::Mat& x, const GroupGrid& grid, int groupSize,
-                            int gridPoints = 20, float maxShrink = 0.5f, AwqClipForm form = AwqClipForm::Gram);
+                            int gridPoints = 20, float maxShrink = 0.5f, AwqClipForm form = AwqClipForm::Gram,
+                            compute::Backend* backend = nullptr);
 
 // Clamps each group of w to [-maxVal, maxVal] (AutoAWQ's apply_clip), rows split over the pool.
 void applyAwqClip(runtime::Mat& w, const runtime::Mat& maxVal, int groupSize);

@@ -180,7 +180,8 @@ public:
                 // The Gram form costs gs / tokens of the direct one: per channel over few tokens
                 // the direct form is cheaper.
                 const auto form = gs <= tokens ? AwqClipForm::Gram : AwqClipForm::Direct;
-                const auto c = searchAwqClip(w, xs.topRows(tokens), grid, config_.groupSize, 20, 0.5f, form);
+                const auto c = searchAwqClip(w, xs.topRows(tokens), grid, config_.groupSize, 20, 0.5f, form,
+                                             ctx.backend.get());
                 applyAwqClip(w, c.maxVal, config_.groupSize);
                 clip = {{"searched", true},
                         {"tokens", tokens},

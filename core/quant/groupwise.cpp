@@ -11,21 +11,7 @@ namespace qs::quant {
 
 void paramsFromRange(float lo, float hi, const GroupGrid& grid, float& scale, float& zero)
 {
-    const int maxq = grid.maxq();
-    if (grid.symmetric) {
-        const float a = std::max(-lo, hi);
-        lo = a > 0 ? -a : -1.0f;
-        hi = a > 0 ? a : 1.0f;
-        scale = (hi - lo) / float(maxq);
-        zero = float((maxq + 1) / 2);
-        return;
-    }
-    if (lo == 0.0f && hi == 0.0f) {
-        lo = -1.0f;
-        hi = 1.0f;
-    }
-    scale = (hi - lo) / float(maxq);
-    zero = std::nearbyint(-lo / scale);
+    compute::groupGridParams(lo, hi, grid.bits, grid.symmetric, scale, zero);
 }
 
 void findParams(const float* w, int count, int stride, const GroupGrid& grid, float& scale, float& zero, float shrink)

@@ -3,6 +3,7 @@
 //   asymmetric: q = clamp(round(w / s) + z, 0, 2^b - 1), s = (max - min) / (2^b - 1), z = round(-min / s)
 //   symmetric:  q = clamp(round(w / s) + 2^(b-1), 0, 2^b - 1), s = 2 absmax / (2^b - 1)
 // as GPTQ's and AutoAWQ's reference code computes them.
+#include "core/compute/group_grid.hpp"
 #include "core/compute/weight_formats.hpp"
 #include "core/runtime/matrix.hpp"
 
@@ -26,12 +27,8 @@ void paramsFromRange(float lo, float hi, const GroupGrid& grid, float& scale, fl
 void findParams(const float* w, int count, int stride, const GroupGrid& grid, float& scale, float& zero,
                 float shrink = 1.0f);
 
-inline float quantizeCode(float w, float scale, float zero, int maxq)
-{
-    const float q = std::nearbyint(w / scale) + zero;
-    return q < 0.0f ? 0.0f : (q > float(maxq) ? float(maxq) : q);
-}
-inline float dequantizeCode(float q, float scale, float zero) { return (q - zero) * scale; }
+inline float quantizeCode(float w, float scale, float zero, int maxq) { return compute::groupGridCode(w, scale, zero, maxq); }
+inline float dequantizeCode(float q, float scale, float zero) { return compute::groupGridValue(q, scale, zero); }
 
 // Round-to-nearest of a whole matrix [N][K] with groups of groupSize columns (0: the whole row,
 // i.e. per output channel). Returns the IntGroupwise layout the kernels read when bits <= 4 and

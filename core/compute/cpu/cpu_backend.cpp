@@ -234,6 +234,12 @@ void gemmF32Host(const float* a, std::int64_t lda, bool transA, const float* b, 
         work < (1 << 20) ? m : 32);
 }
 
+void CpuBackend::awqClipErrors(const AwqClipProblem& p, float* errors, float* orgMax)
+{
+    Stopwatch sw(lastMs_);
+    awqClipErrorsCpu(p, errors, orgMax);
+}
+
 std::unique_ptr<F32Matrix> CpuBackend::makeF32Matrix(int rows, int cols)
 {
     if (rows < 1 || cols < 1)

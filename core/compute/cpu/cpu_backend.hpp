@@ -16,6 +16,7 @@ public:
     void channelStats(const float* x, int m, int k, ChannelStats& acc) override;
     void histogram(std::span<const float> x, Histogram& acc) override;
     void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) override;
+    void awqClipErrors(const AwqClipProblem& p, float* errors, float* orgMax) override;
     std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) override;
     void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) override;
     void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) override;

@@ -276,8 +276,13 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
         on12.pNext = &cmOn;
     }
     subgroupArithmetic = info.subgroupArithmetic;
+    // f64 in shaders: awq_clip.comp settles its rounding with exact f64 products.
+    VkPhysicalDeviceFeatures2 on{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    on.features.shaderFloat64 = have.features.shaderFloat64;
+    on.pNext = &on11;
+    shaderFloat64 = have.features.shaderFloat64 == VK_TRUE;
     VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
-    dci.pNext = &on11;
+    dci.pNext = &on;
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
     dci.enabledExtensionCount = coopMatrixF16 ? 1u : 0u;

@@ -99,6 +99,7 @@ public:
     // subgroups of 32 (the cm_* shaders), and subgroup arithmetic in compute (gemv.comp).
     bool coopMatrixF16 = false;
     bool subgroupArithmetic = false;
+    bool shaderFloat64 = false;  // enabled at creation where the device has it
     bool forceStaging = false;  // tests: use the staging path even for host-visible buffers
 
     // Device-local storage buffer (host-visible and mapped when the device is not discrete).

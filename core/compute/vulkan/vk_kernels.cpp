@@ -131,6 +131,9 @@ const std::uint32_t kCmwInt8[] = {
 const std::uint32_t kCmwIntG[] = {
 #include "cmw_intg.spv.inc"
 };
+const std::uint32_t kAwqClip[] = {
+#include "awq_clip.spv.inc"
+};
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -173,17 +176,20 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmwHalf: return kCmwHalf;
     case KernelId::CmwInt8: return kCmwInt8;
     case KernelId::CmwIntG: return kCmwIntG;
+    case KernelId::AwqClip: return kAwqClip;
     }
     return {};
 }
 
 // Only these kernels declare specialization constants: 0 (workgroup size) and 1 (rows of X)
 // for the portable GEMMs, 0..5 for the GEMVs (see gemv.comp, gemv_mma.comp), head dim and keys
-// per tile for attention.comp, 0..4 for the f32 GEMM's tile (gemm_f32.comp).
+// per tile for attention.comp, 0..4 for the f32 GEMM's tile (gemm_f32.comp), group size and rows
+// per workgroup for awq_clip.comp.
 bool specialized(KernelId id)
 {
-    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt8 || id == KernelId::GemvHalf ||
-           id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention || id == KernelId::GemmF32;
+    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt8 ||
+           id == KernelId::GemvHalf || id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention ||
+           id == KernelId::GemmF32 || id == KernelId::AwqClip;
 }
 
 // $XDG_CACHE_HOME/quantscope (or ~/.cache/quantscope), one file per device and driver.

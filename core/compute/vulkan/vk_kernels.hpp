@@ -22,7 +22,8 @@ enum class KernelId {
     // Cooperative-matrix twins of the Dq* kernels and of Hessian (NVIDIA only).
     CmHalf, CmInt8, CmIntG, CmNf4, CmQ8_0, CmQ4_0, CmQ4_1, CmQ4_K, CmQ6_K, HessianCm,
     MmaPeak,  // the tensor cores' ceiling (mma_peak.comp), NVIDIA only
-    CmwHalf, CmwInt8, CmwIntG  // cooperative-matrix GEMMs with 64 x 64 per subgroup (QS_COOPMAT_WIDE)
+    CmwHalf, CmwInt8, CmwIntG,  // cooperative-matrix GEMMs with 64 x 64 per subgroup (QS_COOPMAT_WIDE)
+    AwqClip                     // AWQ clip-search errors (awq_clip.comp), needs shaderFloat64
 };
 // The cooperative-matrix GEMM for a Dq* kernel; wide: the QS_COOPMAT_WIDE layout where the
 // format has one (f16/bf16, int8, 2-4-bit group-wise), else the default layout.

@@ -421,6 +421,7 @@ std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
         b->d_->engine = std::move(engine);
         b->d_->maxBinding = floorTo(b->d_->dev().info.maxStorageBufferRange, 16);
         b->d_->attention = std::make_unique<AttentionRunner>(b->d_->dev(), b->d_->kernels());
+        b->d_->awqClip = std::make_unique<AwqClipRunner>(b->d_->dev(), b->d_->kernels());
         b->d_->f32 = std::make_unique<GemmF32>(b->d_->engine);
         b->d_->f32->setMaxBinding(b->d_->maxBinding);
         spdlog::info("vulkan: using {} ({})", b->d_->dev().info.name, b->d_->dev().info.type);
@@ -453,6 +454,7 @@ void VulkanBackend::setMaxBindingBytesForTesting(std::uint64_t bytes)
 }
 
 void VulkanBackend::setForceStagingForTesting(bool on) { d_->dev().forceStaging = on; }
+void VulkanBackend::setAwqClipQuotientSkewForTesting(int ulps) { d_->awqClip->setQuotientSkew(ulps); }
 
 void VulkanBackend::setGemvTuning(const GemvTuning& t)
 {
@@ -604,6 +606,18 @@ void VulkanBackend::attention(const AttentionShape& s, const float* q, const flo
         d_->attention->logFallback(why);
         return false;
     }, [&] { d_->cpu.attention(s, q, k, v, out); });
+}
+
+void VulkanBackend::awqClipErrors(const AwqClipProblem& p, float* errors, float* orgMax)
+{
+    checkAwqClipArgs(p, errors, orgMax);
+    d_->guarded("awqClipErrors", [&] {
+        std::string why;
+        if (d_->awqClip->run(p, errors, orgMax, d_->maxBinding, &d_->lastMs, &why))
+            return true;
+        d_->awqClip->logFallback(why);
+        return false;
+    }, [&] { d_->cpu.awqClipErrors(p, errors, orgMax); });
 }
 
 // ------------------------------------------------------------------------------ f32 matrices

@@ -106,6 +106,9 @@ public:
     // attention.comp for head dims that are multiples of 16 up to 128 and keys/values of one
     // sample within a binding; the CPU otherwise (the reason logged once).
     void attention(const AttentionShape& s, const float* q, const float* k, const float* v, float* out) override;
+    // awq_clip.comp for group sizes that are multiples of 32 up to 128 on devices with f64 in
+    // shaders (the exact rounding check); the CPU twin otherwise (the reason logged once).
+    void awqClipErrors(const AwqClipProblem& p, float* errors, float* orgMax) override;
     std::unique_ptr<F32Matrix> makeF32Matrix(int rows, int cols) override;
     void writeF32(F32Matrix& m, int row, int col, int rows, int cols, const float* src, std::int64_t ld) override;
     void readF32(const F32Matrix& m, int row, int col, int rows, int cols, float* dst, std::int64_t ld) override;
@@ -140,6 +143,9 @@ public:
     // Move data through the staging buffer even where device memory is host-visible (as on a
     // discrete GPU), so that lavapipe exercises that path too.
     void setForceStagingForTesting(bool on);
+    // awq_clip.comp: add this many ulps to the device's quotients before the kernel settles the
+    // rounding exactly (lavapipe divides exactly; a GPU's division may be a few ulp off).
+    void setAwqClipQuotientSkewForTesting(int ulps);
     void setGemvTuning(const GemvTuning& t);
     // Cooperative-matrix GEMM (f16 inputs, f32 accumulation; normalized error ~3e-4 against
     // f32) for batches >= kCoopMinRows where the device has it; on by default.

@@ -4,6 +4,7 @@
 // vulkan_calibration.cpp (X^T X, channel statistics, histograms).
 #include "core/compute/cpu/cpu_backend.hpp"
 #include "core/compute/vulkan/vk_attention.hpp"
+#include "core/compute/vulkan/vk_awq_clip.hpp"
 #include "core/compute/vulkan/vk_context.hpp"
 #include "core/compute/vulkan/vk_engine.hpp"
 #include "core/compute/vulkan/vk_gemm_f32.hpp"
@@ -104,6 +105,7 @@ struct VulkanBackend::Impl {
     Buffer xhBuf;  // gemv_xprep.comp's f16 fragments of X and block sums
     Buffer x16Buf; // X in f16 (to_half.comp) for hessian_f16.comp
     std::unique_ptr<AttentionRunner> attention;  // attention.comp with its own buffers
+    std::unique_ptr<AwqClipRunner> awqClip;      // awq_clip.comp with its own buffers
     std::unique_ptr<GemmF32> f32;  // f32 matrices and gemmF32 (vk_gemm_f32.cpp)
 
     Device& dev() { return *engine->device; }
@@ -114,6 +116,7 @@ struct VulkanBackend::Impl {
     ~Impl()
     {
         attention.reset();
+        awqClip.reset();
         f32.reset();
         if (engine && engine->device) {
             engine->device->destroy(xBuf);
