@@ -180,8 +180,10 @@ public:
                 // The Gram form costs gs / tokens of the direct one: per channel over few tokens
                 // the direct form is cheaper.
                 const auto form = gs <= tokens ? AwqClipForm::Gram : AwqClipForm::Direct;
-                const auto c = searchAwqClip(w, xs.topRows(tokens), grid, config_.groupSize, 20, 0.5f, form,
-                                             ctx.backend.get());
+                // On a real GPU the errors come from awq_clip.comp; lavapipe (the CPU as a Vulkan
+                // device) runs it ~25x slower than the CPU twin, so there the CPU computes.
+                compute::Backend* clipOn = ctx.backend->isCpuDevice() ? nullptr : ctx.backend.get();
+                const auto c = searchAwqClip(w, xs.topRows(tokens), grid, config_.groupSize, 20, 0.5f, form, clipOn);
                 applyAwqClip(w, c.maxVal, config_.groupSize);
                 clip = {{"searched", true},
                         {"tokens", tokens},
