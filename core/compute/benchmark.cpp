@@ -148,7 +148,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                                           [&](int i) { gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data()); });
                 const Timing tb = timeBackToBack(gpu, x, m, sets, t.median, y);
                 gpu.dequantGemm(x.data(), m, *sets[0], y.data());
-                BenchRow row{"dequant-gemm", format, gemmPathName(gpu.lastGemmPath()), shapeText(n, k, m), 0, 0, 0, 0, 0, {}};
+                BenchRow row{"dequant-gemm", format, gemmPathName(gpu.lastGemmPath()), shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
                 const auto rows = checkedRows(m);
                 std::vector<float> xs, ys(rows.size() * std::size_t(n));
                 for (int r : rows)
@@ -227,7 +227,7 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
             const Timing t = timeRuns(gpu, opt.warmup, opt.reps,
                                       [&](int i) { gpu.w8a8Gemm(x, *sets[std::size_t(i) % sets.size()], y.data()); });
             gpu.w8a8Gemm(x, *sets[0], y.data());
-            BenchRow row{"w8a8", "int8 x int8, per-token", "portable", shapeText(n, k, m), 0, 0, 0, 0, 0, {}};
+            BenchRow row{"w8a8", "int8 x int8, per-token", "portable", shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
             const auto rows = checkedRows(m);
             Int8Activations xs{int(rows.size()), k, {}, {}};
             for (int r : rows) {
@@ -310,7 +310,7 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
                 gv.insert(gv.end(), {g.absmax[std::size_t(i)], float(g.meanAbs(i)), float(g.meanSq(i))});
                 cv.insert(cv.end(), {c.absmax[std::size_t(i)], float(c.meanAbs(i)), float(c.meanSq(i))});
             }
-            BenchRow row{"channel stats", "f32", "portable", "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, {}};
+            BenchRow row{"channel stats", "f32", "portable", "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
             row.error = normErr(gv.data(), cv.data(), gv.size());
             row.checked = "absmax, mean|x|, mean x^2";
             rep.rows.push_back(finish(row, t, 4.0 * m * k + 12.0 * k, 3.0 * m * k));
@@ -331,7 +331,7 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
         for (std::size_t i = 0; i < g.counts.size(); ++i)
             diff += std::fabs(double(g.counts[i]) - double(c.counts[i]));
         diff += std::fabs(double(g.below) - double(c.below)) + std::fabs(double(g.above) - double(c.above));
-        BenchRow row{"histogram", "256 bins", "portable", "n=" + std::to_string(opt.histogramElements), 0, 0, 0, 0, 0, {}};
+        BenchRow row{"histogram", "256 bins", "portable", "n=" + std::to_string(opt.histogramElements), 0, 0, 0, 0, 0, 0, {}};
         row.error = diff / double(opt.histogramElements);
         row.checked = "counts (0 = exact)";
         rep.rows.push_back(finish(row, t, 4.0 * double(opt.histogramElements), 0));
