@@ -79,6 +79,7 @@ void drawScalePane(QCustomPlot* plot, const LayerComparePane& pane, const QColor
     plot->clearItems();
     logY(plot);
     plot->xAxis->setLabel(QObject::tr("row (groups within)"));
+    plot->xAxis->ticker()->setTickCount(2); // row numbers are wide: 3 ticks ran into each other
     if (pane.scaleValues.empty()) {
         auto* text = new QCPItemText(plot);
         text->position->setType(QCPItemPosition::ptAxisRectRatio);
