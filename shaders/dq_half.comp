@@ -29,7 +29,7 @@ vec4 bf16x4(uvec2 v)
                 uintBitsToFloat(v.y & 0xFFFF0000u));
 }
 
-// 128 rows x 2 BK bytes: four 16-byte loads per thread, UPR threads per row; f16 is stored as is.
+// BN rows x 2 BK bytes: four 16-byte loads per thread, UPR threads per row; f16 is stored as is.
 bool tileLoaderFits() { return true; }
 
 void fetchWTile(uint n0, uint k0, uint tid)

@@ -24,7 +24,7 @@ vec4 bytes4(uint v)
     return uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
 }
 
-// 128 rows x BK bytes: two 16-byte loads per thread, BK / 16 threads per row.
+// BN rows x BK bytes: two 16-byte loads per thread, BK / 16 threads per row.
 const uint PIECES = BK / 16u;  // 16-byte pieces per row and step
 
 bool tileLoaderFits() { return true; }

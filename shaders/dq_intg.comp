@@ -38,7 +38,7 @@ void dequant32(uint n, uint u, out float w[32])
 }
 
 #ifdef QS_COOPMAT
-// 4-bit codes without g_idx: 128 rows x BK / 2 bytes, one 16-byte load (32 codes, one group) per
+// 4-bit codes without g_idx: BN rows x BK / 2 bytes, one 16-byte load (32 codes, one group) per
 // thread, BK / 32 threads per row. Other widths and act-order take the generic path.
 const uint UNITS = BK / 32u;  // 32-code units per row and step
 

@@ -89,21 +89,28 @@ void main()
 
 #else
 
-// Two layouts of the same 128 x 128 tile of Y per workgroup:
-// - default: 8 subgroups (2 x 4) of 64 x 32 each, 64-wide steps of K in one shared buffer,
-//   double-buffered through registers (the next step's X and W are fetched before the products
-//   and stored after them: two barriers per step);
-// - QS_COOPMAT_WIDE: 4 subgroups (2 x 2) of 64 x 64 each (16 accumulators: 8 tile loads per 16
-//   products instead of 6 per 8), 32-wide steps in two shared buffers (one barrier per step),
-//   the structure of hessian_f16.comp.
-// Either way a thread moves the same number of 16-byte pieces per step, so the tile loaders
-// below and in the including shaders serve both through LT (threads) and BK (step width).
-const uint BM = 128, BN = 128;
-#ifdef QS_COOPMAT_WIDE
-const uint LT = 128, BK = 32, NBUF = 2, WN = 64;
+// Three layouts of a workgroup's tile of Y (BM rows of X x BN weight rows):
+// - default: 128 x 128, 8 subgroups (2 x 4) of 64 x 32 each, 64-wide steps of K in one shared
+//   buffer, double-buffered through registers (the next step's X and W are fetched before the
+//   products and stored after them: two barriers per step);
+// - QS_COOPMAT_WIDE: 128 x 128, 4 subgroups (2 x 2) of 64 x 64 each (16 accumulators: 8 tile
+//   loads per 16 products instead of 6 per 8), 32-wide steps in two shared buffers (one barrier
+//   per step), the structure of hessian_f16.comp;
+// - QS_COOPMAT_BIG: 128 x 256, 8 subgroups (2 x 4) of 64 x 64 each, 32-wide steps in one
+//   shared buffer double-buffered through registers like the default (half the bytes of X per
+//   product, a quarter fewer tile loads per product).
+// In every layout a thread moves the same number of 16-byte pieces of W per step (LT threads
+// cover BN rows x BK), so the tile loaders below and in the including shaders serve all three
+// through LT, BN and BK.
+const uint BM = 128;
+#if defined(QS_COOPMAT_WIDE)
+const uint BN = 128, LT = 128, BK = 32, NBUF = 2, WN = 64;
 layout(local_size_x = 128) in;
+#elif defined(QS_COOPMAT_BIG)
+const uint BN = 256, LT = 256, BK = 32, NBUF = 1, WN = 64;
+layout(local_size_x = 256) in;
 #else
-const uint LT = 256, BK = 64, NBUF = 1, WN = 32;
+const uint BN = 128, LT = 256, BK = 64, NBUF = 1, WN = 32;
 layout(local_size_x = 256) in;
 #endif
 const uint NWARP = LT / 32u;
@@ -121,6 +128,10 @@ layout(std430, binding = 2) readonly buffer W4Buf { uvec4 W4[]; };  // W again, 
 // so each column tile reads half the bytes and converts nothing.
 layout(std430, binding = 0) readonly buffer X8Buf { uvec4 X8[]; };
 const uint kXHalf = 0x80000000u;
+const uint kMFirst = 0x40000000u;
+// Specialization constant 2: 0: the flag above decides; 1: X in f16, 2: X in f32 (the other
+// path compiled out: fewer live registers for the next step's X).
+layout(constant_id = 2) const uint X_MODE = 0;
 
 uvec4 packHalf8(vec4 a, vec4 b)
 {
@@ -129,7 +140,7 @@ uvec4 packHalf8(vec4 a, vec4 b)
 
 // (A shared-buffer pair at 64 x 32 per subgroup measured 80 vs 116 TFLOP/s for the register
 // double buffering on the H100: int4 28672x8192 at M=512.)
-const uint XPT = BM * UPR / LT;  // uvec4 of the X tile per thread per step: 4
+const uint XPT = BM * UPR / LT;  // uvec4 of the X tile per thread per step: 4 (default), 2 (big)
 uvec4 xraw[2 * XPT];  // this thread's next X: XPT x 8 halves (f16 X) or XPT x 8 floats as bits
 
 // X: 128 rows x UPR groups of 8 values; UPR neighbouring threads read one row's 8 * BK bytes
@@ -166,7 +177,7 @@ void storeXTile(uint tid, bool xHalf, uint buf)
 #ifdef QS_TILE_LOADER
 // Supplied by the including shader for its common layouts: tileLoaderFits() says whether this
 // dispatch's layout has the coalesced loader (uniform); fetchWTile reads this thread's share of
-// weight rows n0..n0+127 and k0..k0+BK-1 into wraw/wscale/wzero, storeWTile dequantizes it
+// weight rows n0..n0+BN-1 and k0..k0+BK-1 into wraw/wscale/wzero, storeWTile dequantizes it
 // into Ws[buf].
 uvec4 wraw[4];
 float wscale[2];
@@ -180,10 +191,11 @@ void fetchWTile(uint n0, uint k0, uint tid) {}
 void storeWTile(uint tid, uint buf) {}
 #endif
 
-// Any format: 128 rows x BK / 32 units of 32 weights, one per thread, straight to Ws[0].
+// Any format: BN rows x BK / 32 units of 32 weights (LT of them), one per thread, straight to
+// Ws[0].
 void dequantWTileGeneric(uint n0, uint k0, uint tid)
 {
-    const uint row = tid % 128u, unit = tid / 128u;
+    const uint row = tid % BN, unit = tid / BN;
     float w[32];
     if (n0 + row < pc.rows)
         dequant32(n0 + row, k0 / 32u + unit, w);
@@ -195,27 +207,67 @@ void dequantWTileGeneric(uint n0, uint k0, uint tid)
                                                     vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
 }
 
-#define QS_MMA_STEP(buf)                                                                           \
-    [[unroll]] for (uint kk = 0; kk < BK; kk += 16) {                                              \
-        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> a[4];                                             \
-        fcoopmatNV<16, gl_ScopeSubgroup, 16, 16> b[WN / 16];                                       \
-        [[unroll]] for (uint i = 0; i < 4; ++i)                                                    \
-            coopMatLoadNV(a[i], Xs[buf], (wm * 64u + i * 16u) * SA4 + kk / 8u, SA4, false);        \
+// Spec constant 3, the order of tile loads and products in a step (mma_shared_peak.comp's MODE):
+// 0 all of A and B, then the products; 1 the tiles of A, then per tile of B its load and its
+// products (fewer live fragments); 2 the next 16-wide slice's tiles loaded before this slice's
+// products (fragments double-buffered within the step).
+layout(constant_id = 3) const uint MMA_ORDER = 0;
+#define F16M fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>
+#define QS_LOAD_A(dst, buf, kk)                                                                    \
+    [[unroll]] for (uint i = 0; i < 4; ++i)                                                        \
+        coopMatLoadNV(dst[i], Xs[buf], (wm * 64u + i * 16u) * SA4 + (kk) / 8u, SA4, false);
+#define QS_LOAD_B(dst, buf, kk)                                                                    \
+    [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                                  \
+        coopMatLoadNV(dst[j], Ws[buf], (wn * WN + j * 16u) * SA4 + (kk) / 8u, SA4, true);
+#define QS_PRODUCTS(a, b)                                                                          \
+    [[unroll]] for (uint i = 0; i < 4; ++i)                                                        \
         [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                              \
-            coopMatLoadNV(b[j], Ws[buf], (wn * WN + j * 16u) * SA4 + kk / 8u, SA4, true);          \
-        [[unroll]] for (uint i = 0; i < 4; ++i)                                                    \
-            [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                          \
-                acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);                                \
+            acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+#define QS_MMA_STEP(buf)                                                                           \
+    if (MMA_ORDER == 2u) {                                                                         \
+        F16M a2[2][4];                                                                             \
+        F16M b2[2][WN / 16];                                                                       \
+        QS_LOAD_A(a2[0], buf, 0u)                                                                  \
+        QS_LOAD_B(b2[0], buf, 0u)                                                                  \
+        [[unroll]] for (uint kk = 0; kk < BK; kk += 16) {                                          \
+            const uint cur = (kk / 16u) % 2u;                                                      \
+            if (kk + 16u < BK) {                                                                   \
+                QS_LOAD_A(a2[1u - cur], buf, kk + 16u)                                             \
+                QS_LOAD_B(b2[1u - cur], buf, kk + 16u)                                             \
+            }                                                                                      \
+            QS_PRODUCTS(a2[cur], b2[cur])                                                          \
+        }                                                                                          \
+    } else {                                                                                       \
+        [[unroll]] for (uint kk = 0; kk < BK; kk += 16) {                                          \
+            F16M a[4];                                                                             \
+            QS_LOAD_A(a, buf, kk)                                                                  \
+            if (MMA_ORDER == 1u) {                                                                 \
+                [[unroll]] for (uint j = 0; j < WN / 16; ++j) {                                    \
+                    F16M b;                                                                        \
+                    coopMatLoadNV(b, Ws[buf], (wn * WN + j * 16u) * SA4 + kk / 8u, SA4, true);     \
+                    [[unroll]] for (uint i = 0; i < 4; ++i)                                        \
+                        acc[i][j] = coopMatMulAddNV(a[i], b, acc[i][j]);                           \
+                }                                                                                  \
+            } else {                                                                               \
+                F16M b[WN / 16];                                                                   \
+                QS_LOAD_B(b, buf, kk)                                                              \
+                QS_PRODUCTS(a, b)                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
 void main()
 {
     const uint tid = gl_LocalInvocationID.x;
     const uint warp = tid / 32u, lane = tid % 32u;
-    const uint wm = warp / (BN / WN), wn = warp % (BN / WN);  // 2 x (128 / WN) subgroups
-    const uint m0 = gl_WorkGroupID.y * BM;
-    const uint n0 = gl_WorkGroupID.x * BN;
-    const bool xHalf = (pc.flags & kXHalf) != 0u;
+    const uint wm = warp / (BN / WN), wn = warp % (BN / WN);  // 2 x (BN / WN) subgroups
+    // flags bit 30 (kMFirst): the grid runs the row tiles of X fastest (x), so the workgroups
+    // that read one tile of W run together and W comes from DRAM about once; else the weight
+    // tiles run fastest and W is streamed once per row tile of X.
+    const bool mFirst = (pc.flags & kMFirst) != 0u;
+    const uint m0 = (mFirst ? gl_WorkGroupID.x : gl_WorkGroupID.y) * BM;
+    const uint n0 = (mFirst ? gl_WorkGroupID.y : gl_WorkGroupID.x) * BN;
+    const bool xHalf = X_MODE == 1u || (X_MODE == 0u && (pc.flags & kXHalf) != 0u);
     fcoopmatNV<32, gl_ScopeSubgroup, 16, 16> acc[4][WN / 16];
     [[unroll]] for (uint i = 0; i < 4; ++i)
         [[unroll]] for (uint j = 0; j < WN / 16; ++j)

@@ -28,8 +28,8 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--gemv-workgroup", a.gemvWorkgroup, "threads per workgroup of the GEMV (batches <= 32)");
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
     app.add_option("--gemv-variants", a.gemvVariants,
-                   "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH[xHALF]] (ROWS 0: by shape; HALF 1: int4 in packed f16; "
-                   "e.g. 256x4, 128x8x0, 128x4x0x1)");
+                   "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH[xHALF[xLANES]]] (ROWS 0: by shape; HALF 1: int4 in "
+                   "packed f16; LANES: threads per row group, 0 one subgroup; e.g. 256x4, 128x8x0, 128x4x0x1, 128x4x0x1x64)");
     app.add_option("--gemv-mma-variants", a.gemvMmaVariants,
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
@@ -37,7 +37,18 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_flag("--only-attention", a.onlyAttention, "only causal attention");
     app.add_option("--attention-shapes", a.attentionShapes,
                    "SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM attention shapes, e.g. 32x512x32x32x128");
-    app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM");
+    app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM (the default)");
+    app.add_flag("--mma-probes", a.mmaProbes, "also time the tensor cores fed from shared memory in several loop orders");
+    app.add_flag("--coopmat-f32-x", a.coopF32X, "cooperative-matrix GEMM: X read in f32 and converted in every column tile");
+    app.add_option("--coopmat-layouts", a.coopLayouts,
+                   "also time these cooperative-matrix variants, LAYOUT[:oORDER][:nfirst]: LAYOUT default, wide or big; "
+                   "ORDER 0-2 the inner loop's load order; nfirst: the weight tiles fastest in the grid (e.g. big:o2)")
+        ->check(CLI::Validator(
+            [](std::string& v) {
+                static const std::regex re(R"((default|wide|big)(:o[012])?(:nfirst)?)");
+                return std::regex_match(v, re) ? std::string() : "want LAYOUT[:oORDER][:nfirst], e.g. wide:o1";
+            },
+            "VARIANT"));
     app.add_flag("--coopmat-wide", a.coopWide, "cooperative-matrix GEMM: 64 x 64 per subgroup, two shared buffers");
     app.add_flag("--gemv-half", a.gemvHalf, "int4 GEMV with packed f16 dequant and products where the device has f16 arithmetic");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
@@ -147,14 +158,15 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d+)x(\d+)(x([01])(x([01]))?)?)");
+        static const std::regex re(R"((\d{1,4})x(\d{1,2})(x([01])(x([01])(x(\d{1,4}))?)?)?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
-            std::cerr << "bad GEMV variant '" << v << "' (want WORKGROUPxROWS[xPREFETCH[xHALF]], e.g. 256x4, 128x8x0 or 128x4x0x1)\n";
+            std::cerr << "bad GEMV variant '" << v
+                      << "' (want WORKGROUPxROWS[xPREFETCH[xHALF[xLANES]]], e.g. 256x4, 128x8x0, 128x4x0x1 or 128x4x0x1x64)\n";
             return 2;
         }
-        opt.gemvVariants.push_back(
-            {std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0, m[6].matched ? std::stoi(m[6]) : 0});
+        opt.gemvVariants.push_back({std::stoi(m[1]), std::stoi(m[2]), m[4].matched ? std::stoi(m[4]) : 0,
+                                    m[6].matched ? std::stoi(m[6]) : 0, m[8].matched ? std::stoi(m[8]) : 0});
     }
     for (const auto& v : a.gemvMmaVariants) {
         static const std::regex re(R"(([1-8])x([1-4])x([01])x([01])x([01]))");
@@ -188,7 +200,9 @@ int runBench(const BenchArgs& a)
     opt.gemv = !a.noGemv;
     opt.gemvMma = a.gemvMma;
     opt.gemvHalfMath = a.gemvHalf;
-    opt.coopHalfX = a.coopHalfX;
+    opt.coopHalfX = !a.coopF32X;
+    opt.coopLayouts = a.coopLayouts;
+    opt.mmaProbes = a.mmaProbes;
     opt.coopWide = a.coopWide;
     opt.gemvSubgroupAdd = !a.noSubgroup;
     opt.coopMatrix = !a.noCoopMatrix;

@@ -163,12 +163,14 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 say(opt, format + " " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
                 // Other work splits on the same weights and X: gemv.comp's, then gemv_mma.comp's.
                 std::vector<std::pair<GemvTuning, std::string>> variants;
-                for (auto [wg, rowsPer, prefetch, half] : opt.gemvVariants) {
+                for (auto [wg, rowsPer, prefetch, half, lanes] : opt.gemvVariants) {
                     GemvTuning g{true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0};
                     g.mma = false;
                     g.halfMath = half != 0;
+                    g.lanes = std::uint32_t(lanes);
                     variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + (rowsPer ? std::to_string(rowsPer) : "auto") +
-                                                 (prefetch ? " prefetch" : "") + (half ? " f16" : ""));
+                                                 (prefetch ? " prefetch" : "") + (half ? " f16" : "") +
+                                                 (lanes ? " lanes" + std::to_string(lanes) : ""));
                 }
                 for (auto [warps, tiles, prefetch, mode, xlo] : opt.gemvMmaVariants) {
                     GemvTuning g = defaultTuning(opt);
@@ -182,6 +184,42 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     variants.emplace_back(g, "gemv-mma w" + std::to_string(warps) + " t" + std::to_string(tiles) + " p" +
                                                  std::to_string(prefetch) + " mode" + std::to_string(mode) + (xlo ? " hi+lo" : " f16 x"));
                 }
+                for (const auto& layout : row.path == "coopmat" ? opt.coopLayouts : std::vector<std::string>{}) {
+                    // "LAYOUT[:oN][:nfirst]": oN the load order of the inner loop, nfirst the weight
+                    // tiles fastest in the grid (the order before).
+                    std::stringstream parts(layout);
+                    std::string name, part;
+                    std::getline(parts, name, ':');
+                    std::uint32_t order = 0;
+                    bool mFirst = true;
+                    while (std::getline(parts, part, ':')) {
+                        if (part == "nfirst")
+                            mFirst = false;
+                        else if (part.size() == 2 && part[0] == 'o' && part[1] >= '0' && part[1] <= '2')
+                            order = std::uint32_t(part[1] - '0');
+                        else
+                            throw std::invalid_argument("bad cooperative-matrix variant '" + layout + "'");
+                    }
+                    gpu.setCooperativeMatrixLayout(coopLayoutFromName(name));
+                    gpu.setCooperativeMatrixRowTilesFirst(mFirst);
+                    gpu.setCooperativeMatrixLoadOrder(order);
+                    const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
+                        gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
+                    });
+                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y, 100.0);
+                    gpu.dequantGemm(x.data(), m, *sets[0], y.data());
+                    BenchRow v = row;
+                    v.msSingle = tv.median;
+                    v.path = "coopmat " + layout + (gemmPathName(gpu.lastGemmPath()) == std::string("coopmat") ? "" : " (ran " + std::string(gemmPathName(gpu.lastGemmPath())) + ")");
+                    v.error = 0;
+                    for (std::size_t i = 0; i < rows.size(); ++i)
+                        v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                    rep.rows.push_back(finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k));
+                    say(opt, format + " " + row.shape + " " + v.path + ": " + std::to_string(rep.rows.back().ms) + " ms");
+                }
+                gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Default);
+                gpu.setCooperativeMatrixRowTilesFirst(true);
+                gpu.setCooperativeMatrixLoadOrder(0);
                 for (const auto& [tuning, name] : variants) {
                     if (row.path != "gemv" && row.path != "gemv-mma")
                         break;
@@ -443,8 +481,21 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);
     say(opt, "copy ceiling: " + std::to_string(rep.copyGBs) + " GB/s");
     rep.mmaTflops = gpu->measureMmaTflops(10);
-    if (rep.mmaTflops > 0)
+    if (rep.mmaTflops > 0) {
         say(opt, "tensor-core ceiling: " + std::to_string(rep.mmaTflops) + " TFLOP/s");
+        rep.mmaSharedTflops = {gpu->measureMmaTflops(10, 32), gpu->measureMmaTflops(10, 64)};
+        say(opt, "fed from shared memory, 64x32 / 64x64 per subgroup: " + std::to_string(rep.mmaSharedTflops[0]) + " / " +
+                     std::to_string(rep.mmaSharedTflops[1]) + " TFLOP/s");
+        if (opt.mmaProbes) {
+            // The inner loop's variants: subgroup tile, load order, workgroup size.
+            for (std::uint32_t wn : {32u, 64u})
+                for (std::uint32_t mode : {0u, 1u, 2u})
+                    for (std::uint32_t threads : {256u, 128u})
+                        say(opt, "fed from shared memory, 64x" + std::to_string(wn) + " per subgroup, mode " + std::to_string(mode) +
+                                     ", " + std::to_string(threads) + " threads: " +
+                                     std::to_string(gpu->measureMmaTflops(10, wn, 9, mode, threads)) + " TFLOP/s");
+        }
+    }
     auto cpu = makeCpuBackend();
     std::mt19937 rng(std::random_device{}());
     benchDequant(opt, *gpu, *cpu, rng, rep);
@@ -471,7 +522,9 @@ std::string formatReport(const BenchReport& r)
       << " GB/s; best GEMM among the rows: " << r.bestTflops << " TFLOP/s";
     if (r.mmaTflops > 0)
         s << "; tensor-core ceiling (cooperative-matrix products from registers, f16 -> f32): " << r.mmaTflops
-          << " TFLOP/s (best GEMM at " << int(std::lround(100.0 * r.bestTflops / r.mmaTflops)) << "%)";
+          << " TFLOP/s (best GEMM at " << int(std::lround(100.0 * r.bestTflops / r.mmaTflops)) << "%)"
+          << "; fed from shared memory as the GEMMs' inner loop (64x32 / 64x64 per subgroup, no barriers): "
+          << r.mmaSharedTflops[0] << " / " << r.mmaSharedTflops[1] << " TFLOP/s";
     s << "\n\n";
     s << "| kernel | format | path | shape | median ms | min ms | single ms | GB/s | % copy | TFLOP/s | % best GEMM | max norm. err | checked |\n";
     s << "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";

@@ -27,12 +27,16 @@ struct BenchOptions {
     bool gemvMma = false;      // the tensor-core 4-bit GEMV (GemvTuning::mma) where it applies
     bool gemvHalfMath = false; // int4 GEMV in packed f16 (GemvTuning::halfMath) where the device has it
     // Extra GEMV work splits timed on the same weights (workgroup, rows per thread), one row each.
-    std::vector<std::array<int, 4>> gemvVariants;  // workgroup, rows, prefetch, int4 packed-f16 math
+    std::vector<std::array<int, 5>> gemvVariants;  // workgroup, rows, prefetch, int4 packed-f16 math, lanes (0: a subgroup)
     // Tensor-core 4-bit GEMV settings timed on the same weights: warps, tiles, prefetch, mode, xlo.
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
-    bool coopHalfX = false;    // cooperative-matrix GEMM with X converted to f16 once
+    bool coopHalfX = true;     // cooperative-matrix GEMM with X converted to f16 once (false: per tile)
     bool coopWide = false;     // cooperative-matrix GEMM with 64 x 64 per subgroup
+    // Other cooperative-matrix work splits timed on the same weights, one row each: "default",
+    // "wide", "big" (CoopLayout), each optionally with ":nfirst" (weight tiles fastest in the grid).
+    std::vector<std::string> coopLayouts;
+    bool mmaProbes = false;    // also time the tensor cores fed from shared memory in several loop orders
     // Causal attention (attention.comp): samples, tokens, heads, kv heads, head dim; each shape
     // timed as one batched call and as one call per sample (the forward pass's calls).
     bool attention = true;
@@ -59,6 +63,7 @@ struct BenchReport {
     double copyGBs = 0;           // measured bandwidth ceiling (read + write)
     double bestTflops = 0;        // best GEMM rate among the rows
     double mmaTflops = 0;         // tensor cores' ceiling (cooperative matrices, no memory); 0: none
+    std::array<double, 2> mmaSharedTflops{};  // the same fed from shared memory, 64x32 / 64x64 per subgroup
     std::vector<BenchRow> rows;
     std::string error;            // non-empty: no Vulkan device (reason)
 };

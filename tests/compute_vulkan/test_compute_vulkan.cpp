@@ -164,14 +164,20 @@ void TestComputeVulkan::gemvVariants_data()
     QTest::addColumn<bool>("subgroupAdd");
     QTest::addColumn<int>("m");
     QTest::addColumn<bool>("prefetch");
-    QTest::newRow("int4-g128-sym wg32 r1 sg") << QString("int4-g128-sym") << 32 << 1 << true << 1 << true;
-    QTest::newRow("int4-g32-asym wg256 r3 shared") << QString("int4-g32-asym") << 256 << 3 << false << 8 << true;
-    QTest::newRow("int4-g64-sym wg64 r4 shared M=32 no prefetch") << QString("int4-g64-sym") << 64 << 4 << false << 32 << false;
-    QTest::newRow("int4-g128-asym wg128 r8 sg M=5 no prefetch") << QString("int4-g128-asym") << 128 << 8 << true << 5 << false;
-    QTest::newRow("int8 wg128 r8 sg M=17") << QString("int8") << 128 << 8 << true << 17 << true;
-    QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2 << true;
-    QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7 << true;
-    QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3 << true;
+    QTest::addColumn<int>("lanes");  // threads per row group; 0: one subgroup
+    QTest::newRow("int4-g128-sym wg32 r1 sg") << QString("int4-g128-sym") << 32 << 1 << true << 1 << true << 0;
+    QTest::newRow("int4-g32-asym wg256 r3 shared") << QString("int4-g32-asym") << 256 << 3 << false << 8 << true << 0;
+    QTest::newRow("int4-g64-sym wg64 r4 shared M=32 no prefetch") << QString("int4-g64-sym") << 64 << 4 << false << 32 << false << 0;
+    QTest::newRow("int4-g128-asym wg128 r8 sg M=5 no prefetch") << QString("int4-g128-asym") << 128 << 8 << true << 5 << false << 0;
+    QTest::newRow("int8 wg128 r8 sg M=17") << QString("int8") << 128 << 8 << true << 17 << true << 0;
+    QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2 << true << 0;
+    QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7 << true << 0;
+    QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3 << true << 0;
+    // Several subgroups split one group's K (more threads for few weight rows).
+    QTest::newRow("int4-g128-sym wg128 r4 lanes64") << QString("int4-g128-sym") << 128 << 4 << true << 1 << false << 64;
+    QTest::newRow("int4-g32-asym wg128 r2 lanes128 M=3") << QString("int4-g32-asym") << 128 << 2 << true << 3 << false << 128;
+    QTest::newRow("int8 wg256 r4 lanes64") << QString("int8") << 256 << 4 << true << 1 << false << 64;
+    QTest::newRow("f16 wg64 r16 lanes64") << QString("f16") << 64 << 16 << true << 1 << false << 64;
 }
 
 void TestComputeVulkan::gemvVariants()
@@ -183,9 +189,11 @@ void TestComputeVulkan::gemvVariants()
     QFETCH(bool, subgroupAdd);
     QFETCH(int, m);
     QFETCH(bool, prefetch);
+    QFETCH(int, lanes);
     try {
         GemvTuning t;
         t.prefetch = prefetch;
+        t.lanes = std::uint32_t(lanes);
         t.workgroup = std::uint32_t(workgroup);
         t.rows = std::uint32_t(rows);
         t.subgroupAdd = subgroupAdd;

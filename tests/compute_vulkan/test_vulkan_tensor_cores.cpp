@@ -246,23 +246,33 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::addColumn<QString>("format");
     QTest::addColumn<int>("m");
     QTest::addColumn<int>("k");
+    QTest::addColumn<int>("n");
     QTest::addColumn<bool>("halfX");
-    QTest::addColumn<bool>("wide");
+    QTest::addColumn<QString>("layout");
+    QTest::addColumn<int>("order");  // the inner loop's load order (setCooperativeMatrixLoadOrder)
     // Every weight format (those with their own tile loaders and those on the generic one),
-    // X in f32 and converted to f16 once; row and column tiles partly filled; K that is not a
-    // multiple of 128 where the format allows it, and one that is not a multiple of the kernel's
-    // 64-wide steps (the portable kernel must take it, exactly).
+    // X in f32 and converted to f16 once, every work split; row and column tiles partly filled;
+    // K that is not a multiple of 128 where the format allows it, and one that is not a multiple
+    // of the kernel's 64-wide steps (the portable kernel must take it, exactly).
     for (const auto& f : standardFormatNames())
         for (bool halfX : {false, true})
-            for (bool wide : {false, true})
-                QTest::newRow((f + (halfX ? " M=200 f16 X" : " M=200") + (wide ? " wide" : "")).c_str())
-                    << QString::fromStdString(f) << 200 << 512 << halfX << wide;
-    QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << false << false;
-    QTest::newRow("f16 M=130 K=320 f16 X") << QString("f16") << 130 << 320 << true << false;
-    QTest::newRow("int8 M=257 K=576") << QString("int8") << 257 << 576 << false << false;
-    QTest::newRow("int4-g32-asym M=100 K=96: portable") << QString("int4-g32-asym") << 100 << 96 << false << false;
-    QTest::newRow("int4-g32-sym M=64 K=192 wide") << QString("int4-g32-sym") << 64 << 192 << false << true;
-    QTest::newRow("int8 M=257 K=576 f16 X wide") << QString("int8") << 257 << 576 << true << true;
+            for (const char* layout : {"default", "wide", "big"})
+                QTest::newRow((f + (halfX ? " M=200 f16 X " : " M=200 ") + layout).c_str())
+                    << QString::fromStdString(f) << 200 << 512 << 150 << halfX << QString(layout) << 0;
+    QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << 150 << false << QString("default") << 0;
+    QTest::newRow("f16 M=130 K=320 f16 X") << QString("f16") << 130 << 320 << 150 << true << QString("default") << 0;
+    QTest::newRow("int8 M=257 K=576") << QString("int8") << 257 << 576 << 150 << false << QString("default") << 0;
+    QTest::newRow("int4-g32-asym M=100 K=96: portable") << QString("int4-g32-asym") << 100 << 96 << 150 << false << QString("default") << 0;
+    QTest::newRow("int4-g32-sym M=64 K=192 wide") << QString("int4-g32-sym") << 64 << 192 << 150 << false << QString("wide") << 0;
+    QTest::newRow("int8 M=257 K=576 f16 X wide") << QString("int8") << 257 << 576 << 150 << true << QString("wide") << 0;
+    // Big: several 256-row column tiles, the last partly filled.
+    QTest::newRow("int4-g128-asym M=300 K=640 N=600 big") << QString("int4-g128-asym") << 300 << 640 << 600 << true << QString("big") << 0;
+    QTest::newRow("f16 M=129 K=192 N=520 f32 X big") << QString("f16") << 129 << 192 << 520 << false << QString("big") << 0;
+    QTest::newRow("int8 M=64 K=576 N=257 big") << QString("int8") << 64 << 576 << 257 << true << QString("big") << 0;
+    for (const char* layout : {"default", "wide", "big"})
+        for (int order : {1, 2})
+            QTest::newRow((std::string("int4-g128-asym M=200 K=384 N=300 ") + layout + " order " + std::to_string(order)).c_str())
+                << QString("int4-g128-asym") << 200 << 384 << 300 << true << QString(layout) << order;
 }
 
 void TestVulkanTensorCores::coopGemm()
@@ -275,25 +285,29 @@ void TestVulkanTensorCores::coopGemm()
     QFETCH(QString, format);
     QFETCH(int, m);
     QFETCH(int, k);
+    QFETCH(int, n);
     QFETCH(bool, halfX);
-    QFETCH(bool, wide);
+    QFETCH(QString, layout);
+    QFETCH(int, order);
     try {
         auto rng = freshRng();
-        const int n = 150;
         auto w = std::make_shared<const WeightMatrix>(randomWeights(format.toStdString(), n, k, rng));
         const auto x = randomNormal(std::size_t(m) * k, rng);
         std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
         gpu_->setCooperativeMatrixHalfX(halfX);
-        gpu_->setCooperativeMatrixWide(wide);
+        gpu_->setCooperativeMatrixLayout(coopLayoutFromName(layout.toStdString()));
+        gpu_->setCooperativeMatrixLoadOrder(std::uint32_t(order));
         gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
-        gpu_->setCooperativeMatrixHalfX(false);
-        gpu_->setCooperativeMatrixWide(false);
+        gpu_->setCooperativeMatrixLoadOrder(0);
+        gpu_->setCooperativeMatrixHalfX(true);
+        gpu_->setCooperativeMatrixLayout(CoopLayout::Default);
         QVERIFY(gpu_->lastRanOnGpu());
         const bool coop = k % 64 == 0;
         QCOMPARE(gemmPathName(gpu_->lastGemmPath()), coop ? "coopmat" : "portable");
         cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
         const double err = normalizedError(y, ref);
-        qInfo("%s M=%d K=%d%s: normalized error %.3g", qPrintable(format), m, k, halfX ? " f16 X" : "", err);
+        qInfo("%s M=%d K=%d N=%d%s %s: normalized error %.3g", qPrintable(format), m, k, n, halfX ? " f16 X" : "",
+              qPrintable(layout), err);
         QVERIFY2(err < (coop ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
     } catch (const std::exception& e) {
         QFAIL(e.what());

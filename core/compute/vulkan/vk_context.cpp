@@ -153,6 +153,8 @@ VulkanDeviceInfo Instance::describe(int index) const
     fn.vkEnumerateDeviceExtensionProperties(pd, nullptr, &extCount, exts.data());
     bool smBuiltins = false;
     for (const auto& e : exts) {
+        if (std::strcmp(e.extensionName, "VK_KHR_pipeline_executable_properties") == 0)
+            d.pipelineExecutableProperties = true;
         if (std::strcmp(e.extensionName, "VK_NV_shader_sm_builtins") == 0)
             smBuiltins = true;
         if (std::strcmp(e.extensionName, "VK_NV_cooperative_matrix") == 0)
@@ -270,10 +272,22 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
         hasF16Shape = hasF16Shape || shape == "16x16x16 f16*f16+f32->f32";
     coopMatrixF16 = info.nvCooperativeMatrix && cmf.cooperativeMatrix && f12.shaderFloat16 && hasF16Shape &&
                     info.subgroupSize == 32 && info.maxSharedMemory >= 45056 && !std::getenv("QS_VULKAN_NO_COOPMAT");
-    const char* extensions[] = {"VK_NV_cooperative_matrix"};
+    std::vector<const char*> extensions;
     if (coopMatrixF16) {
+        extensions.push_back("VK_NV_cooperative_matrix");
         cmOn.cooperativeMatrix = VK_TRUE;
         on12.pNext = &cmOn;
+    }
+    // QS_PIPELINE_STATS=1: the driver's statistics of every pipeline (registers, shared memory,
+    // spills) go to the log as it is built; a diagnostic for tuning kernels, off otherwise.
+    VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR pexOn{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+    if (info.pipelineExecutableProperties && std::getenv("QS_PIPELINE_STATS")) {
+        extensions.push_back("VK_KHR_pipeline_executable_properties");
+        pexOn.pipelineExecutableInfo = VK_TRUE;
+        pexOn.pNext = on12.pNext;
+        on12.pNext = &pexOn;
+        pipelineStats = true;
     }
     subgroupArithmetic = info.subgroupArithmetic;
     // f64 in shaders: awq_clip.comp settles its rounding with exact f64 products.
@@ -285,8 +299,8 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
     dci.pNext = &on;
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
-    dci.enabledExtensionCount = coopMatrixF16 ? 1u : 0u;
-    dci.ppEnabledExtensionNames = extensions;
+    dci.enabledExtensionCount = std::uint32_t(extensions.size());
+    dci.ppEnabledExtensionNames = extensions.data();
     check(fn.vkCreateDevice(physical, &dci, nullptr, &device), "vkCreateDevice");
     auto& f = const_cast<Functions&>(fn);
 #define QS_LOAD(name)                                                                                                \
@@ -295,6 +309,13 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
         throw VkError("device lacks " #name, VK_ERROR_INITIALIZATION_FAILED);
     QS_VK_DEVICE_FUNCS(QS_LOAD)
 #undef QS_LOAD
+    if (pipelineStats) {
+        f.vkGetPipelineExecutablePropertiesKHR = reinterpret_cast<PFN_vkGetPipelineExecutablePropertiesKHR>(
+            fn.vkGetDeviceProcAddr(device, "vkGetPipelineExecutablePropertiesKHR"));
+        f.vkGetPipelineExecutableStatisticsKHR = reinterpret_cast<PFN_vkGetPipelineExecutableStatisticsKHR>(
+            fn.vkGetDeviceProcAddr(device, "vkGetPipelineExecutableStatisticsKHR"));
+        pipelineStats = f.vkGetPipelineExecutablePropertiesKHR && f.vkGetPipelineExecutableStatisticsKHR;
+    }
     fn.vkGetDeviceQueue(device, queueFamily_, 0, &queue);
     fn.vkGetPhysicalDeviceMemoryProperties(physical, &memProps_);
 

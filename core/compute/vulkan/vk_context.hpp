@@ -47,6 +47,8 @@ struct Functions {
     PFN_vkCreateInstance vkCreateInstance = nullptr;
     PFN_vkEnumerateInstanceVersion vkEnumerateInstanceVersion = nullptr;
     PFN_vkGetPhysicalDeviceCooperativeMatrixPropertiesNV vkGetPhysicalDeviceCooperativeMatrixPropertiesNV = nullptr;
+    PFN_vkGetPipelineExecutablePropertiesKHR vkGetPipelineExecutablePropertiesKHR = nullptr;  // QS_PIPELINE_STATS only
+    PFN_vkGetPipelineExecutableStatisticsKHR vkGetPipelineExecutableStatisticsKHR = nullptr;
 #define QS_DECLARE(name) PFN_##name name = nullptr;
     QS_VK_INSTANCE_FUNCS(QS_DECLARE)
     QS_VK_DEVICE_FUNCS(QS_DECLARE)
@@ -100,6 +102,7 @@ public:
     bool coopMatrixF16 = false;
     bool subgroupArithmetic = false;
     bool shaderFloat64 = false;  // enabled at creation where the device has it
+    bool pipelineStats = false;  // QS_PIPELINE_STATS set and VK_KHR_pipeline_executable_properties enabled
     bool forceStaging = false;  // tests: use the staging path even for host-visible buffers
 
     // Device-local storage buffer (host-visible and mapped when the device is not discrete).

@@ -23,11 +23,15 @@ enum class KernelId {
     CmHalf, CmInt8, CmIntG, CmNf4, CmQ8_0, CmQ4_0, CmQ4_1, CmQ4_K, CmQ6_K, HessianCm,
     MmaPeak,  // the tensor cores' ceiling (mma_peak.comp), NVIDIA only
     CmwHalf, CmwInt8, CmwIntG,  // cooperative-matrix GEMMs with 64 x 64 per subgroup (QS_COOPMAT_WIDE)
-    AwqClip                     // AWQ clip-search errors (awq_clip.comp), needs shaderFloat64
+    AwqClip,                    // AWQ clip-search errors (awq_clip.comp), needs shaderFloat64
+    CmbHalf, CmbInt8, CmbIntG,  // cooperative-matrix GEMMs with 128 x 256 tiles (QS_COOPMAT_BIG)
+    MmaSharedPeak               // the tensor cores fed from shared memory (mma_shared_peak.comp)
 };
-// The cooperative-matrix GEMM for a Dq* kernel; wide: the QS_COOPMAT_WIDE layout where the
-// format has one (f16/bf16, int8, 2-4-bit group-wise), else the default layout.
-KernelId coopTwin(KernelId dq, bool wide = false);
+const char* kernelName(KernelId id);
+// The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one
+// (Wide and Big: f16/bf16, int8, 2-4-bit group-wise), else in the default layout.
+KernelId coopTwin(KernelId dq, CoopLayout layout = CoopLayout::Default);
+bool isCoopGemm(KernelId id);
 
 // Specialization constants 0..5 (kernels without them ignore the values).
 using Spec = std::array<std::uint32_t, 6>;
@@ -57,6 +61,7 @@ public:
 
 private:
     VkPipeline pipeline(KernelId id, Spec spec);
+    void logPipelineStatistics(KernelId id, const Spec& spec, VkPipeline p) const;
     void loadPipelineCache();
     void savePipelineCache();
 

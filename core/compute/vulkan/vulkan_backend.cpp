@@ -200,7 +200,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     }
     lastGemvHalf = halfGemv;
     const KernelId gemvKernel = halfGemv ? KernelId::GemvInt4F16 : w.gemv;
-    const std::uint32_t lanes = gemvLanes();
+    const std::uint32_t tunedLanes = gemvTuning.lanes;
+    const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= 1024;
+    const std::uint32_t lanes = lanesOk ? tunedLanes : gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
                                : path == GemmPath::Gemv || path == GemmPath::GemvMma ? std::min<std::uint32_t>(8, mInt)
                                : mInt == 1 ? 1u : mt;
@@ -319,7 +321,15 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                     b[0] = rows(x16Buf, m0, mc, k * 2);
                     pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
                 }
-                kernels().dispatch(cb, coopTwin(w.kernel, coopWide), Spec{}, b, &pcx, sizeof(pcx), ceilDiv(nc, 128), ceilDiv(mc, 128));
+                const KernelId cm = coopTwin(w.kernel, coopLayout);
+                const bool big = cm == KernelId::CmbHalf || cm == KernelId::CmbInt8 || cm == KernelId::CmbIntG;
+                const std::uint32_t nTiles = ceilDiv(nc, big ? 256 : 128), mTiles = ceilDiv(mc, 128);
+                const bool mFirst = coopMFirst && nTiles <= 65535;
+                if (mFirst)
+                    pcx.flags |= 0x40000000u;  // gemm_common.glsl kMFirst
+                // Spec 2: X's type compiled in (gemm_common.glsl X_MODE); 3: the inner loop's order.
+                kernels().dispatch(cb, cm, Spec{128, 4, halfX ? 1u : 2u, coopOrder, 0, 0}, b, &pcx, sizeof(pcx),
+                                   mFirst ? mTiles : nTiles, mFirst ? nTiles : mTiles);
                 break;
             }
             case GemmPath::Portable:
@@ -458,8 +468,10 @@ void VulkanBackend::setAwqClipQuotientSkewForTesting(int ulps) { d_->awqClip->se
 
 void VulkanBackend::setGemvTuning(const GemvTuning& t)
 {
-    if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows > 8)
-        throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 0 (auto) or 1..8");
+    if (t.workgroup < 32 || t.workgroup > 1024 || (t.workgroup & (t.workgroup - 1)) || t.rows > 16)
+        throw ComputeError("setGemvTuning: workgroup must be a power of two in 32..1024, rows 0 (auto) or 1..16");
+    if (t.lanes != 0 && (t.lanes > t.workgroup || (t.lanes & (t.lanes - 1))))
+        throw ComputeError("setGemvTuning: lanes must be 0 (one subgroup) or a power of two up to the workgroup");
     if (t.mmaWarps < 1 || t.mmaWarps > 8 || t.mmaTiles < 1 || t.mmaTiles > 4 || t.mmaMode > 1)
         throw ComputeError("setGemvTuning: mmaWarps 1..8, mmaTiles 1..4, mmaMode 0 or 1");
     d_->gemvTuning = t;
@@ -475,7 +487,10 @@ void VulkanBackend::setGemmF32Tile(int mode)
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
-void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopWide = on; }
+void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopLayout = on ? CoopLayout::Wide : CoopLayout::Default; }
+void VulkanBackend::setCooperativeMatrixLayout(CoopLayout layout) { d_->coopLayout = layout; }
+void VulkanBackend::setCooperativeMatrixRowTilesFirst(bool on) { d_->coopMFirst = on; }
+void VulkanBackend::setCooperativeMatrixLoadOrder(std::uint32_t order) { d_->coopOrder = std::min<std::uint32_t>(order, 2); }
 void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
 void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
 {
@@ -718,14 +733,18 @@ double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)
     return times.empty() ? 0.0 : 2.0 * double(bytes) / (times[times.size() / 2] * 1e-3) / 1e9;
 }
 
-double VulkanBackend::measureMmaTflops(int reps)
+double VulkanBackend::measureMmaTflops(int reps, std::uint32_t sharedWn, std::uint32_t sharedStride, std::uint32_t mode,
+                                       std::uint32_t threads)
 {
     auto& dev = d_->dev();
     if (!dev.coopMatrixF16)
         return 0.0;
     // Enough workgroups of 8 subgroups to fill every SM several times over; each subgroup does
-    // 8 products of 16x16x16 per iteration.
-    const std::uint32_t groups = 4096, iters = 8192;
+    // 8 products of 16x16x16 per iteration (from registers), or 4 x 4 x sharedWn / 16 (fed from
+    // shared memory, mma_shared_peak.comp).
+    threads = sharedWn && threads == 128 ? 128u : 256u;
+    const std::uint32_t groups = 4096 * (256 / threads), iters = sharedWn ? 2048 : 8192;
+    const double perIter = sharedWn ? 4.0 * 4.0 * (sharedWn / 16) : 8.0;
     Buffer y = dev.createDeviceBuffer(std::uint64_t(groups) * 256 * 4);
     std::vector<double> times;
     try {
@@ -735,7 +754,10 @@ double VulkanBackend::measureMmaTflops(int reps)
             dev.timestamp(cb, 0);
             std::array<Binding, kBindings> b{};
             b[1] = {&y, 0, 0};
-            d_->kernels().dispatch(cb, KernelId::MmaPeak, Spec{}, b, &iters, 4, groups, 1);
+            if (sharedWn)
+                d_->kernels().dispatch(cb, KernelId::MmaSharedPeak, Spec{sharedWn, std::clamp<std::uint32_t>(sharedStride, 8, 16), std::min<std::uint32_t>(mode, 2), threads, 0, 0}, b, &iters, 4, groups, 1);
+            else
+                d_->kernels().dispatch(cb, KernelId::MmaPeak, Spec{}, b, &iters, 4, groups, 1);
             dev.timestamp(cb, 1);
             const double ms = dev.submitAndWait(cb);
             if (r >= 2)  // two warm-ups (clocks ramp up)
@@ -747,7 +769,7 @@ double VulkanBackend::measureMmaTflops(int reps)
     }
     dev.destroy(y);
     std::sort(times.begin(), times.end());
-    const double flops = double(groups) * 8.0 * double(iters) * 8.0 * 2.0 * 16 * 16 * 16;
+    const double flops = double(groups) * (threads / 32) * double(iters) * perIter * 2.0 * 16 * 16 * 16;
     return times.empty() ? 0.0 : flops / (times[times.size() / 2] * 1e-3) / 1e12;
 }
 
@@ -797,6 +819,17 @@ std::string describeDevice(const VulkanDeviceInfo& d)
 }
 
 std::unique_ptr<Backend> makeVulkanBackend(std::string* whyNot) { return VulkanBackend::create(whyNot); }
+
+CoopLayout coopLayoutFromName(const std::string& name)
+{
+    if (name == "default")
+        return CoopLayout::Default;
+    if (name == "wide")
+        return CoopLayout::Wide;
+    if (name == "big")
+        return CoopLayout::Big;
+    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide or big)");
+}
 
 const char* gemmPathName(GemmPath p)
 {

@@ -31,6 +31,7 @@ struct VulkanDeviceInfo {
     bool shaderFloat16 = false, shaderInt8 = false;
     bool storage8Bit = false, storage16Bit = false;
     bool nvCooperativeMatrix = false, khrCooperativeMatrix = false;
+    bool pipelineExecutableProperties = false;  // VK_KHR_pipeline_executable_properties (QS_PIPELINE_STATS)
     std::vector<std::string> cooperativeMatrixShapes;  // "16x16x16 f16*f16+f32", NV query
     std::uint64_t maxStorageBufferRange = 0;
     std::uint32_t maxWorkgroupInvocations = 0;
@@ -57,7 +58,13 @@ std::string describeDevice(const VulkanDeviceInfo& d);  // a few lines of text
 // Which kernel ran a dequantGemm (for tests and the bench).
 // GemvMma: 4-bit group-wise GEMV on the tensor cores (gemv_mma.comp, NVIDIA cooperative matrix).
 enum class GemmPath { Portable, Gemv, CoopMatrix, GemvMma };
+// Work splits of the cooperative-matrix GEMM (gemm_common.glsl): Default 128 x 128 tiles of
+// 64 x 32 per subgroup; Wide 128 x 128 of 64 x 64 with two shared buffers; Big 128 x 256 of
+// 64 x 64. Wide and Big exist for f16/bf16, int8 and group-wise weights; other formats keep the
+// default.
+enum class CoopLayout { Default, Wide, Big };
 const char* gemmPathName(GemmPath p);
+CoopLayout coopLayoutFromName(const std::string& name);  // "default", "wide", "big"; throws std::invalid_argument
 // Batches up to this use the GEMV; from kCoopMinRows on, cooperative matrices where available
 // (K a multiple of the cooperative-matrix GEMM's 64-wide steps; other K take the portable kernel).
 constexpr int kGemvMaxRows = 32;
@@ -68,10 +75,12 @@ struct GemvTuning {
     bool enabled = true;
     bool subgroupAdd = true;        // false: shared-memory reduction even where subgroups work
     std::uint32_t workgroup = 128;  // threads, a power of two (at least one subgroup)
-    std::uint32_t rows = 0;         // weight rows per thread (loads in flight, reuse of X), 1..8;
+    std::uint32_t rows = 0;         // weight rows per thread (loads in flight, reuse of X), 1..16;
                                     // 0: by format and shape (gemvAutoRows in vulkan_backend.cpp)
     bool prefetch = false;          // int4: load the next step's codes before computing this one
                                     // (measured slower at 8 rows: registers)
+    std::uint32_t lanes = 0;        // threads per group of weight rows (they split K), a power of
+                                    // two up to the workgroup; 0: one subgroup
     // int4: dequant and products in packed f16 (gemv.comp HALF_MATH; X scaled by a power of two
     // into f16 range, f16 sums over 32 weights, f32 across them; normalized error ~3e-4 against
     // the f32 twin) where the device has shaderFloat16 and the zeros are integers in 0..15;
@@ -133,8 +142,13 @@ public:
     double measureCopyGBs(std::size_t bytes, int reps);
     // The tensor cores' rate through GL_NV_cooperative_matrix (f16 x f16 -> f32, operands in
     // registers, no memory traffic), median of `reps`: the compute ceiling of the cooperative-
-    // matrix GEMMs and X^T X. 0 where the device has no NV cooperative matrices.
-    double measureMmaTflops(int reps);
+    // matrix GEMMs and X^T X. 0 where the device has no NV cooperative matrices. sharedWn 32 or
+    // 64: the operands loaded from shared memory as the GEMMs' inner loop does (64 x sharedWn
+    // per subgroup, mma_shared_peak.comp), still without global memory or barriers; sharedStride:
+    // the shared rows' stride in 16-byte units (9: the GEMMs' padded rows); mode: the order of
+    // loads and products (mma_shared_peak.comp MODE); threads: 256 or 128 per workgroup.
+    double measureMmaTflops(int reps, std::uint32_t sharedWn = 0, std::uint32_t sharedStride = 9, std::uint32_t mode = 0,
+                            std::uint32_t threads = 256);
     // Work split of the dequant kernels: threads per workgroup (power of two) and rows of X
     // per workgroup (1..16).
     void setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup);
@@ -152,12 +166,19 @@ public:
     void setCooperativeMatrix(bool on);
     // The cooperative-matrix GEMM reads X converted to f16 once per GEMM (to_half.comp) instead
     // of converting f32 X in every column tile: same values (X is rounded to f16 either way),
-    // half the bytes. Off by default until timed on a device.
+    // half the bytes. On by default (equal or faster on the H100: docs/benchmarks.md).
     void setCooperativeMatrixHalfX(bool on);
     // The cooperative-matrix GEMM with 64 x 64 per subgroup and two shared buffers (f16/bf16,
     // int8 and group-wise weights; the other formats keep the default layout). Off by default
     // until timed against the default on a device.
     void setCooperativeMatrixWide(bool on);
+    void setCooperativeMatrixLayout(CoopLayout layout);
+    // The GEMM's grid runs X's row tiles fastest, so one tile of W serves all of them while it is
+    // in L2 (on by default); off: W's tiles fastest, W streamed once per row tile of X.
+    void setCooperativeMatrixRowTilesFirst(bool on);
+    // The GEMM's inner loop: 0 all tiles of A and B then the products, 1 per tile of B its load
+    // and products, 2 the next slice's tiles loaded before this slice's products.
+    void setCooperativeMatrixLoadOrder(std::uint32_t order);
     // X^T X with cooperative matrices (split f16, f32 accuracy); off by default: slower than the
     // f32 kernel on the H100 so far (docs/benchmarks.md).
     void setCooperativeMatrixHessian(bool on);

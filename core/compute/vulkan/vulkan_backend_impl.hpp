@@ -86,8 +86,10 @@ struct VulkanBackend::Impl {
     std::uint32_t wg = 128, mt = 8;
     GemvTuning gemvTuning;
     bool coopEnabled = true;
-    bool coopWide = false;     // 64 x 64 per subgroup, two shared buffers (setCooperativeMatrixWide)
-    bool coopHalfX = false;    // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
+    CoopLayout coopLayout = CoopLayout::Default;  // the GEMM's work split (setCooperativeMatrixLayout)
+    bool coopMFirst = true;    // row tiles of X fastest in the grid (setCooperativeMatrixRowTilesFirst)
+    std::uint32_t coopOrder = 0;  // the inner loop's load order (setCooperativeMatrixLoadOrder)
+    bool coopHalfX = true;     // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
     std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
