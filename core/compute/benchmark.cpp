@@ -167,6 +167,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     GemvTuning g{true, opt.gemvSubgroupAdd, std::uint32_t(wg), std::uint32_t(rowsPer), prefetch != 0};
                     g.mma = false;
                     g.halfMath = half != 0;
+                    g.halfMathOnGpu = false;  // HALF 0: the f32 kernel
                     g.lanes = std::uint32_t(lanes);
                     variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + (rowsPer ? std::to_string(rowsPer) : "auto") +
                                                  (prefetch ? " prefetch" : "") + (half ? " f16" : "") +

@@ -119,7 +119,8 @@ void TestVulkanTensorCores::gemvMma()
 
 void TestVulkanTensorCores::gemvMmaFallsBackOutsideItsFormats()
 {
-    // Groups of 32 and act-order take other kernels (exact), everywhere.
+    // Groups of 32 and act-order take other kernels, everywhere: exact, or within f16 rounding
+    // where the int4 GEMV runs in packed f16 (by default on GPUs).
     REQUIRE_GPU();
     auto rng = freshRng();
     for (const char* f : {"int4-g32-asym", "int4-g128-asym-gidx"}) {
@@ -129,7 +130,7 @@ void TestVulkanTensorCores::gemvMmaFallsBackOutsideItsFormats()
         gpu_->dequantGemm(x.data(), 1, *gpu_->prepare(w), y.data());
         QVERIFY(std::string(gemmPathName(gpu_->lastGemmPath())) != "gemv-mma");
         cpu_->dequantGemm(x.data(), 1, *cpu_->prepare(w), ref.data());
-        QVERIFY(normalizedError(y, ref) < 1e-5);
+        QVERIFY(normalizedError(y, ref) < (gpu_->lastGemvHalfMath() ? 2e-3 : 1e-5));
     }
 }
 

@@ -191,7 +191,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // The packed-f16 int4 GEMV where asked for, the device has f16 arithmetic, every set's zeros
     // suit it and X is finite.
     float xScale = 1.0f;
-    bool halfGemv = path == GemmPath::Gemv && w.gemv == KernelId::GemvInt4 && gemvTuning.halfMath && dev().info.shaderFloat16;
+    const bool realGpu = dev().info.type != "cpu";
+    bool halfGemv = path == GemmPath::Gemv && w.gemv == KernelId::GemvInt4 &&
+                    (gemvTuning.halfMath || (gemvTuning.halfMathOnGpu && realGpu)) && dev().info.shaderFloat16;
     for (const auto* s : sets)
         halfGemv = halfGemv && s->gemvHalfMath;
     if (halfGemv) {
@@ -200,8 +202,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     }
     lastGemvHalf = halfGemv;
     const KernelId gemvKernel = halfGemv ? KernelId::GemvInt4F16 : w.gemv;
-    const std::uint32_t tunedLanes = gemvTuning.lanes;
-    const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= 1024;
+    const std::uint32_t tunedLanes = gemvTuning.lanes ? gemvTuning.lanes : realGpu ? gemvAutoLanes(w.gemv, k, halfGemv) : 0u;
+    const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= gemvTuning.workgroup;
     const std::uint32_t lanes = lanesOk ? tunedLanes : gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
                                : path == GemmPath::Gemv || path == GemmPath::GemvMma ? std::min<std::uint32_t>(8, mInt)
@@ -209,7 +211,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
     // Rows per thread: tuned, or by format and shape (gemvAutoRows).
     std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
-    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(w.gemv, n, lanes);
+    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv, n);
     const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
     while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
         --gemvRows;

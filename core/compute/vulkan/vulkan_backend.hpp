@@ -80,12 +80,16 @@ struct GemvTuning {
     bool prefetch = false;          // int4: load the next step's codes before computing this one
                                     // (measured slower at 8 rows: registers)
     std::uint32_t lanes = 0;        // threads per group of weight rows (they split K), a power of
-                                    // two up to the workgroup; 0: one subgroup
+                                    // two up to the workgroup; 0: by shape on GPUs (two subgroups
+                                    // for long rows, gemvAutoLanes), one subgroup on CPU devices
     // int4: dequant and products in packed f16 (gemv.comp HALF_MATH; X scaled by a power of two
     // into f16 range, f16 sums over 32 weights, f32 across them; normalized error ~3e-4 against
     // the f32 twin) where the device has shaderFloat16 and the zeros are integers in 0..15;
-    // else the f32 kernel. Off by default until timed on a device.
+    // else the f32 kernel. halfMathOnGpu: the same by default on GPUs that are not CPU devices
+    // (faster on the H100: 66% of the copy ceiling against 52% at 28672x8192; the
+    // cooperative-matrix GEMM rounds to f16 likewise); lavapipe keeps f32.
     bool halfMath = false;
+    bool halfMathOnGpu = true;
     // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
     // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
     // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).
