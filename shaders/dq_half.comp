@@ -29,12 +29,14 @@ vec4 bf16x4(uvec2 v)
                 uintBitsToFloat(v.y & 0xFFFF0000u));
 }
 
-// BN rows x 2 BK bytes: four 16-byte loads per thread, UPR threads per row; f16 is stored as is.
+// BN rows x 2 BK bytes: WPT / 8 16-byte loads per thread (4; 2 in PIPE), UPR threads per row; f16
+// is stored as is.
+const uint HALF_LOADS = WPT / 8u;
 bool tileLoaderFits() { return true; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
-    [[unroll]] for (uint r = 0; r < 4; ++r) {
+    [[unroll]] for (uint r = 0; r < HALF_LOADS; ++r) {
         const uint idx = tid + LT * r;
         const uint row = idx / UPR, c = idx % UPR;
         wraw[r] = n0 + row < pc.rows ? W4[(n0 + row) * (pc.K / 8u) + k0 / 8u + c] : uvec4(0u);
@@ -44,7 +46,7 @@ void fetchWTile(uint n0, uint k0, uint tid)
 void storeWTile(uint tid, uint buf)
 {
     const bool bf16 = (pc.flags & 1u) != 0u;
-    [[unroll]] for (uint r = 0; r < 4; ++r) {
+    [[unroll]] for (uint r = 0; r < HALF_LOADS; ++r) {
         const uint idx = tid + LT * r;
         const uint row = idx / UPR, c = idx % UPR;
         const uvec4 v = wraw[r];

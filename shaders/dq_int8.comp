@@ -24,14 +24,15 @@ vec4 bytes4(uint v)
     return uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
 }
 
-// BN rows x BK bytes: two 16-byte loads per thread, BK / 16 threads per row.
+// BN rows x BK bytes: WPT / 16 16-byte loads per thread (2; 1 in PIPE), BK / 16 threads per row.
 const uint PIECES = BK / 16u;  // 16-byte pieces per row and step
+const uint INT8_LOADS = WPT / 16u;
 
 bool tileLoaderFits() { return true; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
-    [[unroll]] for (uint r = 0; r < 2; ++r) {
+    [[unroll]] for (uint r = 0; r < INT8_LOADS; ++r) {
         const uint idx = tid + LT * r;
         const uint row = idx / PIECES, c = idx % PIECES;
         wraw[r] = uvec4(0x80808080u);  // bytes of -128, scaled by 0
@@ -45,7 +46,7 @@ void fetchWTile(uint n0, uint k0, uint tid)
 
 void storeWTile(uint tid, uint buf)
 {
-    [[unroll]] for (uint r = 0; r < 2; ++r) {
+    [[unroll]] for (uint r = 0; r < INT8_LOADS; ++r) {
         const uint idx = tid + LT * r;
         const uint row = idx / PIECES, c = idx % PIECES;
         const uvec4 v = wraw[r];

@@ -99,9 +99,13 @@ void main()
 // - QS_COOPMAT_BIG: 128 x 256, 8 subgroups (2 x 4) of 64 x 64 each, 32-wide steps in one
 //   shared buffer double-buffered through registers like the default (half the bytes of X per
 //   product, a quarter fewer tile loads per product).
-// In every layout a thread moves the same number of 16-byte pieces of W per step (LT threads
-// cover BN rows x BK), so the tile loaders below and in the including shaders serve all three
-// through LT, BN and BK.
+// - QS_COOPMAT_PIPE: the default's 128 x 128 and 64 x 32 per subgroup with 32-wide steps in
+//   two shared buffers (48 KB with Cs), software-pipelined: the products of a step's first
+//   slice, then the next step's tile stored into the other buffer and the step after next
+//   fetched, then the second slice; one barrier per step, and the dequantization interleaves
+//   with the products instead of stopping them.
+// A thread handles WPT = BN * BK / LT weights of W per step (32; 16 in PIPE), so the tile
+// loaders below and in the including shaders serve every layout through LT, BN, BK and WPT.
 const uint BM = 128;
 #if defined(QS_COOPMAT_WIDE)
 const uint BN = 128, LT = 128, BK = 32, NBUF = 2, WN = 64;
@@ -109,11 +113,15 @@ layout(local_size_x = 128) in;
 #elif defined(QS_COOPMAT_BIG)
 const uint BN = 256, LT = 256, BK = 32, NBUF = 1, WN = 64;
 layout(local_size_x = 256) in;
+#elif defined(QS_COOPMAT_PIPE)
+const uint BN = 128, LT = 256, BK = 32, NBUF = 2, WN = 32;
+layout(local_size_x = 256) in;
 #else
 const uint BN = 128, LT = 256, BK = 64, NBUF = 1, WN = 32;
 layout(local_size_x = 256) in;
 #endif
 const uint NWARP = LT / 32u;
+const uint WPT = BN * BK / LT;  // weights of W per thread per step
 // Tiles in shared memory as uvec4 (8 halves): BK / 8 per row of the tile plus one of padding, so
 // that the rows a quarter-subgroup reads at once fall in different banks. The matrix loads
 // count element offsets and strides in uvec4s.
@@ -196,6 +204,8 @@ void storeWTile(uint tid, uint buf) {}
 void dequantWTileGeneric(uint n0, uint k0, uint tid)
 {
     const uint row = tid % BN, unit = tid / BN;
+    if (unit >= BK / 32u)
+        return;  // PIPE: half the threads cover the tile
     float w[32];
     if (n0 + row < pc.rows)
         dequant32(n0 + row, k0 / 32u + unit, w);
@@ -223,6 +233,14 @@ layout(constant_id = 3) const uint MMA_ORDER = 0;
     [[unroll]] for (uint i = 0; i < 4; ++i)                                                        \
         [[unroll]] for (uint j = 0; j < WN / 16; ++j)                                              \
             acc[i][j] = coopMatMulAddNV(a[i], b[j], acc[i][j]);
+#define QS_MMA_SLICE(buf, kk)                                                                      \
+    {                                                                                              \
+        F16M a[4];                                                                                 \
+        F16M b[WN / 16];                                                                           \
+        QS_LOAD_A(a, buf, kk)                                                                      \
+        QS_LOAD_B(b, buf, kk)                                                                      \
+        QS_PRODUCTS(a, b)                                                                          \
+    }
 #define QS_MMA_STEP(buf)                                                                           \
     if (MMA_ORDER == 2u) {                                                                         \
         F16M a2[2][4];                                                                             \
@@ -273,6 +291,36 @@ void main()
         [[unroll]] for (uint j = 0; j < WN / 16; ++j)
             acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
 
+#ifdef QS_COOPMAT_PIPE
+    if (tileLoaderFits()) {
+        // Registers hold the next step's tile; each step multiplies one buffer while the other
+        // receives the next step (between its two slices), then fetches the step after next.
+        fetchXTile(m0, 0u, tid, xHalf);
+        fetchWTile(n0, 0u, tid);
+        storeXTile(tid, xHalf, 0u);
+        storeWTile(tid, 0u);
+        if (BK < pc.K) {
+            fetchXTile(m0, BK, tid, xHalf);
+            fetchWTile(n0, BK, tid);
+        }
+        barrier();
+        uint buf = 0u;
+        for (uint k0 = 0; k0 < pc.K; k0 += BK) {
+            QS_MMA_SLICE(buf, 0u)
+            if (k0 + BK < pc.K) {
+                storeXTile(tid, xHalf, buf ^ 1u);
+                storeWTile(tid, buf ^ 1u);
+                if (k0 + 2u * BK < pc.K) {
+                    fetchXTile(m0, k0 + 2u * BK, tid, xHalf);
+                    fetchWTile(n0, k0 + 2u * BK, tid);
+                }
+            }
+            QS_MMA_SLICE(buf, 16u)
+            barrier();
+            buf ^= 1u;
+        }
+    } else
+#endif
     if (tileLoaderFits()) {
         fetchXTile(m0, 0u, tid, xHalf);
         fetchWTile(n0, 0u, tid);

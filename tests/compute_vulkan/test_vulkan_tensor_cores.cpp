@@ -257,7 +257,7 @@ void TestVulkanTensorCores::coopGemm_data()
     // of the kernel's 64-wide steps (the portable kernel must take it, exactly).
     for (const auto& f : standardFormatNames())
         for (bool halfX : {false, true})
-            for (const char* layout : {"default", "wide", "big"})
+            for (const char* layout : {"default", "wide", "big", "pipe"})
                 QTest::newRow((f + (halfX ? " M=200 f16 X " : " M=200 ") + layout).c_str())
                     << QString::fromStdString(f) << 200 << 512 << 150 << halfX << QString(layout) << 0;
     QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << 150 << false << QString("default") << 0;
@@ -270,6 +270,11 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::newRow("int4-g128-asym M=300 K=640 N=600 big") << QString("int4-g128-asym") << 300 << 640 << 600 << true << QString("big") << 0;
     QTest::newRow("f16 M=129 K=192 N=520 f32 X big") << QString("f16") << 129 << 192 << 520 << false << QString("big") << 0;
     QTest::newRow("int8 M=64 K=576 N=257 big") << QString("int8") << 64 << 576 << 257 << true << QString("big") << 0;
+    // Pipe: the shortest K (64: two 32-wide steps) and a long one, several tiles both ways.
+    QTest::newRow("int4-g32-sym M=300 K=64 N=300 pipe") << QString("int4-g32-sym") << 300 << 64 << 300 << true << QString("pipe") << 0;
+    QTest::newRow("int4-g32-asym M=130 K=1088 N=260 pipe") << QString("int4-g32-asym") << 130 << 1088 << 260 << true << QString("pipe") << 0;
+    QTest::newRow("bf16 M=129 K=192 N=129 f32 X pipe") << QString("bf16") << 129 << 192 << 129 << false << QString("pipe") << 0;
+    QTest::newRow("int8 M=256 K=640 N=384 pipe") << QString("int8") << 256 << 640 << 384 << true << QString("pipe") << 0;
     for (const char* layout : {"default", "wide", "big"})
         for (int order : {1, 2})
             QTest::newRow((std::string("int4-g128-asym M=200 K=384 N=300 ") + layout + " order " + std::to_string(order)).c_str())

@@ -25,7 +25,8 @@ enum class KernelId {
     CmwHalf, CmwInt8, CmwIntG,  // cooperative-matrix GEMMs with 64 x 64 per subgroup (QS_COOPMAT_WIDE)
     AwqClip,                    // AWQ clip-search errors (awq_clip.comp), needs shaderFloat64
     CmbHalf, CmbInt8, CmbIntG,  // cooperative-matrix GEMMs with 128 x 256 tiles (QS_COOPMAT_BIG)
-    MmaSharedPeak               // the tensor cores fed from shared memory (mma_shared_peak.comp)
+    MmaSharedPeak,              // the tensor cores fed from shared memory (mma_shared_peak.comp)
+    CmpHalf, CmpInt8, CmpIntG   // cooperative-matrix GEMMs, software-pipelined (QS_COOPMAT_PIPE)
 };
 const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one

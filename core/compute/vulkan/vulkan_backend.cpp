@@ -323,7 +323,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                     b[0] = rows(x16Buf, m0, mc, k * 2);
                     pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
                 }
-                const KernelId cm = coopTwin(w.kernel, coopLayout);
+                // Pipe's two buffers need 48 KB of shared memory.
+                const CoopLayout layout = coopLayout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152 ? CoopLayout::Default : coopLayout;
+                const KernelId cm = coopTwin(w.kernel, layout);
                 const bool big = cm == KernelId::CmbHalf || cm == KernelId::CmbInt8 || cm == KernelId::CmbIntG;
                 const std::uint32_t nTiles = ceilDiv(nc, big ? 256 : 128), mTiles = ceilDiv(mc, 128);
                 const bool mFirst = coopMFirst && nTiles <= 65535;
@@ -830,7 +832,9 @@ CoopLayout coopLayoutFromName(const std::string& name)
         return CoopLayout::Wide;
     if (name == "big")
         return CoopLayout::Big;
-    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide or big)");
+    if (name == "pipe")
+        return CoopLayout::Pipe;
+    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide, big or pipe)");
 }
 
 const char* gemmPathName(GemmPath p)
