@@ -38,10 +38,11 @@ void dequant32(uint n, uint u, out float w[32])
 }
 
 #ifdef QS_COOPMAT
-// 4-bit codes without g_idx: BN rows x BK / 2 bytes; per thread WPT codes of one group: one
-// 16-byte load (32 codes) in most layouts, one 8-byte load (16 codes) in PIPE. Other widths and
-// act-order take the generic path.
-const uint CPT = WPT;             // codes per thread and step: 32 or 16
+// 4-bit codes without g_idx: BN rows x BK / 2 bytes; per thread WPT codes: one 16-byte load (32
+// codes, one group) in most layouts, one 8-byte load (16 codes) in PIPE, two 16-byte loads in
+// SPLIT. Other widths and act-order take the generic path.
+const uint CPT = min(WPT, 32u);   // codes per load: 32, or 16 in PIPE
+const uint UPT = WPT / CPT;       // loads per thread and step: 1, or 2 in SPLIT (two rows)
 const uint PARTS = BK / CPT;      // threads per row and step
 layout(std430, binding = 2) readonly buffer W2Buf { uvec2 W2[]; };  // W 8 bytes at a time
 
@@ -49,32 +50,38 @@ bool tileLoaderFits() { return pc.bits == 4u && (pc.flags & 2u) == 0u; }
 
 void fetchWTile(uint n0, uint k0, uint tid)
 {
-    const uint row = tid / PARTS, c = tid % PARTS;
-    wraw[0] = uvec4(0u);
-    wscale[0] = 0.0;
-    wzero[0] = 8.0;
-    if (n0 + row < pc.rows) {
-        if (CPT == 32u)
-            wraw[0] = W4[(n0 + row) * (pc.K / 32u) + k0 / 32u + c];
-        else
-            wraw[0].xy = W2[(n0 + row) * (pc.K / 16u) + k0 / 16u + c];
-        const uint gi = (n0 + row) * (pc.K / pc.groupSize) + (k0 + CPT * c) / pc.groupSize;
-        wscale[0] = S[gi];
-        if ((pc.flags & 1u) != 0u)
-            wzero[0] = Z[gi];
+    [[unroll]] for (uint u = 0; u < UPT; ++u) {
+        const uint idx = tid + LT * u;
+        const uint row = idx / PARTS, c = idx % PARTS;
+        wraw[u] = uvec4(0u);
+        wscale[u] = 0.0;
+        wzero[u] = 8.0;
+        if (n0 + row < pc.rows) {
+            if (CPT == 32u)
+                wraw[u] = W4[(n0 + row) * (pc.K / 32u) + k0 / 32u + c];
+            else
+                wraw[u].xy = W2[(n0 + row) * (pc.K / 16u) + k0 / 16u + c];
+            const uint gi = (n0 + row) * (pc.K / pc.groupSize) + (k0 + CPT * c) / pc.groupSize;
+            wscale[u] = S[gi];
+            if ((pc.flags & 1u) != 0u)
+                wzero[u] = Z[gi];
+        }
     }
 }
 
 void storeWTile(uint tid, uint buf)
 {
-    const uint row = tid / PARTS, c = tid % PARTS;
-    const float s = wscale[0];
-    const float bias = 8388608.0 + wzero[0];  // 2^23 + code - (2^23 + z) = code - z
-    [[unroll]] for (uint j = 0; j < CPT / 8u; ++j) {
-        const uint w = wraw[0][j];
-        const vec4 a = (uintBitsToFloat((uvec4(w, w >> 4, w >> 8, w >> 12) & 15u) | 0x4B000000u) - bias) * s;
-        const vec4 b = (uintBitsToFloat((uvec4(w >> 16, w >> 20, w >> 24, w >> 28) & 15u) | 0x4B000000u) - bias) * s;
-        Ws[buf][row * SA4 + (CPT / 8u) * c + j] = packHalf8(a, b);
+    [[unroll]] for (uint u = 0; u < UPT; ++u) {
+        const uint idx = tid + LT * u;
+        const uint row = idx / PARTS, c = idx % PARTS;
+        const float s = wscale[u];
+        const float bias = 8388608.0 + wzero[u];  // 2^23 + code - (2^23 + z) = code - z
+        [[unroll]] for (uint j = 0; j < CPT / 8u; ++j) {
+            const uint w = wraw[u][j];
+            const vec4 a = (uintBitsToFloat((uvec4(w, w >> 4, w >> 8, w >> 12) & 15u) | 0x4B000000u) - bias) * s;
+            const vec4 b = (uintBitsToFloat((uvec4(w >> 16, w >> 20, w >> 24, w >> 28) & 15u) | 0x4B000000u) - bias) * s;
+            Ws[buf][row * SA4 + (CPT / 8u) * c + j] = packHalf8(a, b);
+        }
     }
 }
 #endif

@@ -104,9 +104,17 @@ void main()
 //   slice, then the next step's tile stored into the other buffer and the step after next
 //   fetched, then the second slice; one barrier per step, and the dequantization interleaves
 //   with the products instead of stopping them.
-// A thread handles WPT = BN * BK / LT weights of W per step (32; 16 in PIPE), so the tile
-// loaders below and in the including shaders serve every layout through LT, BN, BK and WPT.
+// - QS_COOPMAT_SPLIT: the default's step and subgroup tile in 64 x 128 tiles of 4 subgroups, so
+//   that two or three workgroups share an SM and one's stores and barriers overlap another's
+//   products (X is read twice as often).
+// A thread handles WPT = BN * BK / LT weights of W per step (32; 16 in PIPE, 64 in SPLIT), so
+// the tile loaders below and in the including shaders serve every layout through LT, BN, BK and
+// WPT.
+#if defined(QS_COOPMAT_SPLIT)
+const uint BM = 64;
+#else
 const uint BM = 128;
+#endif
 #if defined(QS_COOPMAT_WIDE)
 const uint BN = 128, LT = 128, BK = 32, NBUF = 2, WN = 64;
 layout(local_size_x = 128) in;
@@ -116,6 +124,9 @@ layout(local_size_x = 256) in;
 #elif defined(QS_COOPMAT_PIPE)
 const uint BN = 128, LT = 256, BK = 32, NBUF = 2, WN = 32;
 layout(local_size_x = 256) in;
+#elif defined(QS_COOPMAT_SPLIT)
+const uint BN = 128, LT = 128, BK = 64, NBUF = 1, WN = 32;
+layout(local_size_x = 128) in;
 #else
 const uint BN = 128, LT = 256, BK = 64, NBUF = 1, WN = 32;
 layout(local_size_x = 256) in;
@@ -187,9 +198,9 @@ void storeXTile(uint tid, bool xHalf, uint buf)
 // dispatch's layout has the coalesced loader (uniform); fetchWTile reads this thread's share of
 // weight rows n0..n0+BN-1 and k0..k0+BK-1 into wraw/wscale/wzero, storeWTile dequantizes it
 // into Ws[buf].
-uvec4 wraw[4];
-float wscale[2];
-float wzero[2];
+uvec4 wraw[8];
+float wscale[4];
+float wzero[4];
 bool tileLoaderFits();
 void fetchWTile(uint n0, uint k0, uint tid);
 void storeWTile(uint tid, uint buf);
@@ -199,22 +210,29 @@ void fetchWTile(uint n0, uint k0, uint tid) {}
 void storeWTile(uint tid, uint buf) {}
 #endif
 
-// Any format: BN rows x BK / 32 units of 32 weights (LT of them), one per thread, straight to
-// Ws[0].
+// Any format: BN rows x BK / 32 units of 32 weights, one per thread and pass (LT threads cover
+// them in one pass, two in SPLIT; half the threads in PIPE), straight to Ws[0].
 void dequantWTileGeneric(uint n0, uint k0, uint tid)
 {
-    const uint row = tid % BN, unit = tid / BN;
-    if (unit >= BK / 32u)
-        return;  // PIPE: half the threads cover the tile
-    float w[32];
-    if (n0 + row < pc.rows)
-        dequant32(n0 + row, k0 / 32u + unit, w);
-    else
-        [[unroll]] for (uint j = 0; j < 32; ++j)
-            w[j] = 0.0;
-    [[unroll]] for (uint q = 0; q < 4; ++q)
-        Ws[0][row * SA4 + unit * 4u + q] = packHalf8(vec4(w[8 * q], w[8 * q + 1], w[8 * q + 2], w[8 * q + 3]),
-                                                    vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
+#ifdef QS_COOPMAT_SPLIT
+    for (uint idx = tid; idx < BN * (BK / 32u); idx += LT) {
+#else
+    {  // the other layouts cover the tile in one pass
+        const uint idx = tid;
+        if (idx >= BN * (BK / 32u))
+            return;
+#endif
+        const uint row = idx % BN, unit = idx / BN;
+        float w[32];
+        if (n0 + row < pc.rows)
+            dequant32(n0 + row, k0 / 32u + unit, w);
+        else
+            [[unroll]] for (uint j = 0; j < 32; ++j)
+                w[j] = 0.0;
+        [[unroll]] for (uint q = 0; q < 4; ++q)
+            Ws[0][row * SA4 + unit * 4u + q] = packHalf8(vec4(w[8 * q], w[8 * q + 1], w[8 * q + 2], w[8 * q + 3]),
+                                                        vec4(w[8 * q + 4], w[8 * q + 5], w[8 * q + 6], w[8 * q + 7]));
+    }
 }
 
 // Spec constant 3, the order of tile loads and products in a step (mma_shared_peak.comp's MODE):
@@ -278,7 +296,7 @@ void main()
 {
     const uint tid = gl_LocalInvocationID.x;
     const uint warp = tid / 32u, lane = tid % 32u;
-    const uint wm = warp / (BN / WN), wn = warp % (BN / WN);  // 2 x (BN / WN) subgroups
+    const uint wm = warp / (BN / WN), wn = warp % (BN / WN);  // BM / 64 x BN / WN subgroups
     // flags bit 30 (kMFirst): the grid runs the row tiles of X fastest (x), so the workgroups
     // that read one tile of W run together and W comes from DRAM about once; else the weight
     // tiles run fastest and W is streamed once per row tile of X.

@@ -257,7 +257,7 @@ void TestVulkanTensorCores::coopGemm_data()
     // of the kernel's 64-wide steps (the portable kernel must take it, exactly).
     for (const auto& f : standardFormatNames())
         for (bool halfX : {false, true})
-            for (const char* layout : {"default", "wide", "big", "pipe"})
+            for (const char* layout : {"default", "wide", "big", "pipe", "split"})
                 QTest::newRow((f + (halfX ? " M=200 f16 X " : " M=200 ") + layout).c_str())
                     << QString::fromStdString(f) << 200 << 512 << 150 << halfX << QString(layout) << 0;
     QTest::newRow("int4-g32-sym M=64 K=192") << QString("int4-g32-sym") << 64 << 192 << 150 << false << QString("default") << 0;
@@ -275,6 +275,9 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::newRow("int4-g32-asym M=130 K=1088 N=260 pipe") << QString("int4-g32-asym") << 130 << 1088 << 260 << true << QString("pipe") << 0;
     QTest::newRow("bf16 M=129 K=192 N=129 f32 X pipe") << QString("bf16") << 129 << 192 << 129 << false << QString("pipe") << 0;
     QTest::newRow("int8 M=256 K=640 N=384 pipe") << QString("int8") << 256 << 640 << 384 << true << QString("pipe") << 0;
+    QTest::newRow("int4-g128-sym M=100 K=1024 N=300 split") << QString("int4-g128-sym") << 100 << 1024 << 300 << true << QString("split") << 0;
+    QTest::newRow("int3-g64-asym M=70 K=192 N=140 split") << QString("int3-g64-asym") << 70 << 192 << 140 << true << QString("split") << 0;
+    QTest::newRow("f16 M=65 K=320 N=260 f32 X split") << QString("f16") << 65 << 320 << 260 << false << QString("split") << 0;
     for (const char* layout : {"default", "wide", "big"})
         for (int order : {1, 2})
             QTest::newRow((std::string("int4-g128-asym M=200 K=384 N=300 ") + layout + " order " + std::to_string(order)).c_str())

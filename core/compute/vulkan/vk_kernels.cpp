@@ -18,7 +18,8 @@ bool isCoopGemm(KernelId id)
 {
     return (id >= KernelId::CmHalf && id <= KernelId::CmQ6_K) || id == KernelId::CmwHalf || id == KernelId::CmwInt8 ||
            id == KernelId::CmwIntG || id == KernelId::CmbHalf || id == KernelId::CmbInt8 || id == KernelId::CmbIntG ||
-           id == KernelId::CmpHalf || id == KernelId::CmpInt8 || id == KernelId::CmpIntG;
+           id == KernelId::CmpHalf || id == KernelId::CmpInt8 || id == KernelId::CmpIntG || id == KernelId::CmsHalf ||
+           id == KernelId::CmsInt8 || id == KernelId::CmsIntG;
 }
 
 namespace {
@@ -142,6 +143,15 @@ const std::uint32_t kCmwIntG[] = {
 const std::uint32_t kAwqClip[] = {
 #include "awq_clip.spv.inc"
 };
+const std::uint32_t kCmsHalf[] = {
+#include "cms_half.spv.inc"
+};
+const std::uint32_t kCmsInt8[] = {
+#include "cms_int8.spv.inc"
+};
+const std::uint32_t kCmsIntG[] = {
+#include "cms_intg.spv.inc"
+};
 const std::uint32_t kCmpHalf[] = {
 #include "cmp_half.spv.inc"
 };
@@ -169,7 +179,7 @@ const char* const kKernelNames[] = {
     "w8a8", "hessian", "chanstats", "histogram", "copy", "gemv_int4", "gemv_int8", "gemv_half", "gemv_int4h",
     "gemv_mma", "gemv_xprep", "to_half", "hessian_f16", "attention", "gemm_f32",
     "cm_half", "cm_int8", "cm_intg", "cm_nf4", "cm_q8_0", "cm_q4_0", "cm_q4_1", "cm_q4_k", "cm_q6_k", "hessian_cm",
-    "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak", "cmp_half", "cmp_int8", "cmp_intg"};
+    "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak", "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg"};
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -220,6 +230,9 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmpHalf: return kCmpHalf;
     case KernelId::CmpInt8: return kCmpInt8;
     case KernelId::CmpIntG: return kCmpIntG;
+    case KernelId::CmsHalf: return kCmsHalf;
+    case KernelId::CmsInt8: return kCmsInt8;
+    case KernelId::CmsIntG: return kCmsIntG;
     }
     return {};
 }
@@ -268,6 +281,14 @@ KernelId coopTwin(KernelId dq, CoopLayout layout)
             return KernelId::CmwInt8;
         if (dq == KernelId::DqIntG)
             return KernelId::CmwIntG;
+    }
+    if (layout == CoopLayout::Split) {
+        if (dq == KernelId::DqHalf)
+            return KernelId::CmsHalf;
+        if (dq == KernelId::DqInt8)
+            return KernelId::CmsInt8;
+        if (dq == KernelId::DqIntG)
+            return KernelId::CmsIntG;
     }
     if (layout == CoopLayout::Pipe) {
         if (dq == KernelId::DqHalf)

@@ -327,7 +327,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                 const CoopLayout layout = coopLayout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152 ? CoopLayout::Default : coopLayout;
                 const KernelId cm = coopTwin(w.kernel, layout);
                 const bool big = cm == KernelId::CmbHalf || cm == KernelId::CmbInt8 || cm == KernelId::CmbIntG;
-                const std::uint32_t nTiles = ceilDiv(nc, big ? 256 : 128), mTiles = ceilDiv(mc, 128);
+                const bool split = cm == KernelId::CmsHalf || cm == KernelId::CmsInt8 || cm == KernelId::CmsIntG;
+                const std::uint32_t nTiles = ceilDiv(nc, big ? 256 : 128), mTiles = ceilDiv(mc, split ? 64 : 128);
                 const bool mFirst = coopMFirst && nTiles <= 65535;
                 if (mFirst)
                     pcx.flags |= 0x40000000u;  // gemm_common.glsl kMFirst
@@ -834,7 +835,9 @@ CoopLayout coopLayoutFromName(const std::string& name)
         return CoopLayout::Big;
     if (name == "pipe")
         return CoopLayout::Pipe;
-    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide, big or pipe)");
+    if (name == "split")
+        return CoopLayout::Split;
+    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide, big, pipe or split)");
 }
 
 const char* gemmPathName(GemmPath p)
