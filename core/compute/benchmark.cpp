@@ -218,7 +218,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     rep.rows.push_back(finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k));
                     say(opt, format + " " + row.shape + " " + v.path + ": " + std::to_string(rep.rows.back().ms) + " ms");
                 }
-                gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Default);
+                gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
                 gpu.setCooperativeMatrixRowTilesFirst(true);
                 gpu.setCooperativeMatrixLoadOrder(0);
                 for (const auto& [tuning, name] : variants) {

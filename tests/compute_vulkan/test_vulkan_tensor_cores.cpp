@@ -278,6 +278,8 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::newRow("int4-g128-sym M=100 K=1024 N=300 split") << QString("int4-g128-sym") << 100 << 1024 << 300 << true << QString("split") << 0;
     QTest::newRow("int3-g64-asym M=70 K=192 N=140 split") << QString("int3-g64-asym") << 70 << 192 << 140 << true << QString("split") << 0;
     QTest::newRow("f16 M=65 K=320 N=260 f32 X split") << QString("f16") << 65 << 320 << 260 << false << QString("split") << 0;
+    QTest::newRow("int8 M=1100 K=256 N=200 auto (split)") << QString("int8") << 1100 << 256 << 200 << true << QString("auto") << 0;
+    QTest::newRow("int4-g64-asym M=1100 K=256 N=200 auto (default)") << QString("int4-g64-asym") << 1100 << 256 << 200 << true << QString("auto") << 0;
     for (const char* layout : {"default", "wide", "big"})
         for (int order : {1, 2})
             QTest::newRow((std::string("int4-g128-asym M=200 K=384 N=300 ") + layout + " order " + std::to_string(order)).c_str())
@@ -309,7 +311,7 @@ void TestVulkanTensorCores::coopGemm()
         gpu_->dequantGemm(x.data(), m, *gpu_->prepare(w), y.data());
         gpu_->setCooperativeMatrixLoadOrder(0);
         gpu_->setCooperativeMatrixHalfX(true);
-        gpu_->setCooperativeMatrixLayout(CoopLayout::Default);
+        gpu_->setCooperativeMatrixLayout(CoopLayout::Auto);
         QVERIFY(gpu_->lastRanOnGpu());
         const bool coop = k % 64 == 0;
         QCOMPARE(gemmPathName(gpu_->lastGemmPath()), coop ? "coopmat" : "portable");

@@ -323,8 +323,14 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                     b[0] = rows(x16Buf, m0, mc, k * 2);
                     pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
                 }
-                // Pipe's two buffers need 48 KB of shared memory.
-                const CoopLayout layout = coopLayout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152 ? CoopLayout::Default : coopLayout;
+                // Auto: Split for f16/bf16 and int8 weights from 1024 rows of X (measured on the
+                // H100, docs/benchmarks.md); Pipe's two buffers need 48 KB of shared memory.
+                CoopLayout layout = coopLayout;
+                if (layout == CoopLayout::Auto)
+                    layout = (w.kernel == KernelId::DqHalf || w.kernel == KernelId::DqInt8) && m >= 1024 ? CoopLayout::Split
+                                                                                                      : CoopLayout::Default;
+                if (layout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152)
+                    layout = CoopLayout::Default;
                 const KernelId cm = coopTwin(w.kernel, layout);
                 const bool big = cm == KernelId::CmbHalf || cm == KernelId::CmbInt8 || cm == KernelId::CmbIntG;
                 const bool split = cm == KernelId::CmsHalf || cm == KernelId::CmsInt8 || cm == KernelId::CmsIntG;
@@ -492,7 +498,7 @@ void VulkanBackend::setGemmF32Tile(int mode)
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
-void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopLayout = on ? CoopLayout::Wide : CoopLayout::Default; }
+void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopLayout = on ? CoopLayout::Wide : CoopLayout::Auto; }
 void VulkanBackend::setCooperativeMatrixLayout(CoopLayout layout) { d_->coopLayout = layout; }
 void VulkanBackend::setCooperativeMatrixRowTilesFirst(bool on) { d_->coopMFirst = on; }
 void VulkanBackend::setCooperativeMatrixLoadOrder(std::uint32_t order) { d_->coopOrder = std::min<std::uint32_t>(order, 2); }
@@ -827,6 +833,8 @@ std::unique_ptr<Backend> makeVulkanBackend(std::string* whyNot) { return VulkanB
 
 CoopLayout coopLayoutFromName(const std::string& name)
 {
+    if (name == "auto")
+        return CoopLayout::Auto;
     if (name == "default")
         return CoopLayout::Default;
     if (name == "wide")
@@ -837,7 +845,7 @@ CoopLayout coopLayoutFromName(const std::string& name)
         return CoopLayout::Pipe;
     if (name == "split")
         return CoopLayout::Split;
-    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (default, wide, big, pipe or split)");
+    throw std::invalid_argument("unknown cooperative-matrix layout '" + name + "' (auto, default, wide, big, pipe or split)");
 }
 
 const char* gemmPathName(GemmPath p)

@@ -86,7 +86,7 @@ struct VulkanBackend::Impl {
     std::uint32_t wg = 128, mt = 8;
     GemvTuning gemvTuning;
     bool coopEnabled = true;
-    CoopLayout coopLayout = CoopLayout::Default;  // the GEMM's work split (setCooperativeMatrixLayout)
+    CoopLayout coopLayout = CoopLayout::Auto;  // the GEMM's work split (setCooperativeMatrixLayout)
     bool coopMFirst = true;    // row tiles of X fastest in the grid (setCooperativeMatrixRowTilesFirst)
     std::uint32_t coopOrder = 0;  // the inner loop's load order (setCooperativeMatrixLoadOrder)
     bool coopHalfX = true;     // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
