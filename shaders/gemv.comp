@@ -37,6 +37,7 @@ layout(push_constant) uniform Params {
 } pc;
 
 layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
+layout(std430, binding = 0) readonly buffer XHBuf { uvec4 XH[]; };  // X_F16 (HALF_MATH only)
 layout(std430, binding = 1) writeonly buffer YBuf { float Y[]; };
 #define WTYPE uvec4
 layout(std430, binding = 2) readonly buffer WBuf { uvec4 W[]; };
@@ -160,6 +161,17 @@ void main()
                 // This unit's X in f16 pairs (x[8j + p], x[8j + 4 + p]), p = 0..3, shared by
                 // the ROWS rows.
                 f16vec2 xh[16];
+#if defined(X_F16)
+                // X_F16: X arrives scaled and in these pairs (to_half.comp, PAIRS 1), 16 bytes
+                // per 8 values: half the bytes of f32 X and no conversions per weight row group.
+                for (uint j = 0; j < 4; ++j) {
+                    const uvec4 xv = XH[(mbase + i) * (pc.K / 8u) + u * 4u + j];
+                    xh[4 * j] = unpackFloat2x16(xv.x);
+                    xh[4 * j + 1] = unpackFloat2x16(xv.y);
+                    xh[4 * j + 2] = unpackFloat2x16(xv.z);
+                    xh[4 * j + 3] = unpackFloat2x16(xv.w);
+                }
+#else
                 for (uint j = 0; j < 4; ++j) {
                     const uint xb = (mbase + i) * (pc.K / 4) + u * 8u + 2u * j;
                     vec4 s0 = X[xb], s1 = X[xb + 1];
@@ -172,6 +184,7 @@ void main()
                     xh[4 * j + 2] = f16vec2(s0.z, s1.z);
                     xh[4 * j + 3] = f16vec2(s0.w, s1.w);
                 }
+#endif
                 for (uint r = 0; r < ROWS; ++r) {
                     f16vec2 d0 = f16vec2(float16_t(0.0)), d1 = d0;
                     for (uint j = 0; j < 4; ++j) {

@@ -158,7 +158,7 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d{1,4})x(\d{1,2})(x([01])(x([01])(x(\d{1,4}))?)?)?)");
+        static const std::regex re(R"((\d{1,4})x(\d{1,2})(x([01])(x([012])(x(\d{1,4}))?)?)?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
             std::cerr << "bad GEMV variant '" << v

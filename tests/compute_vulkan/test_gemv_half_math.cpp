@@ -32,6 +32,8 @@ private slots:
     void matchesCpu_data();
     void matchesCpu();
     void outlierInX();
+    void xConvertedOnce_data();
+    void xConvertedOnce();
     void largestSumsStayFinite();
     void nanInXTakesTheF32Kernel();
     void fractionalZerosTakeThePortableKernel();
@@ -107,6 +109,7 @@ void TestGemvHalfMath::matchesCpu()
     QFETCH(double, xSigma);
     GemvTuning t;
     t.halfMath = true;
+    t.halfMathXOnce = false;  // X converted in every row group (xConvertedOnce covers the other path)
     t.rows = std::uint32_t(rows);
     t.workgroup = std::uint32_t(workgroup);
     t.subgroupAdd = subgroupAdd;
@@ -119,6 +122,42 @@ void TestGemvHalfMath::matchesCpu()
     const double err = run(w, x, m, true);
     gpu_->setGemvTuning(GemvTuning{});
     qInfo("%s K=%d M=%d rows=%d X sigma %g: normalized error %.3g", qPrintable(format), k, m, rows, xSigma, err);
+    QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
+}
+
+void TestGemvHalfMath::xConvertedOnce_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("lanes");
+    QTest::addColumn<double>("xSigma");
+    QTest::newRow("g128 sym K=1024 M=1") << "int4-g128-sym" << 1024 << 1 << 0 << 1.0;
+    QTest::newRow("g32 asym K=352 M=3 lanes 64") << "int4-g32-asym" << 352 << 3 << 64 << 1.0;
+    QTest::newRow("g64 sym K=640 M=8 X*3e4 (scaled)") << "int4-g64-sym" << 640 << 8 << 0 << 3e4;
+}
+
+void TestGemvHalfMath::xConvertedOnce()
+{
+    // X converted to scaled f16 pairs once (to_half.comp PAIRS 1) must give what the per-row
+    // conversion gives: the same threshold against the f32 CPU twin.
+    REQUIRE_F16_GPU();
+    QFETCH(QString, format);
+    QFETCH(int, k);
+    QFETCH(int, m);
+    QFETCH(int, lanes);
+    QFETCH(double, xSigma);
+    GemvTuning t;
+    t.halfMath = true;
+    t.halfMathXOnce = true;
+    t.lanes = std::uint32_t(lanes);
+    gpu_->setGemvTuning(t);
+    auto rng = freshRng();
+    const auto w = randomWeights(format.toStdString(), 45, k, rng);
+    const auto x = randomNormal(std::size_t(m) * k, rng, float(xSigma));
+    const double err = run(w, x, m, true);
+    gpu_->setGemvTuning(GemvTuning{});
+    qInfo("%s K=%d M=%d X sigma %g, X converted once: normalized error %.3g", qPrintable(format), k, m, xSigma, err);
     QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
 }
 

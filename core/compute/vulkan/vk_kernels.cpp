@@ -143,6 +143,9 @@ const std::uint32_t kCmwIntG[] = {
 const std::uint32_t kAwqClip[] = {
 #include "awq_clip.spv.inc"
 };
+const std::uint32_t kGemvInt4F16X[] = {
+#include "gemv_int4hx.spv.inc"
+};
 const std::uint32_t kCmsHalf[] = {
 #include "cms_half.spv.inc"
 };
@@ -179,7 +182,7 @@ const char* const kKernelNames[] = {
     "w8a8", "hessian", "chanstats", "histogram", "copy", "gemv_int4", "gemv_int8", "gemv_half", "gemv_int4h",
     "gemv_mma", "gemv_xprep", "to_half", "hessian_f16", "attention", "gemm_f32",
     "cm_half", "cm_int8", "cm_intg", "cm_nf4", "cm_q8_0", "cm_q4_0", "cm_q4_1", "cm_q4_k", "cm_q6_k", "hessian_cm",
-    "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak", "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg"};
+    "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak", "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg", "gemv_int4hx"};
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -233,6 +236,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmsHalf: return kCmsHalf;
     case KernelId::CmsInt8: return kCmsInt8;
     case KernelId::CmsIntG: return kCmsIntG;
+    case KernelId::GemvInt4F16X: return kGemvInt4F16X;
     }
     return {};
 }
@@ -243,7 +247,8 @@ std::span<const std::uint32_t> spirv(KernelId id)
 // per workgroup for awq_clip.comp.
 bool specialized(KernelId id)
 {
-    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt8 ||
+    return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt4F16X ||
+           id == KernelId::ToHalf || id == KernelId::GemvInt8 ||
            id == KernelId::GemvHalf || id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention ||
            id == KernelId::GemmF32 || id == KernelId::AwqClip || id == KernelId::MmaSharedPeak || isCoopGemm(id);
 }

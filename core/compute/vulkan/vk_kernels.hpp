@@ -27,7 +27,8 @@ enum class KernelId {
     CmbHalf, CmbInt8, CmbIntG,  // cooperative-matrix GEMMs with 128 x 256 tiles (QS_COOPMAT_BIG)
     MmaSharedPeak,              // the tensor cores fed from shared memory (mma_shared_peak.comp)
     CmpHalf, CmpInt8, CmpIntG,  // cooperative-matrix GEMMs, software-pipelined (QS_COOPMAT_PIPE)
-    CmsHalf, CmsInt8, CmsIntG   // cooperative-matrix GEMMs with 64 x 128 tiles (QS_COOPMAT_SPLIT)
+    CmsHalf, CmsInt8, CmsIntG,  // cooperative-matrix GEMMs with 64 x 128 tiles (QS_COOPMAT_SPLIT)
+    GemvInt4F16X                // GemvInt4F16 reading X converted to f16 pairs once (X_F16)
 };
 const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <bit>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -201,7 +202,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         halfGemv = xScale > 0.0f;
     }
     lastGemvHalf = halfGemv;
-    const KernelId gemvKernel = halfGemv ? KernelId::GemvInt4F16 : w.gemv;
+    const bool halfGemvX = halfGemv && gemvTuning.halfMathXOnce && k % 8 == 0;
+    const KernelId gemvKernel = halfGemvX ? KernelId::GemvInt4F16X : halfGemv ? KernelId::GemvInt4F16 : w.gemv;
     const std::uint32_t tunedLanes = gemvTuning.lanes ? gemvTuning.lanes : realGpu ? gemvAutoLanes(w.gemv, k, halfGemv) : 0u;
     const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= gemvTuning.workgroup;
     const std::uint32_t lanes = lanesOk ? tunedLanes : gemvLanes();
@@ -211,7 +213,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
     // Rows per thread: tuned, or by format and shape (gemvAutoRows).
     std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
-    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv, n);
+    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv && !halfGemvX, n);
     const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
     while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
         --gemvRows;
@@ -247,6 +249,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                        gemvTuning.mmaPrefetch ? 1u : 0u, gemvTuning.mmaMode ? 1u : 0u, gemvTuning.mmaXlo ? 1u : 0u, 0};
     if (xhBytes)
         dev().ensure(xhBuf, xhBytes);
+    if (halfGemvX)
+        dev().ensure(xhBuf, mChunk * k * 2);
     if (halfX)
         dev().ensure(x16Buf, m * k * 2);
     dev().ensure(yBuf, m * n * 4);
@@ -287,6 +291,19 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             kernels().dispatch(cb, KernelId::GemvXprep, Spec{}, b, xp, sizeof(xp), ceilDiv(mc * (k / 128) * 16, 64), 1);
             dev().computeBarrier(cb);
         }
+        if (halfGemvX) {
+            // These rows of X scaled and in the GEMV's f16 pairs, once for every weight row.
+            if (m0 > 0)
+                dev().computeBarrier(cb);
+            std::array<Binding, kBindings> b{};
+            b[0] = rows(xBuf, m0, mc, k * 4);
+            b[1] = whole(xhBuf, mc * k * 2);
+            const std::uint64_t count8 = mc * k / 8, groups = ceilDiv(count8, 256);
+            const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
+            const std::uint32_t xp[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(xScale)};
+            kernels().dispatch(cb, KernelId::ToHalf, Spec{1, 0, 0, 0, 0, 0}, b, xp, sizeof(xp), gx, ceilDiv(groups, gx));
+            dev().computeBarrier(cb);
+        }
         if (halfX) {
             // These rows of X to f16 once; every column tile then reads them as they are.
             std::array<Binding, kBindings> b{};
@@ -294,7 +311,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             b[1] = rows(x16Buf, m0, mc, k * 2);
             const std::uint64_t count8 = mc * k / 8, groups = ceilDiv(count8, 256);
             const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-            const std::uint32_t xp[1] = {std::uint32_t(count8)};
+            const std::uint32_t xp[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(1.0f)};
             kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, xp, sizeof(xp), gx, ceilDiv(groups, gx));
             dev().computeBarrier(cb);
         }
@@ -309,6 +326,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                               w.bits, w.groupSize, w.flags, w.rowBytes, std::uint32_t(nc), xScale};
             switch (path) {
             case GemmPath::Gemv:
+                if (halfGemvX)
+                    b[0] = whole(xhBuf, mc * k * 2);
                 kernels().dispatch(cb, gemvKernel, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
                                    sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
                 break;

@@ -94,6 +94,10 @@ struct GemvTuning {
     // cooperative-matrix GEMM rounds to f16 likewise); lavapipe keeps f32.
     bool halfMath = false;
     bool halfMathOnGpu = true;
+    // With the packed-f16 int4 GEMV: X converted to scaled f16 pairs once per call (to_half.comp)
+    // instead of in every row group (same values): on the H100 76% of the copy ceiling against
+    // 66% at 28672x8192 (4 rows, two subgroups; the pre-pass included).
+    bool halfMathXOnce = true;
     // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
     // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
     // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).

@@ -177,19 +177,19 @@ struct VulkanBackend::Impl {
     // int4 a rule by shape (the most of 8/4/2 giving each compute unit 1024 threads) was tried
     // on the H100 (session 5): it chose 2 rows for 4096x14336, 27.8% of the copy ceiling against
     // 33.4% with 4; at 28672x8192, 4 rows and 8 were within the runs' noise (52-54%).
-    // Weight rows per thread when not tuned: 4, except the packed-f16 int4 GEMV on 8192 rows or
-    // more (8). H100, % of the copy ceiling: 28672x8192 66% (r8) against 51% (r4), 14336x4096
-    // 45% against 43%; at 4096 rows r4 is better (41% against 38%).
-    static std::uint32_t gemvAutoRows(bool halfInt4, std::uint64_t n) { return halfInt4 && n >= 8192 ? 8u : 4u; }
+    // Weight rows per thread when not tuned: 4, except the packed-f16 int4 GEMV converting X in
+    // every row group on 8192 rows or more (8). H100, % of the copy ceiling, 28672x8192: that
+    // kernel 66% (r8) against 51% (r4); with X converted once, 76% (r4) against 69% (r8).
+    static std::uint32_t gemvAutoRows(bool halfInt4PerRowX, std::uint64_t n) { return halfInt4PerRowX && n >= 8192 ? 8u : 4u; }
     // Threads per row group when not tuned (GPUs only): two subgroups where one subgroup would
-    // take many 16-byte steps along a row: 8 or more for the packed-f16 int4 GEMV (K >= 8192:
-    // 28672x8192 58% -> 66%), 14 or more otherwise (int8 K >= 7168, f16 K >= 3584, f32 int4
-    // K >= 14336). On the H100: int8 28672x8192 86% -> 92%, 4096x14336 64% -> 75%; f16
+    // take many 16-byte steps along a row: 4 or more for the packed-f16 int4 GEMV (K >= 4096; with
+    // X converted once 69-74% -> 76% at 28672x8192, 38% -> 50% at 14336x4096), 14 or more
+    // otherwise (int8 K >= 7168, f16 K >= 3584, f32 int4 K >= 14336). On the H100: int8 28672x8192 86% -> 92%, 4096x14336 64% -> 75%; f16
     // 4096x14336 76% -> 88%; shorter rows lost (int8 14336x4096 79% -> 72%).
     std::uint32_t gemvAutoLanes(KernelId gemv, std::uint64_t k, bool halfInt4) const
     {
         const std::uint64_t perUnit = gemv == KernelId::GemvInt4 ? 32 : gemv == KernelId::GemvInt8 ? 16 : 8;
-        return k / perUnit / gemvLanes() >= (halfInt4 ? 8u : 14u) ? 2 * gemvLanes() : 0u;
+        return k / perUnit / gemvLanes() >= (halfInt4 ? 4u : 14u) ? 2 * gemvLanes() : 0u;
     }
     bool useSubgroupAdd() const
     {

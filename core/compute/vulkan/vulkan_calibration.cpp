@@ -8,6 +8,7 @@
 #include "core/util/stage_timer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace qs::compute {
@@ -93,7 +94,7 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
         b[1] = whole(x16Buf, m * k * 2);
         const std::uint64_t count8 = m * k / 8, groups = ceilDiv(count8, 256);
         const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-        const std::uint32_t pc[1] = {std::uint32_t(count8)};
+        const std::uint32_t pc[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(1.0f)};
         kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, pc, sizeof(pc), gx, ceilDiv(groups, gx));
         dev().computeBarrier(cb);
     }
