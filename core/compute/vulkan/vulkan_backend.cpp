@@ -213,7 +213,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
     // Rows per thread: tuned, or by format and shape (gemvAutoRows).
     std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
-    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv && !halfGemvX, n);
+    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv, halfGemvX, n);
     const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
     while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
         --gemvRows;

@@ -177,10 +177,16 @@ struct VulkanBackend::Impl {
     // int4 a rule by shape (the most of 8/4/2 giving each compute unit 1024 threads) was tried
     // on the H100 (session 5): it chose 2 rows for 4096x14336, 27.8% of the copy ceiling against
     // 33.4% with 4; at 28672x8192, 4 rows and 8 were within the runs' noise (52-54%).
-    // Weight rows per thread when not tuned: 4, except the packed-f16 int4 GEMV converting X in
-    // every row group on 8192 rows or more (8). H100, % of the copy ceiling, 28672x8192: that
-    // kernel 66% (r8) against 51% (r4); with X converted once, 76% (r4) against 69% (r8).
-    static std::uint32_t gemvAutoRows(bool halfInt4PerRowX, std::uint64_t n) { return halfInt4PerRowX && n >= 8192 ? 8u : 4u; }
+    // Weight rows per thread when not tuned: 4, except for the packed-f16 int4 GEMV: converting X
+    // in every row group, 8 on 8192 rows or more; with X converted once, 2 below 8192 rows. H100,
+    // % of the copy ceiling: per-row X at 28672x8192 66% (r8) against 51% (r4); X once 76% (r4)
+    // against 69% (r8), and at 4096x14336 55-56% (r2) against 50-51% (r4).
+    static std::uint32_t gemvAutoRows(bool halfInt4, bool xOnce, std::uint64_t n)
+    {
+        if (halfInt4 && xOnce)
+            return n >= 8192 ? 4u : 2u;
+        return halfInt4 && n >= 8192 ? 8u : 4u;
+    }
     // Threads per row group when not tuned (GPUs only): two subgroups where one subgroup would
     // take many 16-byte steps along a row: 4 or more for the packed-f16 int4 GEMV (K >= 4096; with
     // X converted once 69-74% -> 76% at 28672x8192, 38% -> 50% at 14336x4096), 14 or more
