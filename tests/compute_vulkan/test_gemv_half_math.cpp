@@ -38,7 +38,7 @@ private slots:
     void nanInXTakesTheF32Kernel();
     void fractionalZerosTakeThePortableKernel();
     void largeZerosTakeTheF32Kernel();
-    void offByDefault();
+    void defaultByDevice();
 
 private:
     double run(const WeightMatrix& w, const std::vector<float>& x, int m, bool expectHalf);
@@ -274,15 +274,24 @@ void TestGemvHalfMath::largeZerosTakeTheF32Kernel()
     QVERIFY2(err < kExactThreshold, qPrintable(QString("error %1").arg(err)));
 }
 
-void TestGemvHalfMath::offByDefault()
+void TestGemvHalfMath::defaultByDevice()
 {
-    // The f32 kernel stays the default (halfMath is opt-in until timed on a device).
+    // By default a GPU runs the packed-f16 kernel (GemvTuning::halfMathOnGpu) and a CPU device
+    // (lavapipe) the f32 one; halfMathOnGpu = false keeps f32 everywhere.
     REQUIRE_F16_GPU();
     gpu_->setGemvTuning(GemvTuning{});
     auto rng = freshRng();
     const auto w = randomWeights("int4-g128-sym", 40, 256, rng);
-    const double err = run(w, randomNormal(256, rng), 1, false);
-    QVERIFY2(err < kExactThreshold, qPrintable(QString("error %1").arg(err)));
+    const auto x = randomNormal(256, rng);
+    const bool gpu = !gpu_->isCpuDevice();
+    const double err = run(w, x, 1, gpu);
+    QVERIFY2(err < (gpu ? kHalfMathThreshold : kExactThreshold), qPrintable(QString("error %1").arg(err)));
+    GemvTuning f32;
+    f32.halfMathOnGpu = false;
+    gpu_->setGemvTuning(f32);
+    const double errF32 = run(w, x, 1, false);
+    gpu_->setGemvTuning(GemvTuning{});
+    QVERIFY2(errF32 < kExactThreshold, qPrintable(QString("error %1").arg(errF32)));
 }
 
 QTEST_APPLESS_MAIN(TestGemvHalfMath)
