@@ -186,6 +186,20 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     variants.emplace_back(g, "gemv-mma w" + std::to_string(warps) + " t" + std::to_string(tiles) + " p" +
                                                  std::to_string(prefetch) + " mode" + std::to_string(mode) + (xlo ? " hi+lo" : " f16 x"));
                 }
+                // One more row for the same weights and X under the backend's current settings.
+                auto timeVariant = [&] {
+                    const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
+                        gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
+                    });
+                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y, 100.0);
+                    gpu.dequantGemm(x.data(), m, *sets[0], y.data());
+                    BenchRow v = row;
+                    v.msSingle = tv.median;
+                    v.error = 0;
+                    for (std::size_t i = 0; i < rows.size(); ++i)
+                        v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                    return finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k);
+                };
                 for (const auto& layout : row.path == "coopmat" ? opt.coopLayouts : std::vector<std::string>{}) {
                     // "LAYOUT[:oN][:nfirst]": oN the load order of the inner loop, nfirst the weight
                     // tiles fastest in the grid (the order before).
@@ -205,19 +219,11 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     gpu.setCooperativeMatrixLayout(coopLayoutFromName(name));
                     gpu.setCooperativeMatrixRowTilesFirst(mFirst);
                     gpu.setCooperativeMatrixLoadOrder(order);
-                    const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
-                        gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
-                    });
-                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y, 100.0);
-                    gpu.dequantGemm(x.data(), m, *sets[0], y.data());
-                    BenchRow v = row;
-                    v.msSingle = tv.median;
-                    v.path = "coopmat " + layout + (gemmPathName(gpu.lastGemmPath()) == std::string("coopmat") ? "" : " (ran " + std::string(gemmPathName(gpu.lastGemmPath())) + ")");
-                    v.error = 0;
-                    for (std::size_t i = 0; i < rows.size(); ++i)
-                        v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
-                    rep.rows.push_back(finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k));
-                    say(opt, format + " " + row.shape + " " + v.path + ": " + std::to_string(rep.rows.back().ms) + " ms");
+                    BenchRow v = timeVariant();
+                    const std::string ran = gemmPathName(gpu.lastGemmPath());
+                    v.path = "coopmat " + layout + (ran == "coopmat" ? "" : " (ran " + ran + ")");
+                    rep.rows.push_back(v);
+                    say(opt, format + " " + row.shape + " " + v.path + ": " + std::to_string(v.ms) + " ms");
                 }
                 gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
                 gpu.setCooperativeMatrixRowTilesFirst(true);
@@ -226,21 +232,12 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     if (row.path != "gemv" && row.path != "gemv-mma")
                         break;
                     gpu.setGemvTuning(tuning);
-                    const Timing tv = timeRuns(gpu, opt.warmup, opt.reps, [&](int i) {
-                        gpu.dequantGemm(x.data(), m, *sets[std::size_t(i) % sets.size()], y.data());
-                    });
-                    const Timing tvb = timeBackToBack(gpu, x, m, sets, tv.median, y, 100.0);
-                    gpu.dequantGemm(x.data(), m, *sets[0], y.data());
-                    BenchRow v = row;
-                    v.msSingle = tv.median;
+                    BenchRow v = timeVariant();
                     const std::string ran = gemmPathName(gpu.lastGemmPath());
                     v.path = name.rfind(ran + " ", 0) == 0 ? name : name + " (ran " + ran + ")";
                     if (tuning.halfMath && ran == "gemv" && !gpu.lastGemvHalfMath())
                         v.path += " (ran f32: no f16 arithmetic or not int4)";
-                    v.error = 0;
-                    for (std::size_t i = 0; i < rows.size(); ++i)
-                        v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
-                    rep.rows.push_back(finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k));
+                    rep.rows.push_back(v);
                 }
                 gpu.setGemvTuning(defaultTuning(opt));
             }
