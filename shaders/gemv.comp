@@ -307,6 +307,40 @@ void main()
                     Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale;
             }
         }
+    } else if (USE_SG != 0u && gl_SubgroupSize < LANES && LANES % gl_SubgroupSize == 0u) {
+        // Several subgroups per row group (LANES > subgroup): each subgroup sums its lanes, one
+        // barrier, and the row group's first thread adds the subgroups' sums (instead of a
+        // shared-memory tree with a barrier per halving).
+        const uint C = MT * ROWS;
+        const uint sgs = WG / gl_SubgroupSize;  // subgroups in the workgroup
+        const uint parts = LANES / gl_SubgroupSize;
+        for (uint i = 0; i < C; ++i) {
+            const float v = subgroupAdd(acc[i]);
+            if (subgroupElect())
+                red[i * sgs + gl_SubgroupID] = v;
+        }
+        barrier();
+        if (lane == 0u)
+            for (uint r = 0; r < ROWS; ++r) {
+                const uint n = n0 + r;
+                if (n >= pc.rows)
+                    continue;
+#if defined(FMT_INT8)
+                const float rowScale = S[n];
+#elif defined(HALF_MATH)
+                const float rowScale = 1.0 / pc.xScale;
+#else
+                const float rowScale = 1.0;
+#endif
+                for (uint i = 0; i < MT; ++i) {
+                    if (mbase + i >= pc.M)
+                        continue;
+                    float v = 0.0;
+                    for (uint p = 0; p < parts; ++p)
+                        v += red[(i * ROWS + r) * sgs + gl_SubgroupID + p];
+                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale;
+                }
+            }
     } else {
         const uint C = MT * ROWS;  // partial sums per thread
         for (uint i = 0; i < C; ++i)
