@@ -89,6 +89,19 @@ void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
 }
 #endif
 
+// What a row's sum is multiplied by at the end: int8's per-channel scale; the packed-f16 int4
+// kernel's 1 / xScale (a power of two: exact).
+float rowScaleOf(uint n)
+{
+#if defined(FMT_INT8)
+    return S[n];
+#elif defined(HALF_MATH)
+    return 1.0 / pc.xScale;
+#else
+    return 1.0;
+#endif
+}
+
 void main()
 {
     const uint tid = gl_LocalInvocationID.x;
@@ -294,13 +307,7 @@ void main()
     if (USE_SG != 0u && gl_SubgroupSize == LANES) {
         for (uint r = 0; r < ROWS; ++r) {
             const uint n = n0 + r;
-#if defined(FMT_INT8)
-            const float rowScale = n < pc.rows ? S[n] : 0.0;
-#elif defined(HALF_MATH)
-            const float rowScale = 1.0 / pc.xScale;  // a power of two: exact
-#else
-            const float rowScale = 1.0;
-#endif
+            const float rowScale = n < pc.rows ? rowScaleOf(n) : 0.0;
             for (uint i = 0; i < MT; ++i) {
                 const float v = subgroupAdd(acc[i * ROWS + r]);
                 if (n < pc.rows && lane == 0u && mbase + i < pc.M)
@@ -325,13 +332,7 @@ void main()
                 const uint n = n0 + r;
                 if (n >= pc.rows)
                     continue;
-#if defined(FMT_INT8)
-                const float rowScale = S[n];
-#elif defined(HALF_MATH)
-                const float rowScale = 1.0 / pc.xScale;
-#else
-                const float rowScale = 1.0;
-#endif
+                const float rowScale = rowScaleOf(n);
                 for (uint i = 0; i < MT; ++i) {
                     if (mbase + i >= pc.M)
                         continue;
@@ -357,13 +358,7 @@ void main()
                 const uint n = n0 + r;
                 if (n >= pc.rows)
                     continue;
-#if defined(FMT_INT8)
-                const float rowScale = S[n];
-#elif defined(HALF_MATH)
-                const float rowScale = 1.0 / pc.xScale;
-#else
-                const float rowScale = 1.0;
-#endif
+                const float rowScale = rowScaleOf(n);
                 for (uint i = 0; i < MT; ++i)
                     if (mbase + i < pc.M)
                         Y[(mbase + i) * pc.N + pc.rowBase + n] = red[(i * ROWS + r) * WG + tid] * rowScale;

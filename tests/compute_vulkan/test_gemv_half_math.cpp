@@ -32,8 +32,6 @@ private slots:
     void matchesCpu_data();
     void matchesCpu();
     void outlierInX();
-    void xConvertedOnce_data();
-    void xConvertedOnce();
     void largestSumsStayFinite();
     void nanInXTakesTheF32Kernel();
     void fractionalZerosTakeThePortableKernel();
@@ -83,17 +81,23 @@ void TestGemvHalfMath::matchesCpu_data()
     QTest::addColumn<bool>("subgroupAdd");
     QTest::addColumn<bool>("prefetch");
     QTest::addColumn<double>("xSigma");
-    QTest::newRow("g32 sym K=352 M=1") << "int4-g32-sym" << 352 << 1 << 0 << 128 << true << false << 1.0;
-    QTest::newRow("g32 asym K=352 M=3 r2 prefetch") << "int4-g32-asym" << 352 << 3 << 2 << 64 << true << true << 1.0;
-    QTest::newRow("g64 asym K=320 M=1 r8 shared") << "int4-g64-asym" << 320 << 1 << 8 << 256 << false << false << 1.0;
-    QTest::newRow("g64 sym K=320 M=8 r1") << "int4-g64-sym" << 320 << 8 << 1 << 32 << true << false << 1.0;
-    QTest::newRow("g128 asym K=384 M=11 r4 shared prefetch") << "int4-g128-asym" << 384 << 11 << 4 << 128 << false << true << 1.0;
-    QTest::newRow("g128 sym K=1024 M=1 X*3e4") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 3e4;
-    QTest::newRow("g128 asym K=8192 M=1") << "int4-g128-asym" << 8192 << 1 << 0 << 128 << true << false << 1.0;
+    QTest::addColumn<bool>("xOnce");
+    QTest::addColumn<int>("lanes");   // threads per row group, 0: one subgroup  // X converted to f16 pairs once per call, else in every row group
+    QTest::newRow("g32 sym K=352 M=1") << "int4-g32-sym" << 352 << 1 << 0 << 128 << true << false << 1.0 << false << 0;
+    QTest::newRow("g32 asym K=352 M=3 r2 prefetch") << "int4-g32-asym" << 352 << 3 << 2 << 64 << true << true << 1.0 << false << 0;
+    QTest::newRow("g64 asym K=320 M=1 r8 shared") << "int4-g64-asym" << 320 << 1 << 8 << 256 << false << false << 1.0 << false << 0;
+    QTest::newRow("g64 sym K=320 M=8 r1") << "int4-g64-sym" << 320 << 8 << 1 << 32 << true << false << 1.0 << false << 0;
+    QTest::newRow("g128 asym K=384 M=11 r4 shared prefetch") << "int4-g128-asym" << 384 << 11 << 4 << 128 << false << true << 1.0 << false << 0;
+    QTest::newRow("g128 sym K=1024 M=1 X*3e4") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 3e4 << false << 0;
+    QTest::newRow("g128 asym K=8192 M=1") << "int4-g128-asym" << 8192 << 1 << 0 << 128 << true << false << 1.0 << false << 0;
     // max |x| just under 32 (X unscaled, the f16 sums at their largest) and just over (scaled)
-    QTest::newRow("g32 asym K=352 M=2 X*8") << "int4-g32-asym" << 352 << 2 << 4 << 128 << true << false << 8.0;
-    QTest::newRow("g128 sym K=8192 M=1 X*9") << "int4-g128-sym" << 8192 << 1 << 2 << 64 << true << false << 9.0;
-    QTest::newRow("g128 asym K=512 M=2 X*1e-6") << "int4-g128-asym" << 512 << 2 << 3 << 128 << true << false << 1e-6;
+    QTest::newRow("g32 asym K=352 M=2 X*8") << "int4-g32-asym" << 352 << 2 << 4 << 128 << true << false << 8.0 << false << 0;
+    QTest::newRow("g128 sym K=8192 M=1 X*9") << "int4-g128-sym" << 8192 << 1 << 2 << 64 << true << false << 9.0 << false << 0;
+    QTest::newRow("g128 asym K=512 M=2 X*1e-6") << "int4-g128-asym" << 512 << 2 << 3 << 128 << true << false << 1e-6 << false << 0;
+    // X converted once (to_half.comp PAIRS 1), also with several subgroups per row group.
+    QTest::newRow("g128 sym K=1024 M=1 X once") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 1.0 << true << 0;
+    QTest::newRow("g32 asym K=352 M=3 r2 X once lanes 64") << "int4-g32-asym" << 352 << 3 << 2 << 128 << true << false << 1.0 << true << 64;
+    QTest::newRow("g64 sym K=640 M=8 X*3e4 X once") << "int4-g64-sym" << 640 << 8 << 0 << 128 << true << false << 3e4 << true << 0;
 }
 
 void TestGemvHalfMath::matchesCpu()
@@ -107,9 +111,12 @@ void TestGemvHalfMath::matchesCpu()
     QFETCH(bool, subgroupAdd);
     QFETCH(bool, prefetch);
     QFETCH(double, xSigma);
+    QFETCH(bool, xOnce);
+    QFETCH(int, lanes);
     GemvTuning t;
     t.halfMath = true;
-    t.halfMathXOnce = false;  // X converted in every row group (xConvertedOnce covers the other path)
+    t.halfMathXOnce = xOnce;
+    t.lanes = std::uint32_t(lanes);
     t.rows = std::uint32_t(rows);
     t.workgroup = std::uint32_t(workgroup);
     t.subgroupAdd = subgroupAdd;
@@ -121,43 +128,8 @@ void TestGemvHalfMath::matchesCpu()
     const auto x = randomNormal(std::size_t(m) * k, rng, float(xSigma));
     const double err = run(w, x, m, true);
     gpu_->setGemvTuning(GemvTuning{});
-    qInfo("%s K=%d M=%d rows=%d X sigma %g: normalized error %.3g", qPrintable(format), k, m, rows, xSigma, err);
-    QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
-}
-
-void TestGemvHalfMath::xConvertedOnce_data()
-{
-    QTest::addColumn<QString>("format");
-    QTest::addColumn<int>("k");
-    QTest::addColumn<int>("m");
-    QTest::addColumn<int>("lanes");
-    QTest::addColumn<double>("xSigma");
-    QTest::newRow("g128 sym K=1024 M=1") << "int4-g128-sym" << 1024 << 1 << 0 << 1.0;
-    QTest::newRow("g32 asym K=352 M=3 lanes 64") << "int4-g32-asym" << 352 << 3 << 64 << 1.0;
-    QTest::newRow("g64 sym K=640 M=8 X*3e4 (scaled)") << "int4-g64-sym" << 640 << 8 << 0 << 3e4;
-}
-
-void TestGemvHalfMath::xConvertedOnce()
-{
-    // X converted to scaled f16 pairs once (to_half.comp PAIRS 1) must give what the per-row
-    // conversion gives: the same threshold against the f32 CPU twin.
-    REQUIRE_F16_GPU();
-    QFETCH(QString, format);
-    QFETCH(int, k);
-    QFETCH(int, m);
-    QFETCH(int, lanes);
-    QFETCH(double, xSigma);
-    GemvTuning t;
-    t.halfMath = true;
-    t.halfMathXOnce = true;
-    t.lanes = std::uint32_t(lanes);
-    gpu_->setGemvTuning(t);
-    auto rng = freshRng();
-    const auto w = randomWeights(format.toStdString(), 45, k, rng);
-    const auto x = randomNormal(std::size_t(m) * k, rng, float(xSigma));
-    const double err = run(w, x, m, true);
-    gpu_->setGemvTuning(GemvTuning{});
-    qInfo("%s K=%d M=%d X sigma %g, X converted once: normalized error %.3g", qPrintable(format), k, m, xSigma, err);
+    qInfo("%s K=%d M=%d rows=%d X sigma %g%s: normalized error %.3g", qPrintable(format), k, m, rows, xSigma,
+          xOnce ? ", X once" : "", err);
     QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
 }
 

@@ -34,6 +34,7 @@ const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one
 // (Wide and Big: f16/bf16, int8, 2-4-bit group-wise), else in the default layout.
 KernelId coopTwin(KernelId dq, CoopLayout layout = CoopLayout::Default);
+CoopLayout coopLayoutOf(KernelId cm);  // the layout a cooperative-matrix GEMM kernel was built for
 bool isCoopGemm(KernelId id);
 
 // Specialization constants 0..5 (kernels without them ignore the values).

@@ -192,7 +192,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // The packed-f16 int4 GEMV where asked for, the device has f16 arithmetic, every set's zeros
     // suit it and X is finite.
     float xScale = 1.0f;
-    const bool realGpu = dev().info.type != "cpu";
+    const bool realGpu = !cpuDevice();
     bool halfGemv = path == GemmPath::Gemv && w.gemv == KernelId::GemvInt4 &&
                     (gemvTuning.halfMath || (gemvTuning.halfMathOnGpu && realGpu)) && dev().info.shaderFloat16;
     for (const auto* s : sets)
@@ -295,26 +295,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             // These rows of X scaled and in the GEMV's f16 pairs, once for every weight row.
             if (m0 > 0)
                 dev().computeBarrier(cb);
-            std::array<Binding, kBindings> b{};
-            b[0] = rows(xBuf, m0, mc, k * 4);
-            b[1] = whole(xhBuf, mc * k * 2);
-            const std::uint64_t count8 = mc * k / 8, groups = ceilDiv(count8, 256);
-            const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-            const std::uint32_t xp[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(xScale)};
-            kernels().dispatch(cb, KernelId::ToHalf, Spec{1, 0, 0, 0, 0, 0}, b, xp, sizeof(xp), gx, ceilDiv(groups, gx));
-            dev().computeBarrier(cb);
+            recordToHalf(cb, rows(xBuf, m0, mc, k * 4), whole(xhBuf, mc * k * 2), mc * k / 8, xScale, true);
         }
-        if (halfX) {
-            // These rows of X to f16 once; every column tile then reads them as they are.
-            std::array<Binding, kBindings> b{};
-            b[0] = rows(xBuf, m0, mc, k * 4);
-            b[1] = rows(x16Buf, m0, mc, k * 2);
-            const std::uint64_t count8 = mc * k / 8, groups = ceilDiv(count8, 256);
-            const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-            const std::uint32_t xp[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(1.0f)};
-            kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, xp, sizeof(xp), gx, ceilDiv(groups, gx));
-            dev().computeBarrier(cb);
-        }
+        if (halfX)  // these rows of X to f16 once; every column tile then reads them as they are
+            recordToHalf(cb, rows(xBuf, m0, mc, k * 4), rows(x16Buf, m0, mc, k * 2), mc * k / 8, 1.0f, false);
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
             const std::uint64_t nc = std::min(nChunk, n - n0);
             std::array<Binding, kBindings> b{};
@@ -351,9 +335,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                 if (layout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152)
                     layout = CoopLayout::Default;
                 const KernelId cm = coopTwin(w.kernel, layout);
-                const bool big = cm == KernelId::CmbHalf || cm == KernelId::CmbInt8 || cm == KernelId::CmbIntG;
-                const bool split = cm == KernelId::CmsHalf || cm == KernelId::CmsInt8 || cm == KernelId::CmsIntG;
-                const std::uint32_t nTiles = ceilDiv(nc, big ? 256 : 128), mTiles = ceilDiv(mc, split ? 64 : 128);
+                const CoopLayout built = coopLayoutOf(cm);  // the default where the format has no such layout
+                const std::uint32_t nTiles = ceilDiv(nc, built == CoopLayout::Big ? 256 : 128);
+                const std::uint32_t mTiles = ceilDiv(mc, built == CoopLayout::Split ? 64 : 128);
                 const bool mFirst = coopMFirst && nTiles <= 65535;
                 if (mFirst)
                     pcx.flags |= 0x40000000u;  // gemm_common.glsl kMFirst
@@ -390,6 +374,18 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     else
         dev().download(yBuf, 0, y, yBytes);
     return true;
+}
+
+void VulkanBackend::Impl::recordToHalf(VkCommandBuffer cb, Binding src, Binding dst, std::uint64_t count8, float scale, bool gemvPairs)
+{
+    std::array<Binding, kBindings> b{};
+    b[0] = src;
+    b[1] = dst;
+    const std::uint64_t groups = ceilDiv(count8, 256);
+    const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
+    const std::uint32_t pc[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(scale)};
+    kernels().dispatch(cb, KernelId::ToHalf, Spec{gemvPairs ? 1u : 0u, 0, 0, 0, 0, 0}, b, pc, sizeof(pc), gx, ceilDiv(groups, gx));
+    dev().computeBarrier(cb);
 }
 
 bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w, float* y)
@@ -475,7 +471,7 @@ std::unique_ptr<VulkanBackend> VulkanBackend::create(std::string* whyNot)
 
 std::string VulkanBackend::name() const { return "vulkan: " + d_->dev().info.name; }
 const VulkanDeviceInfo& VulkanBackend::device() const { return d_->dev().info; }
-bool VulkanBackend::isCpuDevice() const { return d_->dev().info.type == "cpu"; }
+bool VulkanBackend::isCpuDevice() const { return d_->cpuDevice(); }
 bool VulkanBackend::lastRanOnGpu() const { return d_->lastGpu; }
 double VulkanBackend::lastKernelMs() const { return d_->lastMs; }
 

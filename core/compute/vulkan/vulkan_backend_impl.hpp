@@ -173,11 +173,8 @@ struct VulkanBackend::Impl {
         const auto& shapes = engine->device->info.cooperativeMatrixShapes;
         return std::find(shapes.begin(), shapes.end(), "16x8x16 f16*f16+f32->f32") != shapes.end();
     }
-    // gemv.comp's weight rows per thread when GemvTuning::rows is 0: 4 for every format. For
-    // int4 a rule by shape (the most of 8/4/2 giving each compute unit 1024 threads) was tried
-    // on the H100 (session 5): it chose 2 rows for 4096x14336, 27.8% of the copy ceiling against
-    // 33.4% with 4; at 28672x8192, 4 rows and 8 were within the runs' noise (52-54%).
-    // Weight rows per thread when not tuned: 4, except for the packed-f16 int4 GEMV: converting X
+    // gemv.comp's weight rows per thread when GemvTuning::rows is 0: 4, except for the packed-f16
+    // int4 GEMV: converting X
     // in every row group, 8 on 8192 rows or more; with X converted once, 2 below 8192 rows. H100,
     // % of the copy ceiling: per-row X at 28672x8192 66% (r8) against 51% (r4); X once 76% (r4)
     // against 69% (r8), and at 4096x14336 55-56% (r2) against 50-51% (r4).
@@ -190,13 +187,18 @@ struct VulkanBackend::Impl {
     // Threads per row group when not tuned (GPUs only): two subgroups where one subgroup would
     // take many 16-byte steps along a row: 4 or more for the packed-f16 int4 GEMV (K >= 4096; with
     // X converted once 69-74% -> 76% at 28672x8192, 38% -> 50% at 14336x4096), 14 or more
-    // otherwise (int8 K >= 7168, f16 K >= 3584, f32 int4 K >= 14336). On the H100: int8 28672x8192 86% -> 92%, 4096x14336 64% -> 75%; f16
-    // 4096x14336 76% -> 88%; shorter rows lost (int8 14336x4096 79% -> 72%).
+    // otherwise (int8 K >= 7168, f16 K >= 3584, f32 int4 K >= 14336). On the H100: int8
+    // 28672x8192 86% -> 92%, 4096x14336 64% -> 75%; f16 4096x14336 76% -> 88%; shorter rows lost
+    // (int8 14336x4096 79% -> 72%).
     std::uint32_t gemvAutoLanes(KernelId gemv, std::uint64_t k, bool halfInt4) const
     {
         const std::uint64_t perUnit = gemv == KernelId::GemvInt4 ? 32 : gemv == KernelId::GemvInt8 ? 16 : 8;
         return k / perUnit / gemvLanes() >= (halfInt4 ? 4u : 14u) ? 2 * gemvLanes() : 0u;
     }
+    bool cpuDevice() const { return engine->device->info.type == "cpu"; }  // lavapipe and the like
+    // Records to_half.comp over count8 groups of 8 values of src into dst (times scale; in the
+    // packed-f16 GEMV's pair order where gemvPairs), then a compute barrier.
+    void recordToHalf(VkCommandBuffer cb, Binding src, Binding dst, std::uint64_t count8, float scale, bool gemvPairs);
     bool useSubgroupAdd() const
     {
         const std::uint32_t sg = engine->device->info.subgroupSize;

@@ -8,7 +8,6 @@
 #include "core/util/stage_timer.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 
 namespace qs::compute {
@@ -88,16 +87,7 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
     Buffer& hBuf = stageHessian(x, m, k, h, resident);
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
-    {
-        std::array<Binding, kBindings> b{};
-        b[0] = whole(xBuf, m * row);
-        b[1] = whole(x16Buf, m * k * 2);
-        const std::uint64_t count8 = m * k / 8, groups = ceilDiv(count8, 256);
-        const std::uint32_t gx = std::uint32_t(std::min<std::uint64_t>(groups, 65535));
-        const std::uint32_t pc[2] = {std::uint32_t(count8), std::bit_cast<std::uint32_t>(1.0f)};
-        kernels().dispatch(cb, KernelId::ToHalf, Spec{}, b, pc, sizeof(pc), gx, ceilDiv(groups, gx));
-        dev().computeBarrier(cb);
-    }
+    recordToHalf(cb, whole(xBuf, m * row), whole(x16Buf, m * k * 2), m * k / 8, 1.0f, false);
     const std::uint32_t wn = hessianF16Wn == 64 ? 64u : 32u;
     const Spec spec{32u * 2u * (128u / wn), wn, 0, 0, 0, 0};
     for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
