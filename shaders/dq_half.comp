@@ -29,7 +29,7 @@ vec4 bf16x4(uvec2 v)
                 uintBitsToFloat(v.y & 0xFFFF0000u));
 }
 
-// BN rows x 2 BK bytes: WPT / 8 16-byte loads per thread (4; 2 in PIPE, 8 in SPLIT), UPR threads
+// BN rows x 2 BK bytes: WPT / 8 16-byte loads per thread (4; 2 in PIPE, 8 in SPLIT and WIDE), UPR threads
 // per row; f16 is stored as is.
 const uint HALF_LOADS = WPT / 8u;
 bool tileLoaderFits() { return true; }

@@ -24,7 +24,7 @@ vec4 bytes4(uint v)
     return uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
 }
 
-// BN rows x BK bytes: WPT / 16 16-byte loads per thread (2; 1 in PIPE, 4 in SPLIT), BK / 16
+// BN rows x BK bytes: WPT / 16 16-byte loads per thread (2; 1 in PIPE, 4 in SPLIT and WIDE), BK / 16
 // threads per row.
 const uint PIECES = BK / 16u;  // 16-byte pieces per row and step
 const uint INT8_LOADS = WPT / 16u;

@@ -40,9 +40,9 @@ void dequant32(uint n, uint u, out float w[32])
 #ifdef QS_COOPMAT
 // 4-bit codes without g_idx: BN rows x BK / 2 bytes; per thread WPT codes: one 16-byte load (32
 // codes, one group) in most layouts, one 8-byte load (16 codes) in PIPE, two 16-byte loads in
-// SPLIT. Other widths and act-order take the generic path.
+// SPLIT and WIDE. Other widths and act-order take the generic path.
 const uint CPT = min(WPT, 32u);   // codes per load: 32, or 16 in PIPE
-const uint UPT = WPT / CPT;       // loads per thread and step: 1, or 2 in SPLIT (two rows)
+const uint UPT = WPT / CPT;       // loads per thread and step: 1, or 2 in SPLIT and WIDE (two rows)
 const uint PARTS = BK / CPT;      // threads per row and step
 layout(std430, binding = 2) readonly buffer W2Buf { uvec2 W2[]; };  // W 8 bytes at a time
 

@@ -94,8 +94,9 @@ void main()
 //   buffer, double-buffered through registers (the next step's X and W are fetched before the
 //   products and stored after them: two barriers per step);
 // - QS_COOPMAT_WIDE: 128 x 128, 4 subgroups (2 x 2) of 64 x 64 each (16 accumulators: 8 tile
-//   loads per 16 products instead of 6 per 8), 32-wide steps in two shared buffers (one barrier
-//   per step), the structure of hessian_f16.comp;
+//   loads per 16 products instead of 6 per 8), 64-wide steps in one shared buffer double-buffered
+//   through registers like the default, so two workgroups share an SM (w8a8.comp's best int8
+//   layout; until session 7 it had 32-wide steps in two buffers, which always lost);
 // - QS_COOPMAT_BIG: 128 x 256, 8 subgroups (2 x 4) of 64 x 64 each, 32-wide steps in one
 //   shared buffer double-buffered through registers like the default (half the bytes of X per
 //   product, a quarter fewer tile loads per product).
@@ -107,7 +108,7 @@ void main()
 // - QS_COOPMAT_SPLIT: the default's step and subgroup tile in 64 x 128 tiles of 4 subgroups, so
 //   that two or three workgroups share an SM and one's stores and barriers overlap another's
 //   products (X is read twice as often).
-// A thread handles WPT = BN * BK / LT weights of W per step (32; 16 in PIPE, 64 in SPLIT), so
+// A thread handles WPT = BN * BK / LT weights of W per step (32; 16 in PIPE, 64 in SPLIT and WIDE), so
 // the tile loaders below and in the including shaders serve every layout through LT, BN, BK and
 // WPT.
 #if defined(QS_COOPMAT_SPLIT)
@@ -116,7 +117,7 @@ const uint BM = 64;
 const uint BM = 128;
 #endif
 #if defined(QS_COOPMAT_WIDE)
-const uint BN = 128, LT = 128, BK = 32, NBUF = 2, WN = 64;
+const uint BN = 128, LT = 128, BK = 64, NBUF = 1, WN = 64;
 layout(local_size_x = 128) in;
 #elif defined(QS_COOPMAT_BIG)
 const uint BN = 256, LT = 256, BK = 32, NBUF = 1, WN = 64;
@@ -211,10 +212,10 @@ void storeWTile(uint tid, uint buf) {}
 #endif
 
 // Any format: BN rows x BK / 32 units of 32 weights, one per thread and pass (LT threads cover
-// them in one pass, two in SPLIT; half the threads in PIPE), straight to Ws[0].
+// them in one pass, two in SPLIT and WIDE; half the threads in PIPE), straight to Ws[0].
 void dequantWTileGeneric(uint n0, uint k0, uint tid)
 {
-#ifdef QS_COOPMAT_SPLIT
+#if defined(QS_COOPMAT_SPLIT) || defined(QS_COOPMAT_WIDE)
     for (uint idx = tid; idx < BN * (BK / 32u); idx += LT) {
 #else
     {  // the other layouts cover the tile in one pass

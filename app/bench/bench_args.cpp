@@ -35,6 +35,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
     app.add_flag("--only-calib", a.onlyCalib, "only X^T X, channel stats and histogram");
     app.add_flag("--only-attention", a.onlyAttention, "only causal attention");
+    app.add_flag("--only-w8a8", a.onlyW8a8, "only W8A8 (int8 x int8) on the weight shapes and batches");
     app.add_option("--attention-shapes", a.attentionShapes,
                    "SAMPLESxTOKENSxHEADSxKVHEADSxHEADDIM attention shapes, e.g. 32x512x32x32x128");
     app.add_flag("--coopmat-half-x", a.coopHalfX, "cooperative-matrix GEMM: X converted to f16 once per GEMM (the default)");
@@ -135,6 +136,10 @@ int runBench(const BenchArgs& a)
     }
     if (a.onlyDequant)
         opt.w8a8 = opt.hessian = opt.stats = opt.histogram = opt.attention = false;
+    if (a.onlyW8a8) {
+        opt.formats.clear();
+        opt.hessian = opt.stats = opt.histogram = opt.attention = false;
+    }
     if (a.onlyAttention) {
         opt.formats.clear();
         opt.w8a8 = opt.hessian = opt.stats = opt.histogram = false;

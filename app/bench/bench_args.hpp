@@ -11,7 +11,7 @@ class App;
 namespace qs::bench {
 
 struct BenchArgs {
-    bool quick = false, list = false, onlyDequant = false, onlyCalib = false, onlyAttention = false;
+    bool quick = false, list = false, onlyDequant = false, onlyCalib = false, onlyAttention = false, onlyW8a8 = false;
     std::vector<std::string> formats, shapes, gemvVariants, gemvMmaVariants, calibShapes, attentionShapes;
     std::vector<int> batches;
     std::string out;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -58,14 +59,10 @@ struct Timing {
 
 // GEMMs back to back in one submission (as a model's layers run): 5 timed submissions of
 // enough GEMMs for ~20 ms each, cycling through the weight sets; median and min per GEMM.
-Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
-                      const std::vector<std::shared_ptr<PreparedWeights>>& sets, double singleMs, std::vector<float>& y,
-                      double warmMs = 1000.0)
+// timed(reps): GPU ms per product of `reps` back to back, or < 0 where they cannot run.
+Timing timeBackToBackWith(const std::function<double(int)>& timed, std::size_t sets, double singleMs, double warmMs)
 {
-    std::vector<const PreparedWeights*> ptrs;
-    for (const auto& s : sets)
-        ptrs.push_back(s.get());
-    const int reps = int(std::clamp(20.0 / std::max(singleMs, 1e-3), double(ptrs.size()), 100.0));
+    const int reps = int(std::clamp(20.0 / std::max(singleMs, 1e-3), double(sets), 100.0));
     Timing out;
     std::vector<double> t;
     // Warm-up: at least warmMs of GPU time (1 s where the GPU may have idled). While the host draws the next weights the GPU drops to
@@ -73,7 +70,7 @@ Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
     // cases timed right after that ran up to 4x slow.
     double warm = 0;
     for (int i = 0; i < 200 && warm < warmMs; ++i) {
-        const double ms = gpu.timeDequantGemm(x.data(), m, ptrs, reps, y.data());
+        const double ms = timed(reps);
         if (ms < 0) {
             out.allGpu = false;
             return out;
@@ -81,11 +78,28 @@ Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
         warm += ms * reps;
     }
     for (int i = 0; i < 5; ++i)
-        t.push_back(gpu.timeDequantGemm(x.data(), m, ptrs, reps, y.data()));
+        t.push_back(timed(reps));
     std::sort(t.begin(), t.end());
     out.median = t[t.size() / 2];
     out.min = t.front();
     return out;
+}
+
+std::vector<const PreparedWeights*> pointers(const std::vector<std::shared_ptr<PreparedWeights>>& sets)
+{
+    std::vector<const PreparedWeights*> ptrs;
+    for (const auto& s : sets)
+        ptrs.push_back(s.get());
+    return ptrs;
+}
+
+Timing timeBackToBack(VulkanBackend& gpu, const std::vector<float>& x, int m,
+                      const std::vector<std::shared_ptr<PreparedWeights>>& sets, double singleMs, std::vector<float>& y,
+                      double warmMs = 1000.0)
+{
+    const auto ptrs = pointers(sets);
+    return timeBackToBackWith([&](int reps) { return gpu.timeDequantGemm(x.data(), m, ptrs, reps, y.data()); }, ptrs.size(),
+                              singleMs, warmMs);
 }
 
 template <typename F>
@@ -261,10 +275,6 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
             for (auto& v : x.q)
                 v = std::int8_t(d(rng));
             std::vector<float> y(std::size_t(m) * n);
-            const Timing t = timeRuns(gpu, opt.warmup, opt.reps,
-                                      [&](int i) { gpu.w8a8Gemm(x, *sets[std::size_t(i) % sets.size()], y.data()); });
-            gpu.w8a8Gemm(x, *sets[0], y.data());
-            BenchRow row{"w8a8", "int8 x int8, per-token", "portable", shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
             const auto rows = checkedRows(m);
             Int8Activations xs{int(rows.size()), k, {}, {}};
             for (int r : rows) {
@@ -273,12 +283,32 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
             }
             std::vector<float> ys(rows.size() * std::size_t(n));
             cpu.w8a8Gemm(xs, *cpuW, ys.data());
-            for (std::size_t i = 0; i < rows.size(); ++i)
-                row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
-            row.checked = std::to_string(rows.size()) + " rows of Y";
             const double moved = double(bytes) + double(m) * k + 4.0 * m + 4.0 * m * n;
-            rep.rows.push_back(finish(row, t, moved, 2.0 * m * n * k));
-            say(opt, "w8a8 " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
+            // The default kernel, then where it ran on the int8 tensor cores the layouts "big" and
+            // "wide" where --coopmat-layouts names them (ops counted as 2 M N K, int8).
+            auto timeRow = [&] {
+                const Timing t = timeRuns(gpu, opt.warmup, opt.reps,
+                                          [&](int i) { gpu.w8a8Gemm(x, *sets[std::size_t(i) % sets.size()], y.data()); });
+                const auto ptrs = pointers(sets);
+                const Timing tb = timeBackToBackWith([&](int reps) { return gpu.timeW8a8Gemm(x, ptrs, reps, y.data()); },
+                                                     ptrs.size(), t.median, 1000.0);
+                gpu.w8a8Gemm(x, *sets[0], y.data());
+                BenchRow row{"w8a8", "int8 x int8, per-token", gpu.lastW8a8Path(), shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
+                for (std::size_t i = 0; i < rows.size(); ++i)
+                    row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                row.checked = std::to_string(rows.size()) + " rows of Y";
+                row.msSingle = t.median;
+                rep.rows.push_back(finish(row, tb.allGpu ? tb : t, moved, 2.0 * m * n * k));
+                say(opt, "w8a8 " + row.shape + " " + row.path + ": " + std::to_string(rep.rows.back().ms) + " ms");
+            };
+            timeRow();
+            for (const char* layout : {"big", "wide"})
+                if (rep.rows.back().path.rfind("coopmat", 0) == 0 &&
+                    std::find(opt.coopLayouts.begin(), opt.coopLayouts.end(), layout) != opt.coopLayouts.end()) {
+                    gpu.setCooperativeMatrixLayout(coopLayoutFromName(layout));
+                    timeRow();
+                }
+            gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
         }
     }
 }
@@ -485,6 +515,8 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     rep.mmaTflops = gpu->measureMmaTflops(10);
     if (rep.mmaTflops > 0) {
         say(opt, "tensor-core ceiling: " + std::to_string(rep.mmaTflops) + " TFLOP/s");
+        rep.mmaInt8Tops = gpu->measureMmaTflops(10, 0, 9, 0, 256, true);
+        say(opt, "int8 tensor-core ceiling: " + std::to_string(rep.mmaInt8Tops) + " TOP/s");
         rep.mmaSharedTflops = {gpu->measureMmaTflops(10, 32), gpu->measureMmaTflops(10, 64)};
         say(opt, "fed from shared memory, 64x32 / 64x64 per subgroup: " + std::to_string(rep.mmaSharedTflops[0]) + " / " +
                      std::to_string(rep.mmaSharedTflops[1]) + " TFLOP/s");
@@ -507,11 +539,23 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     if (opt.attention)
         benchAttention(opt, *gpu, *cpu, rng, rep);
     for (const auto& r : rep.rows)
-        if (r.kernel != "histogram" && r.kernel != "channel stats" && r.kernel != "attention" &&
-            r.path.find("executes half") == std::string::npos)  // a ceiling of executed products
+        // A ceiling of executed f16/f32 products: int8 operations (w8a8) run at another rate.
+        if (r.kernel != "histogram" && r.kernel != "channel stats" && r.kernel != "attention" && r.kernel != "w8a8" &&
+            r.path.find("executes half") == std::string::npos)
             rep.bestTflops = std::max(rep.bestTflops, r.tflops);
     return rep;
 }
+
+namespace {
+// A row's share of the best f16 GEMM, or for w8a8 rows of the int8 tensor cores' ceiling.
+std::string pctOfBest(const BenchReport& r, const BenchRow& row)
+{
+    const double ceiling = row.kernel == "w8a8" ? r.mmaInt8Tops : r.bestTflops;
+    if (row.tflops <= 0 || ceiling <= 0 || row.kernel == "histogram" || row.kernel == "channel stats" || row.kernel == "attention")
+        return "-";
+    return std::to_string(int(std::lround(100.0 * row.tflops / ceiling))) + "%";
+}
+} // namespace
 
 std::string formatReport(const BenchReport& r)
 {
@@ -528,6 +572,8 @@ std::string formatReport(const BenchReport& r)
           << " TFLOP/s (best GEMM at " << int(std::lround(100.0 * r.bestTflops / r.mmaTflops)) << "%)"
           << "; fed from shared memory as the GEMMs' inner loop (64x32 / 64x64 per subgroup, no barriers): "
           << r.mmaSharedTflops[0] << " / " << r.mmaSharedTflops[1] << " TFLOP/s";
+    if (r.mmaInt8Tops > 0)  // w8a8 rows' "% best GEMM" column is their share of this
+        s << "; int8 tensor cores from registers (16x16x32 -> int32): " << r.mmaInt8Tops << " TOP/s (w8a8 rows: % of it)";
     s << "\n\n";
     s << "| kernel | format | path | shape | median ms | min ms | single ms | GB/s | % copy | TFLOP/s | % best GEMM | max norm. err | checked |\n";
     s << "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
@@ -536,10 +582,7 @@ std::string formatReport(const BenchReport& r)
                       row.kernel.c_str(), row.format.c_str(), row.path.c_str(), row.shape.c_str(), row.ms, row.msMin,
                       row.msSingle > 0 ? std::to_string(row.msSingle).substr(0, 7).c_str() : "-", row.gbPerS,
                       r.copyGBs > 0 ? 100.0 * row.gbPerS / r.copyGBs : 0.0, row.tflops,
-                      (row.tflops > 0 && r.bestTflops > 0 && row.kernel != "histogram" && row.kernel != "channel stats" &&
-                       row.kernel != "attention")
-                          ? (std::to_string(int(std::lround(100.0 * row.tflops / r.bestTflops))) + "%").c_str()
-                          : "-",
+                      pctOfBest(r, row).c_str(),
                       row.error, row.checked.c_str());
         s << buf;
     }

@@ -62,6 +62,7 @@ struct BenchReport {
     std::string device;           // describeDevice text
     double copyGBs = 0;           // measured bandwidth ceiling (read + write)
     double bestTflops = 0;        // best GEMM rate among the rows
+    double mmaInt8Tops = 0;       // the same for int8 16x16x32 products (W8A8); 0: none
     double mmaTflops = 0;         // tensor cores' ceiling (cooperative matrices, no memory); 0: none
     std::array<double, 2> mmaSharedTflops{};  // the same fed from shared memory, 64x32 / 64x64 per subgroup
     std::vector<BenchRow> rows;

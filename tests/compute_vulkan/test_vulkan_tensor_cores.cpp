@@ -44,6 +44,8 @@ private slots:
     void coopGemmBeyondHalf();
     void coopGemm_data();
     void coopGemm();
+    void w8a8Coop_data();
+    void w8a8Coop();
 
 private:
     std::unique_ptr<VulkanBackend> gpu_;
@@ -278,7 +280,7 @@ void TestVulkanTensorCores::coopGemm_data()
     QTest::newRow("int4-g128-sym M=100 K=1024 N=300 split") << QString("int4-g128-sym") << 100 << 1024 << 300 << true << QString("split") << 0;
     QTest::newRow("int3-g64-asym M=70 K=192 N=140 split") << QString("int3-g64-asym") << 70 << 192 << 140 << true << QString("split") << 0;
     QTest::newRow("f16 M=65 K=320 N=260 f32 X split") << QString("f16") << 65 << 320 << 260 << false << QString("split") << 0;
-    QTest::newRow("int8 M=1100 K=256 N=200 auto (split)") << QString("int8") << 1100 << 256 << 200 << true << QString("auto") << 0;
+    QTest::newRow("int8 M=1100 K=256 N=200 auto (wide)") << QString("int8") << 1100 << 256 << 200 << true << QString("auto") << 0;
     QTest::newRow("int4-g64-asym M=1100 K=256 N=200 auto (default)") << QString("int4-g64-asym") << 1100 << 256 << 200 << true << QString("auto") << 0;
     for (const char* layout : {"default", "wide", "big"})
         for (int order : {1, 2})
@@ -320,6 +322,62 @@ void TestVulkanTensorCores::coopGemm()
         qInfo("%s M=%d K=%d N=%d%s %s: normalized error %.3g", qPrintable(format), m, k, n, halfX ? " f16 X" : "",
               qPrintable(layout), err);
         QVERIFY2(err < (coop ? 2e-3 : 1e-5), qPrintable(QString("error %1").arg(err)));
+    } catch (const std::exception& e) {
+        QFAIL(e.what());
+    }
+}
+
+
+void TestVulkanTensorCores::w8a8Coop_data()
+{
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<QString>("layout");
+    QTest::addColumn<bool>("perToken");
+    // Whole tiles, partial tiles of X and W with several K steps, a per-tensor scale, and rows
+    // below kCoopMinRows or K off the 128-byte step (the portable kernel everywhere).
+    QTest::newRow("one tile") << 64 << 128 << 128 << "auto" << true;
+    QTest::newRow("partial tiles") << 200 << 300 << 384 << "auto" << true;
+    QTest::newRow("partial tiles big") << 200 << 300 << 384 << "big" << true;
+    QTest::newRow("partial tiles wide") << 200 << 300 << 384 << "wide" << true;
+    QTest::newRow("per-tensor big") << 130 << 257 << 192 << "big" << false;
+    QTest::newRow("per-tensor wide") << 257 << 129 << 512 << "wide" << false;
+    QTest::newRow("per-tensor") << 129 << 140 << 256 << "auto" << false;
+    QTest::newRow("few rows") << 13 << 50 << 384 << "auto" << true;
+    QTest::newRow("K off the step") << 96 << 70 << 160 << "auto" << true;
+    QTest::newRow("K off the step big") << 96 << 70 << 160 << "big" << true;
+}
+
+// W8A8 on the int8 tensor cores (w8a8.comp QS_COOPMAT) against the CPU twin: int32 sums are
+// exact, so only the final float scaling differs (1e-6). Devices without them (lavapipe, CI)
+// run the portable kernel on the same inputs.
+void TestVulkanTensorCores::w8a8Coop()
+{
+    REQUIRE_GPU();
+    QFETCH(int, m);
+    QFETCH(int, n);
+    QFETCH(int, k);
+    QFETCH(QString, layout);
+    QFETCH(bool, perToken);
+    try {
+        auto rng = freshRng();
+        auto w = std::make_shared<const WeightMatrix>(randomInt8PerChannel(n, k, rng));
+        std::uniform_int_distribution<int> d(-128, 127);
+        Int8Activations x{m, k, std::vector<std::int8_t>(std::size_t(m) * k), randomNormal(perToken ? m : 1, rng)};
+        for (auto& v : x.q)
+            v = std::int8_t(d(rng));
+        std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
+        gpu_->setCooperativeMatrixLayout(coopLayoutFromName(layout.toStdString()));
+        gpu_->w8a8Gemm(x, *gpu_->prepare(w), y.data());
+        gpu_->setCooperativeMatrixLayout(CoopLayout::Auto);
+        QVERIFY(gpu_->lastRanOnGpu());
+        const bool coop = gpu_->hasInt8CooperativeMatrix() && m >= kCoopMinRows && k % (layout == "big" ? 64 : 128) == 0;
+        QCOMPARE(gpu_->lastW8a8Path(), !coop ? std::string("portable") : layout == "auto" ? std::string("coopmat") : "coopmat " + layout.toStdString());
+        cpu_->w8a8Gemm(x, *cpu_->prepare(w), ref.data());
+        const double err = normalizedError(y, ref);
+        qInfo("w8a8 %dx%dx%d %s: normalized error %.3g", m, n, k, gpu_->lastW8a8Path().c_str(), err);
+        QVERIFY2(err < 1e-6, qPrintable(QString("error %1").arg(err)));
     } catch (const std::exception& e) {
         QFAIL(e.what());
     }

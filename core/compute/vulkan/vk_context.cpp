@@ -267,11 +267,14 @@ Device::Device(Instance& in, int index) : inst(in), fn(in.fn)
     on12.shaderFloat16 = f12.shaderFloat16;
     on12.shaderInt8 = f12.shaderInt8;
     on11.pNext = &on12;
-    bool hasF16Shape = false;
-    for (const auto& shape : info.cooperativeMatrixShapes)
+    bool hasF16Shape = false, hasInt8Shape = false;
+    for (const auto& shape : info.cooperativeMatrixShapes) {
         hasF16Shape = hasF16Shape || shape == "16x16x16 f16*f16+f32->f32";
+        hasInt8Shape = hasInt8Shape || shape == "16x16x32 s8*s8+s32->s32";
+    }
     coopMatrixF16 = info.nvCooperativeMatrix && cmf.cooperativeMatrix && f12.shaderFloat16 && hasF16Shape &&
                     info.subgroupSize == 32 && info.maxSharedMemory >= 45056 && !std::getenv("QS_VULKAN_NO_COOPMAT");
+    coopMatrixInt8 = coopMatrixF16 && hasInt8Shape && f12.shaderInt8;
     std::vector<const char*> extensions;
     if (coopMatrixF16) {
         extensions.push_back("VK_NV_cooperative_matrix");

@@ -100,6 +100,7 @@ public:
     // Features enabled at creation: GL_NV_cooperative_matrix with 16x16x16 f16*f16+f32 on
     // subgroups of 32 (the cm_* shaders), and subgroup arithmetic in compute (gemv.comp).
     bool coopMatrixF16 = false;
+    bool coopMatrixInt8 = false;  // and 16x16x32 s8*s8+s32 with shaderInt8 (the cm*_w8a8 shaders)
     bool subgroupArithmetic = false;
     bool shaderFloat64 = false;  // enabled at creation where the device has it
     bool pipelineStats = false;  // QS_PIPELINE_STATS set and VK_KHR_pipeline_executable_properties enabled

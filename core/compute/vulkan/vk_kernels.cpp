@@ -159,6 +159,18 @@ const std::uint32_t kCmpIntG[] = {
 const std::uint32_t kMmaSharedPeak[] = {
 #include "mma_shared_peak.spv.inc"
 };
+const std::uint32_t kCmW8a8[] = {
+#include "cm_w8a8.spv.inc"
+};
+const std::uint32_t kCmbW8a8[] = {
+#include "cmb_w8a8.spv.inc"
+};
+const std::uint32_t kMmaPeakInt8[] = {
+#include "mma_peak_int8.spv.inc"
+};
+const std::uint32_t kCmwW8a8[] = {
+#include "cmw_w8a8.spv.inc"
+};
 const std::uint32_t kCmbHalf[] = {
 #include "cmb_half.spv.inc"
 };
@@ -175,8 +187,9 @@ const char* const kKernelNames[] = {
     "gemv_mma", "gemv_xprep", "to_half", "hessian_f16", "attention", "gemm_f32",
     "cm_half", "cm_int8", "cm_intg", "cm_nf4", "cm_q8_0", "cm_q4_0", "cm_q4_1", "cm_q4_k", "cm_q6_k", "hessian_cm",
     "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak",
-    "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg", "gemv_int4hx"};
-static_assert(std::size(kKernelNames) == std::size_t(KernelId::GemvInt4F16X) + 1, "one name per KernelId, in order");
+    "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg", "gemv_int4hx",
+    "cm_w8a8", "cmb_w8a8", "mma_peak_int8", "cmw_w8a8"};
+static_assert(std::size(kKernelNames) == std::size_t(KernelId::CmwW8a8) + 1, "one name per KernelId, in order");
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -231,6 +244,10 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmsInt8: return kCmsInt8;
     case KernelId::CmsIntG: return kCmsIntG;
     case KernelId::GemvInt4F16X: return kGemvInt4F16X;
+    case KernelId::CmW8a8: return kCmW8a8;
+    case KernelId::CmbW8a8: return kCmbW8a8;
+    case KernelId::MmaPeakInt8: return kMmaPeakInt8;
+    case KernelId::CmwW8a8: return kCmwW8a8;
     }
     return {};
 }

@@ -28,7 +28,10 @@ enum class KernelId {
     MmaSharedPeak,              // the tensor cores fed from shared memory (mma_shared_peak.comp)
     CmpHalf, CmpInt8, CmpIntG,  // cooperative-matrix GEMMs, software-pipelined (QS_COOPMAT_PIPE)
     CmsHalf, CmsInt8, CmsIntG,  // cooperative-matrix GEMMs with 64 x 128 tiles (QS_COOPMAT_SPLIT)
-    GemvInt4F16X                // GemvInt4F16 reading X converted to f16 pairs once (X_F16)
+    GemvInt4F16X,               // GemvInt4F16 reading X converted to f16 pairs once (X_F16)
+    CmW8a8, CmbW8a8,            // W8A8 on the int8 tensor cores: 128 x 128 and 128 x 256 tiles
+    MmaPeakInt8,                // the int8 tensor cores' ceiling (mma_peak.comp QS_INT8)
+    CmwW8a8                     // W8A8 on the int8 tensor cores: 128 x 128 tiles of 4 subgroups
 };
 const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one

@@ -326,12 +326,13 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                     b[0] = rows(x16Buf, m0, mc, k * 2);
                     pcx.flags |= 0x80000000u;  // gemm_common.glsl kXHalf
                 }
-                // Auto: Split for f16/bf16 and int8 weights from 1024 rows of X (measured on the
-                // H100, docs/benchmarks.md); Pipe's two buffers need 48 KB of shared memory.
+                // Auto: Wide for f16/bf16 and int8 weights from 512 rows of X (measured on the
+                // H100, docs/benchmarks.md, session 7: +4-18% over Default and Split; group-wise
+                // int4 loses 20-27% there); Pipe's two buffers need 48 KB of shared memory.
                 CoopLayout layout = coopLayout;
                 if (layout == CoopLayout::Auto)
-                    layout = (w.kernel == KernelId::DqHalf || w.kernel == KernelId::DqInt8) && m >= 1024 ? CoopLayout::Split
-                                                                                                      : CoopLayout::Default;
+                    layout = (w.kernel == KernelId::DqHalf || w.kernel == KernelId::DqInt8) && m >= 512 ? CoopLayout::Wide
+                                                                                                     : CoopLayout::Default;
                 if (layout == CoopLayout::Pipe && dev().info.maxSharedMemory < 49152)
                     layout = CoopLayout::Default;
                 const KernelId cm = coopTwin(w.kernel, layout);
@@ -388,19 +389,33 @@ void VulkanBackend::Impl::recordToHalf(VkCommandBuffer cb, Binding src, Binding 
     dev().computeBarrier(cb);
 }
 
-bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w, float* y)
+bool VulkanBackend::Impl::w8a8(const Int8Activations& x, std::span<const VulkanWeights* const> sets, int reps, float* y)
 {
-    if (!w.onGpu || w.kernel != KernelId::DqInt8)
+    const VulkanWeights& w = *sets[0];
+    for (const auto* s : sets)
+        if (!s->onGpu || s->kernel != KernelId::DqInt8 || s->rows() != w.rows() || s->cols() != w.cols())
+            return false;
+    if (reps < 1 || std::uint64_t(reps) * sets.size() > kMaxSetsPerSubmission)
         return false;
     const std::uint64_t m = std::uint64_t(x.m), n = std::uint64_t(w.rows()), k = std::uint64_t(w.cols());
     const bool perToken = x.scale.size() != 1;
     const std::uint32_t tile = m == 1 ? 1u : mt;
+    // The int8 tensor cores from kCoopMinRows rows on, where K fills whole 128-byte (64 in Big)
+    // steps; the portable kernel otherwise. Layouts: w8a8.comp's default, Big and Wide. Auto:
+    // Wide (4 subgroups, two workgroups per SM) where its 128 x 128 tiles give every SM two,
+    // else the default's 8 subgroups (measured on the H100: docs/benchmarks.md, session 7).
+    const std::uint64_t tiles = ceilDiv(m, 128) * ceilDiv(n, 128), sms = dev().info.computeUnits;
+    const bool big = coopLayout == CoopLayout::Big;
+    const bool wide = coopLayout == CoopLayout::Wide || (coopLayout == CoopLayout::Auto && (sms == 0 || tiles >= 2 * sms));
+    const bool coop = coopEnabled && dev().coopMatrixInt8 && m >= std::uint64_t(kCoopMinRows) && k % (big ? 64 : 128) == 0;
+    const KernelId kernel = !coop ? KernelId::W8a8 : big ? KernelId::CmbW8a8 : wide ? KernelId::CmwW8a8 : KernelId::CmW8a8;
+    lastW8a8 = !coop ? "portable" : big ? "coopmat big" : wide ? "coopmat wide" : "coopmat";
     const std::uint64_t gm = rowGranularity(align(), {k, n * 4, perToken ? 4u : 0u});
     const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n * 4)), gm), floorTo(65535ull * tile, gm)});
     std::uint64_t nChunk = std::min<std::uint64_t>({n, 65535, maxBinding / k});
     if (nChunk < n)
         nChunk = floorTo(nChunk, rowGranularity(align(), {k, 4}));
-    if (mChunk == 0 || nChunk == 0 || ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
+    if (mChunk == 0 || nChunk == 0 || std::uint64_t(reps) * ceilDiv(m, mChunk) * ceilDiv(n, nChunk) > kMaxSetsPerSubmission)
         return false;
     dev().ensure(xBuf, m * k);
     dev().ensure(yBuf, m * n * 4);
@@ -410,6 +425,12 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
     dev().timestamp(cb, 0);
+    // Repeats (timing only) back to back in one submission, a barrier between them, cycling
+    // through the weight sets (as gemm).
+    for (int r = 0; r < reps; ++r) {
+    const VulkanWeights& wr = *sets[std::size_t(r) % sets.size()];
+    if (r > 0)
+        dev().computeBarrier(cb);
     for (std::uint64_t m0 = 0; m0 < m; m0 += mChunk) {
         const std::uint64_t mc = std::min(mChunk, m - m0);
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
@@ -417,16 +438,22 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, const VulkanWeights& w,
             std::array<Binding, kBindings> b{};
             b[0] = rows(xBuf, m0, mc, k);
             b[1] = rows(yBuf, m0, mc, n * 4);
-            b[2] = rows(w.arrays[0].buf, n0, nc, k);
-            b[3] = rows(w.arrays[1].buf, n0, nc, 4);
+            b[2] = rows(wr.arrays[0].buf, n0, nc, k);
+            b[3] = rows(wr.arrays[1].buf, n0, nc, 4);
             b[4] = perToken ? rows(auxBuf, m0, mc, 4) : whole(auxBuf, 4);
-            const GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
-                              perToken ? 0u : 1u, 0, std::uint32_t(nc)};
-            kernels().dispatch(cb, KernelId::W8a8, Spec{wg, tile, 0, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+            GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
+                        perToken ? 0u : 1u, 0, std::uint32_t(nc)};
+            if (coop) {  // row tiles of X fastest (w8a8.comp), so a tile of W is read from DRAM about once
+                pc.flags |= 0x40000000u;
+                kernels().dispatch(cb, kernel, Spec{}, b, &pc, sizeof(pc), ceilDiv(mc, 128), ceilDiv(nc, big ? 256 : 128));
+            } else {
+                kernels().dispatch(cb, kernel, Spec{wg, tile, 0, 0, 0, 0}, b, &pc, sizeof(pc), std::uint32_t(nc), ceilDiv(mc, tile));
+            }
         }
     }
+    }
     dev().timestamp(cb, 1);
-    lastMs = dev().submitAndWait(cb);
+    lastMs = dev().submitAndWait(cb) / double(reps);
     dev().download(yBuf, 0, y, m * n * 4);
     return true;
 }
@@ -528,8 +555,10 @@ void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
 bool VulkanBackend::hessianF16Available() const { return d_->dev().coopMatrixF16; }
 bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable(); }
 bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
+bool VulkanBackend::hasInt8CooperativeMatrix() const { return d_->dev().coopMatrixInt8; }
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
 bool VulkanBackend::lastGemvHalfMath() const { return d_->lastGemvHalf; }
+std::string VulkanBackend::lastW8a8Path() const { return d_->lastW8a8; }
 
 std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
 {
@@ -633,7 +662,34 @@ void VulkanBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w,
 {
     checkW8a8Args(x, w, y);
     const auto* vw = dynamic_cast<const VulkanWeights*>(&w);
-    d_->guarded("w8a8Gemm", [&] { return vw && d_->w8a8(x, *vw, y); }, [&] { d_->cpu.w8a8Gemm(x, w, y); });
+    d_->guarded("w8a8Gemm", [&] {
+        const VulkanWeights* one[1] = {vw};
+        return vw && d_->w8a8(x, one, 1, y);
+    }, [&] { d_->cpu.w8a8Gemm(x, w, y); });
+}
+
+double VulkanBackend::timeW8a8Gemm(const Int8Activations& x, const std::vector<const PreparedWeights*>& sets, int reps, float* y)
+{
+    std::vector<const VulkanWeights*> vw;
+    for (const auto* p : sets) {
+        if (!p)
+            throw ComputeError("timeW8a8Gemm: null weights");
+        checkW8a8Args(x, *p, y);
+        vw.push_back(dynamic_cast<const VulkanWeights*>(p));
+        if (!vw.back())
+            return -1;
+    }
+    if (vw.empty() || d_->broken)
+        return -1;
+    try {
+        if (!d_->w8a8(x, vw, reps, y))
+            return -1;
+    } catch (const VkError& e) {
+        spdlog::warn("vulkan: timeW8a8Gemm failed: {}", e.what());
+        return -1;
+    }
+    d_->lastGpu = true;
+    return d_->lastMs;
 }
 
 
@@ -760,11 +816,12 @@ double VulkanBackend::measureCopyGBs(std::size_t bytes, int reps)
 }
 
 double VulkanBackend::measureMmaTflops(int reps, std::uint32_t sharedWn, std::uint32_t sharedStride, std::uint32_t mode,
-                                       std::uint32_t threads)
+                                       std::uint32_t threads, bool int8)
 {
     auto& dev = d_->dev();
-    if (!dev.coopMatrixF16)
+    if (!dev.coopMatrixF16 || (int8 && !dev.coopMatrixInt8))
         return 0.0;
+    sharedWn = int8 ? 0 : sharedWn;
     // Enough workgroups of 8 subgroups to fill every SM several times over; each subgroup does
     // 8 products of 16x16x16 per iteration (from registers), or 4 x 4 x sharedWn / 16 (fed from
     // shared memory, mma_shared_peak.comp).
@@ -783,7 +840,7 @@ double VulkanBackend::measureMmaTflops(int reps, std::uint32_t sharedWn, std::ui
             if (sharedWn)
                 d_->kernels().dispatch(cb, KernelId::MmaSharedPeak, Spec{sharedWn, std::clamp<std::uint32_t>(sharedStride, 8, 16), std::min<std::uint32_t>(mode, 2), threads, 0, 0}, b, &iters, 4, groups, 1);
             else
-                d_->kernels().dispatch(cb, KernelId::MmaPeak, Spec{}, b, &iters, 4, groups, 1);
+                d_->kernels().dispatch(cb, int8 ? KernelId::MmaPeakInt8 : KernelId::MmaPeak, Spec{}, b, &iters, 4, groups, 1);
             dev.timestamp(cb, 1);
             const double ms = dev.submitAndWait(cb);
             if (r >= 2)  // two warm-ups (clocks ramp up)
@@ -795,7 +852,7 @@ double VulkanBackend::measureMmaTflops(int reps, std::uint32_t sharedWn, std::ui
     }
     dev.destroy(y);
     std::sort(times.begin(), times.end());
-    const double flops = double(groups) * (threads / 32) * double(iters) * perIter * 2.0 * 16 * 16 * 16;
+    const double flops = double(groups) * (threads / 32) * double(iters) * perIter * 2.0 * 16 * 16 * (int8 ? 32 : 16);
     return times.empty() ? 0.0 : flops / (times[times.size() / 2] * 1e-3) / 1e12;
 }
 

@@ -158,9 +158,11 @@ public:
     // 64: the operands loaded from shared memory as the GEMMs' inner loop does (64 x sharedWn
     // per subgroup, mma_shared_peak.comp), still without global memory or barriers; sharedStride:
     // the shared rows' stride in 16-byte units (9: the GEMMs' padded rows); mode: the order of
-    // loads and products (mma_shared_peak.comp MODE); threads: 256 or 128 per workgroup.
+    // loads and products (mma_shared_peak.comp MODE); threads: 256 or 128 per workgroup. int8:
+    // the int8 16x16x32 products into int32 instead, from registers (W8A8's ceiling, in int8
+    // TOP/s; 0 where the device lacks them).
     double measureMmaTflops(int reps, std::uint32_t sharedWn = 0, std::uint32_t sharedStride = 9, std::uint32_t mode = 0,
-                            std::uint32_t threads = 256);
+                            std::uint32_t threads = 256, bool int8 = false);
     // Work split of the dequant kernels: threads per workgroup (power of two) and rows of X
     // per workgroup (1..16).
     void setGemmTiling(std::uint32_t workgroup, std::uint32_t rowsPerWorkgroup);
@@ -206,13 +208,19 @@ public:
     // at batches up to kGemvMaxRows.
     bool hasTensorCoreGemv() const;
     bool hasCooperativeMatrix() const;
+    bool hasInt8CooperativeMatrix() const;  // 16x16x32 s8*s8+s32: w8a8Gemm on the tensor cores
     GemmPath lastGemmPath() const;
+    // The kernel the last w8a8Gemm ran on the GPU: "portable", "coopmat" (int8 tensor cores,
+    // 128 x 128 tiles), "coopmat big" or "coopmat wide" (setCooperativeMatrixLayout Big / Wide).
+    std::string lastW8a8Path() const;
     // Whether the last dequantGemm ran gemv.comp's packed-f16 int4 variant (GemvTuning::halfMath).
     bool lastGemvHalfMath() const;
     // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling
     // through `sets` (same format and shape); returns GPU ms per GEMM, or -1 where this cannot
     // run on the GPU. y gets the last product.
     double timeDequantGemm(const float* x, int m, const std::vector<const PreparedWeights*>& sets, int reps, float* y);
+    // The same for w8a8Gemm (int8 weights, per channel).
+    double timeW8a8Gemm(const Int8Activations& x, const std::vector<const PreparedWeights*>& sets, int reps, float* y);
 
 private:
     VulkanBackend();

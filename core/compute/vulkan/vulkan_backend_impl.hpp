@@ -87,6 +87,7 @@ struct VulkanBackend::Impl {
     GemvTuning gemvTuning;
     bool coopEnabled = true;
     CoopLayout coopLayout = CoopLayout::Auto;  // the GEMM's work split (setCooperativeMatrixLayout)
+    std::string lastW8a8 = "portable";
     bool coopMFirst = true;    // row tiles of X fastest in the grid (setCooperativeMatrixRowTilesFirst)
     std::uint32_t coopOrder = 0;  // the inner loop's load order (setCooperativeMatrixLoadOrder)
     bool coopHalfX = true;     // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
@@ -205,7 +206,7 @@ struct VulkanBackend::Impl {
         return gemvTuning.subgroupAdd && engine->device->subgroupArithmetic && gemvLanes() == sg;
     }
     bool gemm(const float* x, int m, std::span<const VulkanWeights* const> sets, int reps, float* y);
-    bool w8a8(const Int8Activations& x, const VulkanWeights& w, float* y);
+    bool w8a8(const Int8Activations& x, std::span<const VulkanWeights* const> sets, int reps, float* y);
     // resident: add onto this device buffer (a DeviceHessianSum's) instead of h.
     // halfInputs: X rounded to f16 on the tensor cores where the device has them (as if
     // hessianF16 were set); otherwise the member switch decides.
