@@ -29,7 +29,7 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_option("--gemv-rows", a.gemvRows, "weight rows per GEMV thread (1..8)");
     app.add_option("--gemv-variants", a.gemvVariants,
                    "also time these GEMV splits, WORKGROUPxROWS[xPREFETCH[xHALF[xLANES]]] (ROWS 0: by shape; HALF 1: int4 in "
-                   "packed f16; LANES: threads per row group, 0 one subgroup; e.g. 256x4, 128x8x0, 128x4x0x1, 128x4x0x1x64)");
+                   "packed f16, 2: and X in f16 pairs made once on the host, 3: made once on the GPU; LANES: threads per row group, 0 one subgroup; e.g. 256x4, 128x8x0, 128x4x0x1, 128x4x0x1x64)");
     app.add_option("--gemv-mma-variants", a.gemvMmaVariants,
                    "also time these tensor-core 4-bit GEMV settings, WARPSxTILESxPREFETCHxMODExXLO (e.g. 4x2x1x0x1)");
     app.add_option("--calib-shapes", a.calibShapes, "MxK shapes of X for X^T X and channel stats, e.g. 16384x4096");
@@ -163,7 +163,7 @@ int runBench(const BenchArgs& a)
     if (a.rowsPerWorkgroup > 0)
         opt.rowsPerWorkgroup = a.rowsPerWorkgroup;
     for (const auto& v : a.gemvVariants) {
-        static const std::regex re(R"((\d{1,4})x(\d{1,2})(x([01])(x([012])(x(\d{1,4}))?)?)?)");
+        static const std::regex re(R"((\d{1,4})x(\d{1,2})(x([01])(x([0-3])(x(\d{1,4}))?)?)?)");
         std::smatch m;
         if (!std::regex_match(v, m, re)) {
             std::cerr << "bad GEMV variant '" << v

@@ -182,10 +182,11 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     g.mma = false;
                     g.halfMath = half != 0;
                     g.halfMathOnGpu = false;  // HALF 0: the f32 kernel
-                    g.halfMathXOnce = half == 2;
+                    g.halfMathXOnce = half >= 2;
+                    g.halfMathXOnHost = half == 2;  // 3: the pairs made by a pre-pass on the GPU
                     g.lanes = std::uint32_t(lanes);
                     variants.emplace_back(g, "gemv wg" + std::to_string(wg) + " r" + (rowsPer ? std::to_string(rowsPer) : "auto") +
-                                                 (prefetch ? " prefetch" : "") + (half == 2 ? " f16 X-once" : half ? " f16" : "") +
+                                                 (prefetch ? " prefetch" : "") + (half == 3 ? " f16 X-once on the GPU" : half == 2 ? " f16 X-once" : half ? " f16" : "") +
                                                  (lanes ? " lanes" + std::to_string(lanes) : ""));
                 }
                 for (auto [warps, tiles, prefetch, mode, xlo] : opt.gemvMmaVariants) {

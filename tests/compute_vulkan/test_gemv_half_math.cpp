@@ -37,6 +37,7 @@ private slots:
     void fractionalZerosTakeThePortableKernel();
     void largeZerosTakeTheF32Kernel();
     void defaultByDevice();
+    void sharedXHostPairs();
 
 private:
     double run(const WeightMatrix& w, const std::vector<float>& x, int m, bool expectHalf);
@@ -81,23 +82,27 @@ void TestGemvHalfMath::matchesCpu_data()
     QTest::addColumn<bool>("subgroupAdd");
     QTest::addColumn<bool>("prefetch");
     QTest::addColumn<double>("xSigma");
-    QTest::addColumn<bool>("xOnce");
-    QTest::addColumn<int>("lanes");   // threads per row group, 0: one subgroup  // X converted to f16 pairs once per call, else in every row group
-    QTest::newRow("g32 sym K=352 M=1") << "int4-g32-sym" << 352 << 1 << 0 << 128 << true << false << 1.0 << false << 0;
-    QTest::newRow("g32 asym K=352 M=3 r2 prefetch") << "int4-g32-asym" << 352 << 3 << 2 << 64 << true << true << 1.0 << false << 0;
-    QTest::newRow("g64 asym K=320 M=1 r8 shared") << "int4-g64-asym" << 320 << 1 << 8 << 256 << false << false << 1.0 << false << 0;
-    QTest::newRow("g64 sym K=320 M=8 r1") << "int4-g64-sym" << 320 << 8 << 1 << 32 << true << false << 1.0 << false << 0;
-    QTest::newRow("g128 asym K=384 M=11 r4 shared prefetch") << "int4-g128-asym" << 384 << 11 << 4 << 128 << false << true << 1.0 << false << 0;
-    QTest::newRow("g128 sym K=1024 M=1 X*3e4") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 3e4 << false << 0;
-    QTest::newRow("g128 asym K=8192 M=1") << "int4-g128-asym" << 8192 << 1 << 0 << 128 << true << false << 1.0 << false << 0;
+    QTest::addColumn<bool>("xOnce");  // X converted to f16 pairs once per call, else in every row group
+    QTest::addColumn<int>("lanes");   // threads per row group, 0: one subgroup
+    QTest::addColumn<bool>("xOnHost"); // with xOnce: the pairs made on the host, else on the GPU
+    QTest::newRow("g32 sym K=352 M=1") << "int4-g32-sym" << 352 << 1 << 0 << 128 << true << false << 1.0 << false << 0 << false;
+    QTest::newRow("g32 asym K=352 M=3 r2 prefetch") << "int4-g32-asym" << 352 << 3 << 2 << 64 << true << true << 1.0 << false << 0 << false;
+    QTest::newRow("g64 asym K=320 M=1 r8 shared") << "int4-g64-asym" << 320 << 1 << 8 << 256 << false << false << 1.0 << false << 0 << false;
+    QTest::newRow("g64 sym K=320 M=8 r1") << "int4-g64-sym" << 320 << 8 << 1 << 32 << true << false << 1.0 << false << 0 << false;
+    QTest::newRow("g128 asym K=384 M=11 r4 shared prefetch") << "int4-g128-asym" << 384 << 11 << 4 << 128 << false << true << 1.0 << false << 0 << false;
+    QTest::newRow("g128 sym K=1024 M=1 X*3e4") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 3e4 << false << 0 << false;
+    QTest::newRow("g128 asym K=8192 M=1") << "int4-g128-asym" << 8192 << 1 << 0 << 128 << true << false << 1.0 << false << 0 << false;
     // max |x| just under 32 (X unscaled, the f16 sums at their largest) and just over (scaled)
-    QTest::newRow("g32 asym K=352 M=2 X*8") << "int4-g32-asym" << 352 << 2 << 4 << 128 << true << false << 8.0 << false << 0;
-    QTest::newRow("g128 sym K=8192 M=1 X*9") << "int4-g128-sym" << 8192 << 1 << 2 << 64 << true << false << 9.0 << false << 0;
-    QTest::newRow("g128 asym K=512 M=2 X*1e-6") << "int4-g128-asym" << 512 << 2 << 3 << 128 << true << false << 1e-6 << false << 0;
-    // X converted once (to_half.comp PAIRS 1), also with several subgroups per row group.
-    QTest::newRow("g128 sym K=1024 M=1 X once") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 1.0 << true << 0;
-    QTest::newRow("g32 asym K=352 M=3 r2 X once lanes 64") << "int4-g32-asym" << 352 << 3 << 2 << 128 << true << false << 1.0 << true << 64;
-    QTest::newRow("g64 sym K=640 M=8 X*3e4 X once") << "int4-g64-sym" << 640 << 8 << 0 << 128 << true << false << 3e4 << true << 0;
+    QTest::newRow("g32 asym K=352 M=2 X*8") << "int4-g32-asym" << 352 << 2 << 4 << 128 << true << false << 8.0 << false << 0 << false;
+    QTest::newRow("g128 sym K=8192 M=1 X*9") << "int4-g128-sym" << 8192 << 1 << 2 << 64 << true << false << 9.0 << false << 0 << false;
+    QTest::newRow("g128 asym K=512 M=2 X*1e-6") << "int4-g128-asym" << 512 << 2 << 3 << 128 << true << false << 1e-6 << false << 0 << false;
+    // X converted once on the GPU (to_half.comp PAIRS 1) and on the host (gemvHalfPairs), also
+    // with several subgroups per row group.
+    QTest::newRow("g128 sym K=1024 M=1 X once") << "int4-g128-sym" << 1024 << 1 << 0 << 128 << true << false << 1.0 << true << 0 << false;
+    QTest::newRow("g32 asym K=352 M=3 r2 X once lanes 64") << "int4-g32-asym" << 352 << 3 << 2 << 128 << true << false << 1.0 << true << 64 << false;
+    QTest::newRow("g128 asym K=1024 M=1 X once host") << "int4-g128-asym" << 1024 << 1 << 0 << 128 << true << false << 1.0 << true << 0 << true;
+    QTest::newRow("g32 sym K=352 M=5 X*1e-6 X once host lanes 64") << "int4-g32-sym" << 352 << 5 << 2 << 128 << true << false << 1e-6 << true << 64 << true;
+    QTest::newRow("g64 sym K=640 M=8 X*3e4 X once") << "int4-g64-sym" << 640 << 8 << 0 << 128 << true << false << 3e4 << true << 0 << false;
 }
 
 void TestGemvHalfMath::matchesCpu()
@@ -113,9 +118,11 @@ void TestGemvHalfMath::matchesCpu()
     QFETCH(double, xSigma);
     QFETCH(bool, xOnce);
     QFETCH(int, lanes);
+    QFETCH(bool, xOnHost);
     GemvTuning t;
     t.halfMath = true;
     t.halfMathXOnce = xOnce;
+    t.halfMathXOnHost = xOnHost;
     t.lanes = std::uint32_t(lanes);
     t.rows = std::uint32_t(rows);
     t.workgroup = std::uint32_t(workgroup);
@@ -129,7 +136,7 @@ void TestGemvHalfMath::matchesCpu()
     const double err = run(w, x, m, true);
     gpu_->setGemvTuning(GemvTuning{});
     qInfo("%s K=%d M=%d rows=%d X sigma %g%s: normalized error %.3g", qPrintable(format), k, m, rows, xSigma,
-          xOnce ? ", X once" : "", err);
+          !xOnce ? "" : xOnHost ? ", X once on the host" : ", X once on the GPU", err);
     QVERIFY2(err < kHalfMathThreshold, qPrintable(QString("error %1").arg(err)));
 }
 
@@ -264,6 +271,49 @@ void TestGemvHalfMath::defaultByDevice()
     const double errF32 = run(w, x, 1, false);
     gpu_->setGemvTuning(GemvTuning{});
     QVERIFY2(errF32 < kExactThreshold, qPrintable(QString("error %1").arg(errF32)));
+}
+
+// One X for several products (dequantGemmShared): the host-made pairs go up once and serve
+// both int4 products, while the int8 GEMV between them (f32 X) must upload X itself.
+void TestGemvHalfMath::sharedXHostPairs()
+{
+    REQUIRE_F16_GPU();
+    GemvTuning t;
+    t.halfMath = true;
+    gpu_->setGemvTuning(t);
+    auto rng = freshRng();
+    const int m = 2, k = 512;
+    const auto x = randomNormal(std::size_t(m) * k, rng, 40.0f);  // scaled into f16 range
+    std::vector<std::shared_ptr<const WeightMatrix>> ws{
+        std::make_shared<const WeightMatrix>(randomWeights("int4-g128-sym", 70, k, rng)),
+        std::make_shared<const WeightMatrix>(randomWeights("int8", 33, k, rng)),
+        std::make_shared<const WeightMatrix>(randomWeights("int4-g64-asym", 50, k, rng))};
+    std::vector<std::shared_ptr<PreparedWeights>> prepared;
+    std::vector<const PreparedWeights*> ptrs;
+    std::vector<std::vector<float>> ys;
+    std::vector<float*> yPtrs;
+    for (const auto& w : ws) {
+        prepared.push_back(gpu_->prepare(w));
+        ptrs.push_back(prepared.back().get());
+        ys.emplace_back(std::size_t(m) * rowsOf(*w), NAN);
+    }
+    for (auto& y : ys)
+        yPtrs.push_back(y.data());
+    try {
+        gpu_->dequantGemmShared(x.data(), m, ptrs, yPtrs);
+    } catch (const std::exception& e) {
+        gpu_->setGemvTuning(GemvTuning{});
+        QFAIL(e.what());
+    }
+    gpu_->setGemvTuning(GemvTuning{});
+    QVERIFY(gpu_->lastRanOnGpu());
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+        std::vector<float> ref(ys[i].size(), NAN);
+        cpu_->dequantGemm(x.data(), m, *cpu_->prepare(ws[i]), ref.data());
+        const double err = normalizedError(ys[i], ref);
+        qInfo("product %zu (%s): normalized error %.3g", i, formatName(*ws[i]).c_str(), err);
+        QVERIFY2(err < (i == 1 ? kExactThreshold : kHalfMathThreshold), qPrintable(QString("error %1").arg(err)));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestGemvHalfMath)

@@ -261,14 +261,29 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     const bool inlineStaging = !timingRun && dev().needsStaging(xBuf) && dev().needsStaging(yBuf) &&
                                yStagingOffset + yBytes <= vk::Device::kStagingBytes;
     const bool haveX = residentX == x && residentXBytes == xBytes && xBuf.size >= xBytes;
-    if (!inlineStaging && !haveX)
+    // The packed-f16 GEMV's X made on the host (GemvTuning::halfMathXOnHost) goes up instead of
+    // X in f32, once per dequantGemmShared call; xhBuf is rewritten by every other pre-pass.
+    const bool hostHalfX = halfGemvX && gemvTuning.halfMathXOnHost && mChunk >= m;
+    const bool haveXh = hostHalfX && sharedX == x && residentXh == x && residentXhScale == xScale;
+    residentXh = nullptr;
+    if (hostHalfX && !haveXh) {
+        hostXh.resize(m * k);
+        gemvHalfPairs(x, m * k, xScale, hostXh.data());
+    }
+    const bool sendX = !haveX && !hostHalfX, sendXh = hostHalfX && !haveXh;
+    xOnDevice = haveX || !hostHalfX;
+    if (!inlineStaging && sendX)
         dev().upload(xBuf, 0, x, xBytes);
+    if (!inlineStaging && sendXh)
+        dev().upload(xhBuf, 0, hostXh.data(), m * k * 2);
     uploadTimer.stop();
     prof::StageTimer recordTimer("vk.gemm.record");
     kernels().resetDescriptors();
     VkCommandBuffer cb = dev().begin();
-    if (inlineStaging && !haveX)
+    if (inlineStaging && sendX)
         dev().stageIn(cb, xBuf, 0, x, xBytes, 0);
+    if (inlineStaging && sendXh)  // in X's place in the staging buffer (half its bytes)
+        dev().stageIn(cb, xhBuf, 0, hostXh.data(), m * k * 2, 0);
     dev().timestamp(cb, 0);
     // Repeats (timing only) run back to back in one submission, as the layers of a model do,
     // each after the previous one has finished (a barrier), cycling through the weight sets.
@@ -291,7 +306,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             kernels().dispatch(cb, KernelId::GemvXprep, Spec{}, b, xp, sizeof(xp), ceilDiv(mc * (k / 128) * 16, 64), 1);
             dev().computeBarrier(cb);
         }
-        if (halfGemvX) {
+        if (halfGemvX && !hostHalfX) {
             // These rows of X scaled and in the GEMV's f16 pairs, once for every weight row.
             if (m0 > 0)
                 dev().computeBarrier(cb);
@@ -374,6 +389,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
         dev().readStaged(y, yBytes, yStagingOffset);
     else
         dev().download(yBuf, 0, y, yBytes);
+    if (hostHalfX && sharedX == x) {  // the next product of this X finds its pairs in xhBuf
+        residentXh = x;
+        residentXhScale = xScale;
+    }
     return true;
 }
 
@@ -593,8 +612,10 @@ void VulkanBackend::dequantGemmShared(const float* x, int m, std::span<const Pre
         if (ws[i]->cols() != ws[0]->cols())
             throw ComputeError("dequantGemmShared: the weights differ in input features");
     }
-    // X goes up with the first product that runs on the GPU; the others find it in xBuf.
+    // X goes up with the first product that runs on the GPU; the others find it in xBuf (or in
+    // xhBuf, as the GEMV's host-made f16 pairs).
     d_->residentX = nullptr;
+    d_->residentXh = nullptr;
     d_->residentXBytes = 0;
     d_->sharedX = x;
     d_->sharedXFitsHalf = -1;
@@ -605,17 +626,21 @@ void VulkanBackend::dequantGemmShared(const float* x, int m, std::span<const Pre
                 const VulkanWeights* one[1] = {vw};
                 if (!vw || !d_->gemm(x, m, one, 1, ys[i]))
                     return false;
-                d_->residentX = x;
-                d_->residentXBytes = std::uint64_t(m) * std::uint64_t(ws[i]->cols()) * 4;
+                if (d_->xOnDevice) {
+                    d_->residentX = x;
+                    d_->residentXBytes = std::uint64_t(m) * std::uint64_t(ws[i]->cols()) * 4;
+                }
                 return true;
             }, [&] { d_->cpu.dequantGemm(x, m, *ws[i], ys[i]); });
         }
     } catch (...) {
         d_->residentX = nullptr;
+        d_->residentXh = nullptr;
         d_->sharedX = nullptr;
         throw;
     }
     d_->residentX = nullptr;
+    d_->residentXh = nullptr;
     d_->residentXBytes = 0;
     d_->sharedX = nullptr;
 }

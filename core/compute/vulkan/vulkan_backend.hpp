@@ -98,6 +98,10 @@ struct GemvTuning {
     // instead of in every row group (same values): on the H100 76% of the copy ceiling against
     // 66% at 28672x8192 (4 rows, two subgroups; the pre-pass included).
     bool halfMathXOnce = true;
+    // With halfMathXOnce: the pairs made on the host as X goes up (gemvHalfPairs) instead of by a
+    // pre-pass on the GPU, where one dispatch covers X: the pre-pass with its barrier took 2.2 us
+    // of 53 at 28672x8192 on the H100 (78.3 -> 81.7% of the copy ceiling).
+    bool halfMathXOnHost = true;
     // gemv_mma.comp (4-bit, groups a multiple of 128, no g_idx, devices with NV cooperative
     // matrix 16x8x16): used instead of gemv.comp where it applies. Off by default until it has
     // been checked and timed on a device (scripts/device/kernels_h100.sh; docs/benchmarks.md).

@@ -67,6 +67,9 @@ struct GemmPush {
 // in [1, 32) (or X is all zeros), else the one that brings max |x| into [16, 32); 0 where X holds
 // inf or NaN (the f32 kernel runs then).
 float halfMathXScale(const float* x, std::size_t count);
+// to_half.comp's PAIRS output on the host: count values (a multiple of 8) times scale, in f16,
+// each 8 as (x0, x4), (x1, x5), (x2, x6), (x3, x7) (gemv_x_host.cpp).
+void gemvHalfPairs(const float* x, std::size_t count, float scale, std::uint16_t* out);
 
 // Whether every |x| < 65000 (f16 holds it; NaN passes: it stays NaN); X is split over the pool
 // when large. The cooperative-matrix paths convert X to f16.
@@ -100,6 +103,12 @@ struct VulkanBackend::Impl {
     // dequantGemmShared: X already in xBuf from the previous product of the same call.
     const float* residentX = nullptr;
     std::uint64_t residentXBytes = 0;
+    // Within one dequantGemmShared call: xhBuf holds this X as the GEMV's host-made f16 pairs
+    // with this scale (GemvTuning::halfMathXOnHost).
+    const float* residentXh = nullptr;
+    float residentXhScale = 0.0f;
+    std::vector<std::uint16_t> hostXh;  // the pairs on their way up
+    bool xOnDevice = false;             // the last gemm left X (f32) in xBuf
     // dequantGemmShared: its X, and whether it fits f16 once checked (-1: not yet).
     const float* sharedX = nullptr;
     int sharedXFitsHalf = -1;
