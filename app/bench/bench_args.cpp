@@ -42,12 +42,13 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
     app.add_flag("--mma-probes", a.mmaProbes, "also time the tensor cores fed from shared memory in several loop orders");
     app.add_flag("--coopmat-f32-x", a.coopF32X, "cooperative-matrix GEMM: X read in f32 and converted in every column tile");
     app.add_option("--coopmat-layouts", a.coopLayouts,
-                   "also time these cooperative-matrix variants, LAYOUT[:oORDER][:nfirst]: LAYOUT auto, default, wide, big, pipe or split; "
-                   "ORDER 0-2 the inner loop's load order; nfirst: the weight tiles fastest in the grid (e.g. big:o2)")
+                   "also time these cooperative-matrix variants, LAYOUT[:oORDER][:nfirst][:f32dq]: LAYOUT auto, default, wide, big, pipe or "
+                   "split; ORDER 0-2 the inner loop's load order; nfirst: the weight tiles fastest in the grid; f32dq: int4 "
+                   "dequantized in f32, not packed f16 (e.g. big:o2)")
         ->check(CLI::Validator(
             [](std::string& v) {
-                static const std::regex re(R"((auto|default|wide|big|pipe|split)(:o[012])?(:nfirst)?)");
-                return std::regex_match(v, re) ? std::string() : "want LAYOUT[:oORDER][:nfirst], e.g. wide:o1";
+                static const std::regex re(R"((auto|default|wide|big|pipe|split)(:o[012])?(:nfirst)?(:f32dq)?)");
+                return std::regex_match(v, re) ? std::string() : "want LAYOUT[:oORDER][:nfirst][:f32dq], e.g. wide:o1";
             },
             "VARIANT"));
     app.add_flag("--coopmat-wide", a.coopWide, "cooperative-matrix GEMM: 64 x 64 per subgroup, two shared buffers");

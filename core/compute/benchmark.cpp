@@ -222,10 +222,12 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     std::string name, part;
                     std::getline(parts, name, ':');
                     std::uint32_t order = 0;
-                    bool mFirst = true;
+                    bool mFirst = true, halfDequant = true;
                     while (std::getline(parts, part, ':')) {
                         if (part == "nfirst")
                             mFirst = false;
+                        else if (part == "f32dq")
+                            halfDequant = false;
                         else if (part.size() == 2 && part[0] == 'o' && part[1] >= '0' && part[1] <= '2')
                             order = std::uint32_t(part[1] - '0');
                         else
@@ -234,6 +236,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     gpu.setCooperativeMatrixLayout(coopLayoutFromName(name));
                     gpu.setCooperativeMatrixRowTilesFirst(mFirst);
                     gpu.setCooperativeMatrixLoadOrder(order);
+                    gpu.setCooperativeMatrixHalfDequant(halfDequant);
                     BenchRow v = timeVariant();
                     const std::string ran = gemmPathName(gpu.lastGemmPath());
                     v.path = "coopmat " + layout + (ran == "coopmat" ? "" : " (ran " + ran + ")");
@@ -243,6 +246,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
                 gpu.setCooperativeMatrixRowTilesFirst(true);
                 gpu.setCooperativeMatrixLoadOrder(0);
+                gpu.setCooperativeMatrixHalfDequant(true);
                 for (const auto& [tuning, name] : variants) {
                     if (row.path != "gemv" && row.path != "gemv-mma")
                         break;

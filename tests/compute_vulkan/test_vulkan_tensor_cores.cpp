@@ -317,6 +317,9 @@ void TestVulkanTensorCores::coopGemm()
         QVERIFY(gpu_->lastRanOnGpu());
         const bool coop = k % 64 == 0;
         QCOMPARE(gemmPathName(gpu_->lastGemmPath()), coop ? "coopmat" : "portable");
+        // 4-bit codes without act-order, X in f16: dequantized in packed f16 (dq_intg.comp W_PAIRS).
+        const bool pairs = coop && halfX && format.startsWith("int4-") && !format.contains("gidx");
+        QCOMPARE(gpu_->lastCoopHalfDequant(), pairs);
         cpu_->dequantGemm(x.data(), m, *cpu_->prepare(w), ref.data());
         const double err = normalizedError(y, ref);
         qInfo("%s M=%d K=%d N=%d%s %s: normalized error %.3g", qPrintable(format), m, k, n, halfX ? " f16 X" : "",

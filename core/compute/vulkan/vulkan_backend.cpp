@@ -222,6 +222,11 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     lastPath = int(path);
     // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
     const bool halfX = path == GemmPath::CoopMatrix && coopHalfX && k % 8 == 0;
+    // dq_intg.comp W_PAIRS: every set 4-bit with small integer zeros (gemvHalfMath), X in pairs.
+    bool pairsW = halfX && coopHalfDequant && w.kernel == KernelId::DqIntG;
+    for (const auto* s : sets)
+        pairsW = pairsW && s->gemvHalfMath;
+    lastCoopPairs = pairsW;
     const std::uint64_t gm = rowGranularity(align(), {k * 4, n * 4, halfX ? k * 2 : 0});
     std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n) * 4), gm), floorTo(65535ull * tile, gm)});
     if (path == GemmPath::GemvMma)  // gemv_xprep.comp's output for the chunk is bound whole
@@ -313,7 +318,7 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             recordToHalf(cb, rows(xBuf, m0, mc, k * 4), whole(xhBuf, mc * k * 2), mc * k / 8, xScale, true);
         }
         if (halfX)  // these rows of X to f16 once; every column tile then reads them as they are
-            recordToHalf(cb, rows(xBuf, m0, mc, k * 4), rows(x16Buf, m0, mc, k * 2), mc * k / 8, 1.0f, false);
+            recordToHalf(cb, rows(xBuf, m0, mc, k * 4), rows(x16Buf, m0, mc, k * 2), mc * k / 8, 1.0f, pairsW);
         for (std::uint64_t n0 = 0; n0 < n; n0 += nChunk) {
             const std::uint64_t nc = std::min(nChunk, n - n0);
             std::array<Binding, kBindings> b{};
@@ -357,8 +362,9 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
                 const bool mFirst = coopMFirst && nTiles <= 65535;
                 if (mFirst)
                     pcx.flags |= 0x40000000u;  // gemm_common.glsl kMFirst
-                // Spec 2: X's type compiled in (gemm_common.glsl X_MODE); 3: the inner loop's order.
-                kernels().dispatch(cb, cm, Spec{128, 4, halfX ? 1u : 2u, coopOrder, 0, 0}, b, &pcx, sizeof(pcx),
+                // Spec 2: X's type compiled in (gemm_common.glsl X_MODE); 3: the inner loop's order;
+                // 4: int4 dequantized in packed f16 against pair-ordered X (dq_intg.comp W_PAIRS).
+                kernels().dispatch(cb, cm, Spec{128, 4, halfX ? 1u : 2u, coopOrder, pairsW ? 1u : 0u, 0}, b, &pcx, sizeof(pcx),
                                    mFirst ? mTiles : nTiles, mFirst ? nTiles : mTiles);
                 break;
             }
@@ -559,6 +565,7 @@ void VulkanBackend::setGemmF32Tile(int mode)
 
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
+void VulkanBackend::setCooperativeMatrixHalfDequant(bool on) { d_->coopHalfDequant = on; }
 void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopLayout = on ? CoopLayout::Wide : CoopLayout::Auto; }
 void VulkanBackend::setCooperativeMatrixLayout(CoopLayout layout) { d_->coopLayout = layout; }
 void VulkanBackend::setCooperativeMatrixRowTilesFirst(bool on) { d_->coopMFirst = on; }
@@ -578,6 +585,7 @@ bool VulkanBackend::hasInt8CooperativeMatrix() const { return d_->dev().coopMatr
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }
 bool VulkanBackend::lastGemvHalfMath() const { return d_->lastGemvHalf; }
 std::string VulkanBackend::lastW8a8Path() const { return d_->lastW8a8; }
+bool VulkanBackend::lastCoopHalfDequant() const { return d_->lastCoopPairs; }
 
 std::shared_ptr<PreparedWeights> VulkanBackend::prepare(std::shared_ptr<const WeightMatrix> w)
 {

@@ -186,9 +186,13 @@ public:
     // of converting f32 X in every column tile: same values (X is rounded to f16 either way),
     // half the bytes. On by default (equal or faster on the H100: docs/benchmarks.md).
     void setCooperativeMatrixHalfX(bool on);
-    // The cooperative-matrix GEMM with 64 x 64 per subgroup and two shared buffers (f16/bf16,
-    // int8 and group-wise weights; the other formats keep the default layout). Off by default
-    // until timed against the default on a device.
+    // With X in f16 once: 4-bit group-wise weights (integer zeros in 0..15, no g_idx) dequantized
+    // in packed f16 against X in to_half.comp's pair order (dq_intg.comp W_PAIRS); same values up
+    // to the scale's rounding to f16. On by default; off: the f32 dequantization.
+    void setCooperativeMatrixHalfDequant(bool on);
+    // The cooperative-matrix GEMM's Wide layout (128 x 128 tiles of 4 subgroups of 64 x 64;
+    // f16/bf16, int8 and group-wise weights, the other formats keep the default layout); the
+    // same as setCooperativeMatrixLayout(Wide), off: Auto.
     void setCooperativeMatrixWide(bool on);
     void setCooperativeMatrixLayout(CoopLayout layout);
     // The GEMM's grid runs X's row tiles fastest, so one tile of W serves all of them while it is
@@ -217,6 +221,8 @@ public:
     // The kernel the last w8a8Gemm ran on the GPU: "portable", "coopmat" (int8 tensor cores,
     // 128 x 128 tiles), "coopmat big" or "coopmat wide" (setCooperativeMatrixLayout Big / Wide).
     std::string lastW8a8Path() const;
+    // Whether the last dequantGemm's cooperative-matrix GEMM dequantized int4 in packed f16.
+    bool lastCoopHalfDequant() const;
     // Whether the last dequantGemm ran gemv.comp's packed-f16 int4 variant (GemvTuning::halfMath).
     bool lastGemvHalfMath() const;
     // Benchmarks: `reps` GEMMs back to back in one submission (a barrier between them), cycling

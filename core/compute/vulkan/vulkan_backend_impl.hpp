@@ -91,9 +91,11 @@ struct VulkanBackend::Impl {
     bool coopEnabled = true;
     CoopLayout coopLayout = CoopLayout::Auto;  // the GEMM's work split (setCooperativeMatrixLayout)
     std::string lastW8a8 = "portable";
+    bool lastCoopPairs = false;
     bool coopMFirst = true;    // row tiles of X fastest in the grid (setCooperativeMatrixRowTilesFirst)
     std::uint32_t coopOrder = 0;  // the inner loop's load order (setCooperativeMatrixLoadOrder)
     bool coopHalfX = true;     // cooperative-matrix GEMM reads X converted to f16 once (setCooperativeMatrixHalfX)
+    bool coopHalfDequant = true;  // int4 dequantized in packed f16 against pair-ordered X (setCooperativeMatrixHalfDequant)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
     std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
