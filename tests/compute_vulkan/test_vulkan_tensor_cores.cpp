@@ -38,6 +38,7 @@ private slots:
     void gemvMma_data();
     void gemvMma();
     void gemvMmaFallsBackOutsideItsFormats();
+    void gemvMmaRequestedStaysRight();
     void hessianF16_data();
     void hessianF16();
     void hessianSumHalfInputs();
@@ -88,7 +89,7 @@ void TestVulkanTensorCores::gemvMma()
 {
     REQUIRE_GPU();
     if (!gpu_->hasTensorCoreGemv())
-        QSKIP("no cooperative matrix 16x8x16 on this device");
+        QSKIP("no cooperative matrix 16x8x16 on this device, or gemv_mma.comp failed its layout check on this driver");
     QFETCH(QString, format);
     QFETCH(int, m);
     QFETCH(int, warps);
@@ -134,6 +135,28 @@ void TestVulkanTensorCores::gemvMmaFallsBackOutsideItsFormats()
         cpu_->dequantGemm(x.data(), 1, *cpu_->prepare(w), ref.data());
         QVERIFY(normalizedError(y, ref) < (gpu_->lastGemvHalfMath() ? 2e-3 : 1e-5));
     }
+}
+
+// GemvTuning::mma asked for on every device: the tensor-core GEMV where it passed its
+// fragment-layout check, else gemv.comp; Y right either way (the f16 products' 2e-3).
+void TestVulkanTensorCores::gemvMmaRequestedStaysRight()
+{
+    REQUIRE_GPU();
+    GemvTuning t;
+    t.mma = true;
+    gpu_->setGemvTuning(t);
+    auto rng = freshRng();
+    auto w = std::make_shared<const WeightMatrix>(randomWeights("int4-g128-asym", 70, 512, rng));
+    const auto x = randomNormal(2 * 512, rng);
+    std::vector<float> y(2 * 70, NAN), ref(y.size(), NAN);
+    gpu_->dequantGemm(x.data(), 2, *gpu_->prepare(w), y.data());
+    gpu_->setGemvTuning(GemvTuning{});
+    QVERIFY(gpu_->lastRanOnGpu());
+    QCOMPARE(gemmPathName(gpu_->lastGemmPath()), gpu_->hasTensorCoreGemv() ? "gemv-mma" : "gemv");
+    cpu_->dequantGemm(x.data(), 2, *cpu_->prepare(w), ref.data());
+    const double err = normalizedError(y, ref);
+    qInfo("%s: normalized error %.3g", gemmPathName(gpu_->lastGemmPath()), err);
+    QVERIFY2(err < 2e-3, qPrintable(QString("error %1").arg(err)));
 }
 
 void TestVulkanTensorCores::hessianF16_data()

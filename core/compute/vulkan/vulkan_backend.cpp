@@ -174,7 +174,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     // Decode sizes: the GEMV; large batches: cooperative matrices where the device has them;
     // the rest and every other device: the portable kernel.
     GemmPath path = GemmPath::Portable;
-    if (w.hasGemvMma && gemvTuning.enabled && gemvTuning.mma && gemvMmaAvailable() && m <= kGemvMaxRows && fitsHalf(x, m * k))
+    if (w.hasGemvMma && gemvTuning.enabled && gemvTuning.mma && gemvMmaAvailable() && m <= kGemvMaxRows && fitsHalf(x, m * k) &&
+        gemvMmaWorks())
         path = GemmPath::GemvMma;
     else if (w.hasGemv && gemvTuning.enabled && m <= kGemvMaxRows)
         path = GemmPath::Gemv;
@@ -582,7 +583,7 @@ void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup, std
     d_->hessianF16Step = rowsPerStep;
 }
 bool VulkanBackend::hessianF16Available() const { return d_->dev().coopMatrixF16; }
-bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable(); }
+bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable() && d_->gemvMmaWorks(); }
 bool VulkanBackend::hasCooperativeMatrix() const { return d_->dev().coopMatrixF16; }
 bool VulkanBackend::hasInt8CooperativeMatrix() const { return d_->dev().coopMatrixInt8; }
 GemmPath VulkanBackend::lastGemmPath() const { return GemmPath(d_->lastPath); }

@@ -212,9 +212,10 @@ public:
     // or 64 (one buffer, hessian_f16.comp STEP).
     void setHessianF16(bool on, std::uint32_t columnsPerSubgroup = 32, std::uint32_t rowsPerStep = 32);
     bool hessianF16Available() const;
-    // True where gemv_mma.comp runs (NV cooperative matrix with the 16x8x16 f16 shape): 4-bit
-    // group-wise weights with groups a multiple of 128 and no g_idx then take GemmPath::GemvMma
-    // at batches up to kGemvMaxRows.
+    // True where gemv_mma.comp runs (NV cooperative matrix with the 16x8x16 f16 shape, and its
+    // fragment-layout check passed on a small product the first time it is asked: it fails on
+    // the H100's driver): 4-bit group-wise weights with groups a multiple of 128 and no g_idx
+    // then take GemmPath::GemvMma at batches up to kGemvMaxRows (with GemvTuning::mma).
     bool hasTensorCoreGemv() const;
     bool hasCooperativeMatrix() const;
     bool hasInt8CooperativeMatrix() const;  // 16x16x32 s8*s8+s32: w8a8Gemm on the tensor cores

@@ -179,6 +179,10 @@ struct VulkanBackend::Impl {
         return pow2 ? sg : 32u;
     }
     // gemv_mma.comp needs NV cooperative matrices with the 16x8x16 f16 -> f32 shape.
+    // gemv_mma.comp checked once on this device (gemv_mma_check.cpp): -1 not yet, 0 failed,
+    // 1 passed, 2 while the check runs.
+    int gemvMmaChecked = -1;
+    bool gemvMmaWorks();
     bool gemvMmaAvailable() const
     {
         if (!engine->device->coopMatrixF16)
