@@ -198,13 +198,16 @@ void storeXTile(uint tid, bool xHalf, uint buf)
 // Supplied by the including shader for its common layouts: tileLoaderFits() says whether this
 // dispatch's layout has the coalesced loader (uniform); fetchWTile reads this thread's share of
 // weight rows n0..n0+BN-1 and k0..k0+BK-1 into wraw/wscale/wzero, storeWTile dequantizes it
-// into Ws[buf].
+// into Ws[buf]; with QS_TILE_INIT, tileLoaderInit(tid) fills the loader's shared tables first.
 uvec4 wraw[8];
 float wscale[4];
 float wzero[4];
 bool tileLoaderFits();
 void fetchWTile(uint n0, uint k0, uint tid);
 void storeWTile(uint tid, uint buf);
+#ifdef QS_TILE_INIT
+void tileLoaderInit(uint tid);
+#endif
 #else
 bool tileLoaderFits() { return false; }
 void fetchWTile(uint n0, uint k0, uint tid) {}
@@ -309,6 +312,10 @@ void main()
     [[unroll]] for (uint i = 0; i < 4; ++i)
         [[unroll]] for (uint j = 0; j < WN / 16; ++j)
             acc[i][j] = fcoopmatNV<32, gl_ScopeSubgroup, 16, 16>(0.0);
+#ifdef QS_TILE_INIT
+    tileLoaderInit(tid);
+    barrier();
+#endif
 
 #ifdef QS_COOPMAT_PIPE
     if (tileLoaderFits()) {
