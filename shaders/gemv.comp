@@ -6,9 +6,10 @@
 // weight row was the bottleneck, 8x the weight bytes for int4). A subgroupAdd reduces when a
 // row's lanes are exactly one subgroup, else a shared-memory tree (devices whose subgroups
 // differ).
-// One source, three formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
-// multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16). -DFMT_INT4 -DHALF_MATH:
-// the int4 dequant and products in packed f16 (devices with shaderFloat16; see main()).
+// One source, four formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
+// multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16), -DFMT_NF4 (NF4 with
+// blocks of 64, absmax plain or double-quantized as dq_nf4.comp reads it). -DFMT_INT4
+// -DHALF_MATH: the int4 dequant and products in packed f16 (devices with shaderFloat16).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #if defined(HALF_MATH)
@@ -43,10 +44,20 @@ layout(std430, binding = 1) writeonly buffer YBuf { float Y[]; };
 layout(std430, binding = 2) readonly buffer WBuf { uvec4 W[]; };
 layout(std430, binding = 3) readonly buffer SBuf { float S[]; };
 layout(std430, binding = 4) readonly buffer ZBuf { float Z[]; };
+#if defined(FMT_NF4)
+layout(std430, binding = 5) readonly buffer ABuf { int A[]; };  // double quant: absmax codes, 1 byte each
+// NF4's 16 values (QLoRA), looked up from shared memory (conflict-free: 16 words in 16 banks).
+const float kNf4[16] = float[16](
+    -1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+    -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+    0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+    0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0);
+shared float nf4Lut[16];
+#endif
 
 shared float red[WG * MT * ROWS];
 
-#if defined(FMT_INT4)
+#if defined(FMT_INT4) || defined(FMT_NF4)
 const uint PER_UNIT = 32;  // weights in one 16-byte load
 #elif defined(FMT_INT8)
 const uint PER_UNIT = 16;
@@ -54,7 +65,7 @@ const uint PER_UNIT = 16;
 const uint PER_UNIT = 8;
 #endif
 
-#if defined(FMT_INT4)
+#if defined(FMT_INT4) || defined(FMT_NF4)
 const uint WV = 8;  // vec4s of weights in one unit
 #elif defined(FMT_INT8)
 const uint WV = 4;
@@ -62,12 +73,32 @@ const uint WV = 4;
 const uint WV = 2;
 #endif
 
+#if defined(FMT_NF4)
+// The absmax of the 64-block holding weight k of row n (within the bound rows), as dq_nf4.comp.
+float nf4Absmax(uint n, uint k)
+{
+    const uint block = (n * pc.K + k) / 64u;
+    if ((pc.flags & 1u) != 0u) {
+        const uint code = (uint(A[block >> 2]) >> ((block & 3u) * 8u)) & 0xFFu;
+        return Z[code] * S[(pc.rowBase * (pc.K / 64u) + block) / 256u] + Z[256];
+    }
+    return S[block];
+}
+#endif
+
 #if !defined(FMT_INT4)  // int4 has its own loop in main()
 // Unit u (weights k = PER_UNIT*u ...) of weight row n from its codes q: w[j] . x[4j..4j+3]
 // summed over j, times s, is that unit's share of one output.
 void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
 {
-#if defined(FMT_INT8)
+#if defined(FMT_NF4)
+    s = nf4Absmax(n, u * 32u);  // a unit is half a block
+    for (uint j = 0; j < 4; ++j) {  // weight 8j + i in nibble i of word j
+        const uint v = q[j];
+        w[2 * j] = vec4(nf4Lut[v & 15u], nf4Lut[(v >> 4) & 15u], nf4Lut[(v >> 8) & 15u], nf4Lut[(v >> 12) & 15u]);
+        w[2 * j + 1] = vec4(nf4Lut[(v >> 16) & 15u], nf4Lut[(v >> 20) & 15u], nf4Lut[(v >> 24) & 15u], nf4Lut[v >> 28]);
+    }
+#elif defined(FMT_INT8)
     s = 1.0;  // the row scale is applied once at the end
     // Signed bytes to floats without int->float conversions (quarter rate on NVIDIA): flipping
     // the sign bit gives b + 128 in 0..255, and (bits(2^23) | c) - 2^23 - 128 = b exactly.
@@ -112,6 +143,11 @@ void main()
     float acc[MT * ROWS];
     for (uint i = 0; i < MT * ROWS; ++i)
         acc[i] = 0.0;
+#if defined(FMT_NF4)
+    for (uint i = tid; i < 16u; i += WG)
+        nf4Lut[i] = kNf4[i];
+    barrier();
+#endif
     if (n0 < pc.rows) {
 #if defined(FMT_INT4)
         // int4: per 32-bit word of codes (8 weights), 2 vec4 of X serve all ROWS rows; few live

@@ -106,7 +106,11 @@ void TestComputeVulkan::deviceOverrideAndCpuFallback()
 }
 
 // Formats that gemv.comp handles; the rest run the portable kernel at every batch.
-static bool gemvFormat(const std::string& f) { return f == "f16" || f == "bf16" || f == "int8" || f.rfind("int4-", 0) == 0 && f.find("gidx") == std::string::npos; }
+static bool gemvFormat(const std::string& f)
+{
+    return f == "f16" || f == "bf16" || f == "int8" || f == "nf4" || f == "nf4-dq" ||
+           (f.rfind("int4-", 0) == 0 && f.find("gidx") == std::string::npos);
+}
 
 // The path a batch of m rows should take on a device without cooperative matrices (lavapipe).
 static GemmPath expectedPath(const std::string& f, int m) { return gemvFormat(f) && m <= kGemvMaxRows ? GemmPath::Gemv : GemmPath::Portable; }
@@ -174,11 +178,14 @@ void TestComputeVulkan::gemvVariants_data()
     QTest::newRow("int8 wg64 r2 shared M=2") << QString("int8") << 64 << 2 << false << 2 << true << 0;
     QTest::newRow("f16 wg256 r1 shared M=7") << QString("f16") << 256 << 1 << false << 7 << true << 0;
     QTest::newRow("bf16 wg32 r2 sg M=3") << QString("bf16") << 32 << 2 << true << 3 << true << 0;
+    QTest::newRow("nf4 wg64 r3 shared M=4") << QString("nf4") << 64 << 3 << false << 4 << false << 0;
+    QTest::newRow("nf4-dq wg32 r1 sg M=9") << QString("nf4-dq") << 32 << 1 << true << 9 << false << 0;
     // Several subgroups split one group's K (more threads for few weight rows).
     QTest::newRow("int4-g128-sym wg128 r4 lanes64") << QString("int4-g128-sym") << 128 << 4 << true << 1 << false << 64;
     QTest::newRow("int4-g32-asym wg128 r2 lanes128 M=3") << QString("int4-g32-asym") << 128 << 2 << true << 3 << false << 128;
     QTest::newRow("int8 wg256 r4 lanes64") << QString("int8") << 256 << 4 << true << 1 << false << 64;
     QTest::newRow("f16 wg64 r16 lanes64") << QString("f16") << 64 << 16 << true << 1 << false << 64;
+    QTest::newRow("nf4-dq wg128 r4 lanes64") << QString("nf4-dq") << 128 << 4 << true << 1 << false << 64;
 }
 
 void TestComputeVulkan::gemvVariants()

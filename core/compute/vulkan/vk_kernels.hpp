@@ -31,7 +31,8 @@ enum class KernelId {
     GemvInt4F16X,               // GemvInt4F16 reading X converted to f16 pairs once (X_F16)
     CmW8a8, CmbW8a8,            // W8A8 on the int8 tensor cores: 128 x 128 and 128 x 256 tiles
     MmaPeakInt8,                // the int8 tensor cores' ceiling (mma_peak.comp QS_INT8)
-    CmwW8a8                     // W8A8 on the int8 tensor cores: 128 x 128 tiles of 4 subgroups
+    CmwW8a8,                    // W8A8 on the int8 tensor cores: 128 x 128 tiles of 4 subgroups
+    GemvNf4                     // decode GEMV for NF4 (gemv.comp FMT_NF4)
 };
 const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one

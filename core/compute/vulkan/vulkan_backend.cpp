@@ -132,6 +132,8 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
             add(5, g->gIdx.data(), g->gIdx.size() * 4, 0);
     } else if (auto* f = std::get_if<Nf4>(&m)) {
         w.kernel = KernelId::DqNf4;
+        w.hasGemv = true;
+        w.gemv = KernelId::GemvNf4;
         add(2, f->codes.data(), f->codes.size() * 4, k / 2);
         if (f->doubleQuant) {
             w.flags = 1;
