@@ -316,26 +316,6 @@ void main()
             uvec4 q[ROWS];
             for (uint r = 0; r < ROWS; ++r)
                 q[r] = n0 + r < pc.rows ? W[(n0 + r) * units + u] : uvec4(0u);
-#if defined(FMT_NF4)
-            // NF4's table lookups are the costly part: each weight row is dequantized once per
-            // unit and meets every row of X (X's slices come again from L1).
-            for (uint r = 0; r < ROWS; ++r) {
-                if (n0 + r >= pc.rows)
-                    break;
-                vec4 w[WV];
-                float s;
-                dequant(n0 + r, u, q[r], w, s);
-                for (uint i = 0; i < MT; ++i) {
-                    if (mbase + i >= pc.M)
-                        break;
-                    const uint xb = (mbase + i) * (pc.K / 4) + u * WV;
-                    float d = 0.0;
-                    for (uint j = 0; j < WV; ++j)
-                        d += dot(X[xb + j], w[j]);
-                    acc[i * ROWS + r] += s * d;
-                }
-            }
-#else
             // Per row of X: its slice of X is loaded once and used for all ROWS weight rows
             // (re-dequantizing per row of X costs ALU, not memory).
             for (uint i = 0; i < MT; ++i) {
@@ -357,7 +337,6 @@ void main()
                     acc[i * ROWS + r] += s * d;
                 }
             }
-#endif
         }
 #endif
     }
