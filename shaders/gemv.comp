@@ -8,8 +8,9 @@
 // differ).
 // One source, four formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
 // multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16), -DFMT_NF4 (NF4 with
-// blocks of 64, absmax plain or double-quantized as dq_nf4.comp reads it). -DFMT_INT4
-// -DHALF_MATH: the int4 dequant and products in packed f16 (devices with shaderFloat16).
+// blocks of 64, absmax plain or double-quantized as dq_nf4.comp reads it), -DFMT_Q4K (GGUF
+// Q4_K). -DFMT_INT4 -DHALF_MATH: the int4 dequant and products in packed f16 (devices with
+// shaderFloat16).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #if defined(HALF_MATH)
@@ -57,7 +58,7 @@ shared float nf4Lut[16];
 
 shared float red[WG * MT * ROWS];
 
-#if defined(FMT_INT4) || defined(FMT_NF4)
+#if defined(FMT_INT4) || defined(FMT_NF4) || defined(FMT_Q4K)
 const uint PER_UNIT = 32;  // weights in one 16-byte load
 #elif defined(FMT_INT8)
 const uint PER_UNIT = 16;
@@ -65,7 +66,7 @@ const uint PER_UNIT = 16;
 const uint PER_UNIT = 8;
 #endif
 
-#if defined(FMT_INT4) || defined(FMT_NF4)
+#if defined(FMT_INT4) || defined(FMT_NF4) || defined(FMT_Q4K)
 const uint WV = 8;  // vec4s of weights in one unit
 #elif defined(FMT_INT8)
 const uint WV = 4;
@@ -86,7 +87,36 @@ float nf4Absmax(uint n, uint k)
 }
 #endif
 
-#if !defined(FMT_INT4)  // int4 has its own loop in main()
+#if defined(FMT_Q4K)
+// Q4_K super-block of 256 weights, 144 bytes = 9 uvec4: d and dmin (f16), 12 bytes of 6-bit
+// sub-block scales and mins, then 128 bytes of codes: byte l of 32-byte chunk c holds weight
+// 64c + l (low nibble, sub-block 2c) and 64c + 32 + l (high nibble, sub-block 2c + 1).
+// (d sc, dmin mn) of sub-blocks 2c and 2c + 1 from the header uvec4 (ggml's get_scale_min_k4).
+vec4 q4kScales(uvec4 hd, uint c)
+{
+    uint s[12];
+    for (uint i = 0; i < 12u; ++i)
+        s[i] = (hd[(4u + i) >> 2] >> (8u * ((4u + i) & 3u))) & 0xFFu;
+    const vec2 dd = unpackHalf2x16(hd.x);  // d, dmin
+    vec4 r;
+    for (uint e = 0; e < 2u; ++e) {
+        const uint j = 2u * c + e;
+        uint sc, mn;
+        if (j < 4u) {
+            sc = s[j] & 63u;
+            mn = s[j + 4u] & 63u;
+        } else {
+            sc = (s[j + 4u] & 15u) | ((s[j - 4u] >> 6) << 4);
+            mn = (s[j + 4u] >> 4) | ((s[j] >> 6) << 4);
+        }
+        r[2u * e] = dd.x * float(sc);
+        r[2u * e + 1u] = dd.y * float(mn);
+    }
+    return r;
+}
+#endif
+
+#if !defined(FMT_INT4) && !defined(FMT_Q4K)  // int4 and Q4_K have their own loops in main()
 // Unit u (weights k = PER_UNIT*u ...) of weight row n from its codes q: w[j] . x[4j..4j+3]
 // summed over j, times s, is that unit's share of one output.
 void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
@@ -311,6 +341,46 @@ void main()
             }
         }
 #endif  // HALF_MATH
+#elif defined(FMT_Q4K)
+        // A unit is 16 bytes of one super-block's codes (u = 8 b + p, chunk c = p / 2, half
+        // h = p % 2): 16 weights of sub-block 2c from X[256 b + 64 c + 16 h ...] (low nibbles) and
+        // 16 of sub-block 2c + 1 from 32 further on (high nibbles). Each row's share is
+        // d sc (q . x) - dmin mn (sum of x); the sums of x serve all ROWS rows.
+        const uint rs = pc.rowBytes / 16u;  // uvec4 per row (144 bytes per super-block)
+        for (uint u = lane; u < units; u += LANES) {
+            const uint b = u >> 3, p = u & 7u, c = p >> 1;
+            const uint k0 = 256u * b + 64u * c + 16u * (p & 1u);
+            uvec4 q[ROWS];
+            vec4 dm[ROWS];
+            for (uint r = 0; r < ROWS; ++r) {
+                const bool ok = n0 + r < pc.rows;
+                q[r] = ok ? W[(n0 + r) * rs + 9u * b + 1u + p] : uvec4(0u);
+                dm[r] = ok ? q4kScales(W[(n0 + r) * rs + 9u * b], c) : vec4(0.0);
+            }
+            for (uint i = 0; i < MT; ++i) {
+                if (mbase + i >= pc.M)
+                    break;
+                const uint xb = ((mbase + i) * pc.K + k0) / 4u;
+                vec4 xl[4], xh[4];
+                for (uint t = 0; t < 4u; ++t) {
+                    xl[t] = X[xb + t];
+                    xh[t] = X[xb + 8u + t];
+                }
+                const float sl = dot((xl[0] + xl[1]) + (xl[2] + xl[3]), vec4(1.0));
+                const float sh = dot((xh[0] + xh[1]) + (xh[2] + xh[3]), vec4(1.0));
+                for (uint r = 0; r < ROWS; ++r) {
+                    float dl = 0.0, dh = 0.0;
+                    for (uint t = 0; t < 4u; ++t) {  // bytes 4t..4t+3 of the unit
+                        const uint v = q[r][t];
+                        const vec4 lo = uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 15u) | 0x4B000000u) - 8388608.0;
+                        const vec4 hi = uintBitsToFloat((uvec4(v >> 4, v >> 12, v >> 20, v >> 28) & 15u) | 0x4B000000u) - 8388608.0;
+                        dl += dot(lo, xl[t]);
+                        dh += dot(hi, xh[t]);
+                    }
+                    acc[i * ROWS + r] += (dm[r].x * dl - dm[r].y * sl) + (dm[r].z * dh - dm[r].w * sh);
+                }
+            }
+        }
 #else
         for (uint u = lane; u < units; u += LANES) {
             uvec4 q[ROWS];

@@ -108,7 +108,7 @@ void TestComputeVulkan::deviceOverrideAndCpuFallback()
 // Formats that gemv.comp handles; the rest run the portable kernel at every batch.
 static bool gemvFormat(const std::string& f)
 {
-    return f == "f16" || f == "bf16" || f == "int8" || f == "nf4" || f == "nf4-dq" ||
+    return f == "f16" || f == "bf16" || f == "int8" || f == "nf4" || f == "nf4-dq" || f == "Q4_K" ||
            (f.rfind("int4-", 0) == 0 && f.find("gidx") == std::string::npos);
 }
 
@@ -186,6 +186,9 @@ void TestComputeVulkan::gemvVariants_data()
     QTest::newRow("int8 wg256 r4 lanes64") << QString("int8") << 256 << 4 << true << 1 << false << 64;
     QTest::newRow("f16 wg64 r16 lanes64") << QString("f16") << 64 << 16 << true << 1 << false << 64;
     QTest::newRow("nf4-dq wg128 r4 lanes64") << QString("nf4-dq") << 128 << 4 << true << 1 << false << 64;
+    QTest::newRow("Q4_K wg64 r3 shared M=6") << QString("Q4_K") << 64 << 3 << false << 6 << false << 0;
+    QTest::newRow("Q4_K wg128 r4 lanes64 M=1") << QString("Q4_K") << 128 << 4 << true << 1 << false << 64;
+    QTest::newRow("Q4_K wg32 r1 sg M=32") << QString("Q4_K") << 32 << 1 << true << 32 << false << 0;
 }
 
 void TestComputeVulkan::gemvVariants()

@@ -150,7 +150,11 @@ void VulkanBackend::Impl::upload(VulkanWeights& w)
         case GgufBlockType::Q8_0: w.kernel = KernelId::DqQ8_0; break;
         case GgufBlockType::Q4_0: w.kernel = KernelId::DqQ4_0; break;
         case GgufBlockType::Q4_1: w.kernel = KernelId::DqQ4_1; break;
-        case GgufBlockType::Q4_K: w.kernel = KernelId::DqQ4_K; break;
+        case GgufBlockType::Q4_K:
+            w.kernel = KernelId::DqQ4_K;
+            w.hasGemv = true;
+            w.gemv = KernelId::GemvQ4K;
+            break;
         case GgufBlockType::Q6_K: w.kernel = KernelId::DqQ6_K; break;
         }
         const auto info = ggufBlockInfo(b->type);

@@ -209,7 +209,9 @@ struct VulkanBackend::Impl {
     // (int8 14336x4096 79% -> 72%).
     std::uint32_t gemvAutoLanes(KernelId gemv, std::uint64_t k, bool halfInt4) const
     {
-        const std::uint64_t perUnit = gemv == KernelId::GemvInt4 || gemv == KernelId::GemvNf4 ? 32 : gemv == KernelId::GemvInt8 ? 16 : 8;
+        const std::uint64_t perUnit = gemv == KernelId::GemvInt4 || gemv == KernelId::GemvNf4 || gemv == KernelId::GemvQ4K ? 32
+                                      : gemv == KernelId::GemvInt8                                                        ? 16
+                                                                                                                          : 8;
         return k / perUnit / gemvLanes() >= (halfInt4 ? 4u : 14u) ? 2 * gemvLanes() : 0u;
     }
     bool cpuDevice() const { return engine->device->info.type == "cpu"; }  // lavapipe and the like
