@@ -1,6 +1,9 @@
 #version 450
 // ggml blocks read byte by byte (blocks of 18/20/34/210 bytes are not word aligned).
 // Compiled once per type: -DQ8_0, -DQ4_0, -DQ4_1, -DQ4_K or -DQ6_K.
+#if defined(QS_COOPMAT) && defined(Q4_K)
+#define QS_TILE_LOADER
+#endif
 #include "gemm_common.glsl"
 
 uint byteAt(uint off) { return (W[off >> 2] >> ((off & 3u) * 8u)) & 0xFFu; }
@@ -67,3 +70,43 @@ void dequant32(uint n, uint u, out float w[32])
 #error "define one ggml block type"
 #endif
 }
+
+#if defined(QS_COOPMAT) && defined(Q4_K)
+// Coalesced Q4_K tile loader (the default layout: a 64-wide step is one 32-byte chunk c of a
+// super-block's codes, two threads per row): each thread reads 16 bytes of codes (16 weights of
+// sub-block 2c, low nibbles, and 16 of 2c + 1, high) and the super-block's header; the store
+// unpacks the two sub-blocks' scales and mins and writes 4 x 8 f16 weights.
+#include "q4k_scales.glsl"
+uint q4kChunk;  // c of this thread's fetched step
+
+bool tileLoaderFits() { return WPT == 32u; }
+
+void fetchWTile(uint n0, uint k0, uint tid)
+{
+    const uint row = tid / 2u, h = tid % 2u, b = k0 / 256u;
+    q4kChunk = (k0 % 256u) / 64u;
+    wraw[0] = uvec4(0u);
+    wraw[1] = uvec4(0u);
+    if (n0 + row < pc.rows) {
+        const uint base = (n0 + row) * (pc.rowBytes / 16u) + 9u * b;
+        wraw[0] = W4[base + 1u + 2u * q4kChunk + h];
+        wraw[1] = W4[base];
+    }
+}
+
+void storeWTile(uint tid, uint buf)
+{
+    const uint row = tid / 2u, h = tid % 2u;
+    const vec4 dm = q4kScales(wraw[1], q4kChunk);  // d sc, dmin mn of sub-blocks 2c and 2c + 1
+    vec4 lo[4], hi[4];
+    [[unroll]] for (uint t = 0; t < 4u; ++t) {  // bytes 4t..4t+3: weights 16h + 4t .. (+32 high)
+        const uint v = wraw[0][t];
+        lo[t] = (uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 15u) | 0x4B000000u) - 8388608.0) * dm.x - dm.y;
+        hi[t] = (uintBitsToFloat((uvec4(v >> 4, v >> 12, v >> 20, v >> 28) & 15u) | 0x4B000000u) - 8388608.0) * dm.z - dm.w;
+    }
+    [[unroll]] for (uint e = 0; e < 2u; ++e) {
+        Ws[buf][row * SA4 + 2u * h + e] = packHalf8(lo[2u * e], lo[2u * e + 1u]);
+        Ws[buf][row * SA4 + 4u + 2u * h + e] = packHalf8(hi[2u * e], hi[2u * e + 1u]);
+    }
+}
+#endif
