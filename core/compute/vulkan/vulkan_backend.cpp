@@ -673,17 +673,29 @@ void VulkanBackend::dequantGemm(const float* x, int m, const PreparedWeights& w,
     }, [&] { d_->cpu.dequantGemm(x, m, w, y); });
 }
 
-double VulkanBackend::timeDequantGemm(const float* x, int m, const std::vector<const PreparedWeights*>& sets, int reps, float* y)
+namespace {
+// The timing calls' weight sets as this backend's (each checked by `check`), or none where one
+// is not on it.
+template <typename Check>
+std::vector<const VulkanWeights*> deviceSets(const char* op, const std::vector<const PreparedWeights*>& sets, Check check)
 {
     std::vector<const VulkanWeights*> vw;
     for (const auto* p : sets) {
         if (!p)
-            throw ComputeError("timeDequantGemm: null weights");
-        checkGemmArgs(x, m, *p, y);
-        vw.push_back(dynamic_cast<const VulkanWeights*>(p));
-        if (!vw.back())
-            return -1;
+            throw ComputeError(std::string(op) + ": null weights");
+        check(*p);
+        const auto* v = dynamic_cast<const VulkanWeights*>(p);
+        if (!v)
+            return {};
+        vw.push_back(v);
     }
+    return vw;
+}
+} // namespace
+
+double VulkanBackend::timeDequantGemm(const float* x, int m, const std::vector<const PreparedWeights*>& sets, int reps, float* y)
+{
+    const auto vw = deviceSets("timeDequantGemm", sets, [&](const PreparedWeights& p) { checkGemmArgs(x, m, p, y); });
     if (vw.empty() || d_->broken)
         return -1;
     try {
@@ -713,15 +725,7 @@ void VulkanBackend::w8a8Gemm(const Int8Activations& x, const PreparedWeights& w,
 
 double VulkanBackend::timeW8a8Gemm(const Int8Activations& x, const std::vector<const PreparedWeights*>& sets, int reps, float* y)
 {
-    std::vector<const VulkanWeights*> vw;
-    for (const auto* p : sets) {
-        if (!p)
-            throw ComputeError("timeW8a8Gemm: null weights");
-        checkW8a8Args(x, *p, y);
-        vw.push_back(dynamic_cast<const VulkanWeights*>(p));
-        if (!vw.back())
-            return -1;
-    }
+    const auto vw = deviceSets("timeW8a8Gemm", sets, [&](const PreparedWeights& p) { checkW8a8Args(x, p, y); });
     if (vw.empty() || d_->broken)
         return -1;
     try {
