@@ -51,7 +51,6 @@ void addBenchOptions(CLI::App& app, BenchArgs& a)
                 return std::regex_match(v, re) ? std::string() : "want LAYOUT[:oORDER][:nfirst][:f32dq], e.g. wide:o1";
             },
             "VARIANT"));
-    app.add_flag("--coopmat-wide", a.coopWide, "cooperative-matrix GEMM: 64 x 64 per subgroup, two shared buffers");
     app.add_flag("--gemv-half", a.gemvHalf, "int4 GEMV with packed f16 dequant and products where the device has f16 arithmetic");
     app.add_flag("--gemv-mma", a.gemvMma, "4-bit GEMV on the tensor cores (gemv_mma.comp) where the device has them");
     app.add_flag("--no-gemv", a.noGemv, "use the portable kernel for small batches too");
@@ -209,7 +208,6 @@ int runBench(const BenchArgs& a)
     opt.coopHalfX = !a.coopF32X;
     opt.coopLayouts = a.coopLayouts;
     opt.mmaProbes = a.mmaProbes;
-    opt.coopWide = a.coopWide;
     opt.gemvSubgroupAdd = !a.noSubgroup;
     opt.coopMatrix = !a.noCoopMatrix;
     opt.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };

@@ -18,7 +18,7 @@ struct BenchArgs {
     std::string device;  // index or part of a name; sets QS_VULKAN_DEVICE
     int reps = 0, workgroup = 0, rowsPerWorkgroup = 0;
     int gemvWorkgroup = 0, gemvRows = 0;
-    bool noGemv = false, noSubgroup = false, noCoopMatrix = false, gemvMma = false, gemvHalf = false, coopHalfX = false, coopWide = false, coopF32X = false, mmaProbes = false;
+    bool noGemv = false, noSubgroup = false, noCoopMatrix = false, gemvMma = false, gemvHalf = false, coopHalfX = false, coopF32X = false, mmaProbes = false;
     std::vector<std::string> coopLayouts;
 };
 

@@ -243,7 +243,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     rep.rows.push_back(v);
                     say(opt, format + " " + row.shape + " " + v.path + ": " + std::to_string(v.ms) + " ms");
                 }
-                gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
+                gpu.setCooperativeMatrixLayout(CoopLayout::Auto);
                 gpu.setCooperativeMatrixRowTilesFirst(true);
                 gpu.setCooperativeMatrixLoadOrder(0);
                 gpu.setCooperativeMatrixHalfDequant(true);
@@ -313,7 +313,7 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
                     gpu.setCooperativeMatrixLayout(coopLayoutFromName(layout));
                     timeRow();
                 }
-            gpu.setCooperativeMatrixLayout(opt.coopWide ? CoopLayout::Wide : CoopLayout::Auto);
+            gpu.setCooperativeMatrixLayout(CoopLayout::Auto);
         }
     }
 }
@@ -513,7 +513,6 @@ BenchReport runBenchmarks(const BenchOptions& opt)
     gpu->setGemvTuning(defaultTuning(opt));
     gpu->setCooperativeMatrix(opt.coopMatrix);
     gpu->setCooperativeMatrixHalfX(opt.coopHalfX);
-    gpu->setCooperativeMatrixWide(opt.coopWide);
     rep.device = describeDevice(gpu->device());
     say(opt, "device: " + gpu->device().name);
     rep.copyGBs = gpu->measureCopyGBs(opt.copyBytes, 20);

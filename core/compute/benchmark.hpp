@@ -32,7 +32,6 @@ struct BenchOptions {
     std::vector<std::array<int, 5>> gemvMmaVariants;
     bool coopMatrix = true;    // false: never the cooperative-matrix kernels
     bool coopHalfX = true;     // cooperative-matrix GEMM with X converted to f16 once (false: per tile)
-    bool coopWide = false;     // cooperative-matrix GEMM with 64 x 64 per subgroup
     // Other cooperative-matrix work splits timed on the same weights, one row each: "default",
     // "wide", "big" (CoopLayout), each optionally with ":nfirst" (weight tiles fastest in the grid).
     std::vector<std::string> coopLayouts;

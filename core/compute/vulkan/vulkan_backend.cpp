@@ -573,7 +573,6 @@ void VulkanBackend::setGemmF32Tile(int mode)
 void VulkanBackend::setCooperativeMatrix(bool on) { d_->coopEnabled = on; }
 void VulkanBackend::setCooperativeMatrixHalfX(bool on) { d_->coopHalfX = on; }
 void VulkanBackend::setCooperativeMatrixHalfDequant(bool on) { d_->coopHalfDequant = on; }
-void VulkanBackend::setCooperativeMatrixWide(bool on) { d_->coopLayout = on ? CoopLayout::Wide : CoopLayout::Auto; }
 void VulkanBackend::setCooperativeMatrixLayout(CoopLayout layout) { d_->coopLayout = layout; }
 void VulkanBackend::setCooperativeMatrixRowTilesFirst(bool on) { d_->coopMFirst = on; }
 void VulkanBackend::setCooperativeMatrixLoadOrder(std::uint32_t order) { d_->coopOrder = std::min<std::uint32_t>(order, 2); }

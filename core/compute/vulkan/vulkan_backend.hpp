@@ -190,10 +190,8 @@ public:
     // in packed f16 against X in to_half.comp's pair order (dq_intg.comp W_PAIRS); same values up
     // to the scale's rounding to f16. On by default; off: the f32 dequantization.
     void setCooperativeMatrixHalfDequant(bool on);
-    // The cooperative-matrix GEMM's Wide layout (128 x 128 tiles of 4 subgroups of 64 x 64;
-    // f16/bf16, int8 and group-wise weights, the other formats keep the default layout); the
-    // same as setCooperativeMatrixLayout(Wide), off: Auto.
-    void setCooperativeMatrixWide(bool on);
+    // The GEMM's work split (gemm_common.glsl; Auto: Wide for f16/bf16 and int8 weights from 512
+    // rows, else Default); also w8a8Gemm's (Big and Wide; Auto by grid fill).
     void setCooperativeMatrixLayout(CoopLayout layout);
     // The GEMM's grid runs X's row tiles fastest, so one tile of W serves all of them while it is
     // in L2 (on by default); off: W's tiles fastest, W streamed once per row tile of X.
