@@ -1,7 +1,9 @@
 // Several products of one input (a block's q/k/v, gate/up) through dequantGemmSharedInput: on
 // Vulkan the input is uploaded once and the later products read it from the device. Each output
 // must equal the CPU backend's product (normalized error < 1e-5, fresh random inputs and
-// weights of mixed formats and widths) on the GEMV and the portable paths, through the staging
+// weights of mixed formats and widths; 2e-3 on devices that are not CPUs, where the int4 GEMV
+// and the cooperative-matrix GEMM round to f16: 2e-4..5e-4 measured on the H100) on the GEMV and
+// the portable paths, through the staging
 // buffer and without it, with a weight that falls back to the CPU in the middle, and the call
 // must leave no stale input behind for the next one.
 #include "core/compute/random_weights.hpp"
@@ -58,6 +60,7 @@ void TestSharedInputGemm::matchesSeparateProducts()
     if (!gpu)
         QSKIP(qPrintable(QString::fromStdString("no Vulkan device: " + why)));
     auto cpu = makeCpuBackend();
+    const double tol = gpu->device().type == "cpu" ? 1e-5 : 2e-3;
     gpu->setForceStagingForTesting(staging);
     try {
         std::mt19937 rng(std::random_device{}());
@@ -86,7 +89,7 @@ void TestSharedInputGemm::matchesSeparateProducts()
                 std::vector<float> ref(ys[i].size(), NAN);
                 cpu->dequantGemm(x.data(), m, *cpu->prepare(host[i]), ref.data());
                 const double err = normalizedError(ys[i], ref);
-                QVERIFY2(err < 1e-5, qPrintable(QString("call %1, %2: normalized error %3")
+                QVERIFY2(err < tol, qPrintable(QString("call %1, %2: normalized error %3")
                                                     .arg(call).arg(QString::fromStdString(shapes[i].first)).arg(err)));
             }
         }

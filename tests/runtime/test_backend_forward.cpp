@@ -4,6 +4,7 @@
 // without touching the others.
 #include "common/test_support.hpp"
 
+#include "core/compute/vulkan/vulkan_backend.hpp"
 #include "core/model/model.hpp"
 #include "core/runtime/backend_linear.hpp"
 #include "core/runtime/transformer.hpp"
@@ -250,8 +251,10 @@ void TestBackendForward::stackedSamplesMatchOneByOne_data()
 // Calibration stacks its samples (sample_batches.hpp): a block, and the attention alone, on
 // three stacked samples of 24 positions must give each sample what a call of its own gives
 // (RoPE positions and the causal mask restart per sample). Only the order of sums may differ:
-// normalized error below 1e-5. A block that ignored the boundaries (one 72-token sequence)
-// differs by far more; the test checks that too, so it cannot pass by accident.
+// normalized error below 1e-5. On a Vulkan device that is not a CPU (a real GPU) the stacked
+// rows take the cooperative-matrix GEMM (X rounded to f16) and the single sample's the GEMV:
+// 2e-3 there (measured 4e-4..7e-4 on the H100). A block that ignored the boundaries (one
+// 72-token sequence) differs by far more; the test checks that too, so it cannot pass by accident.
 void TestBackendForward::stackedSamplesMatchOneByOne()
 {
     QFETCH(QString, backend);
@@ -259,10 +262,14 @@ void TestBackendForward::stackedSamplesMatchOneByOne()
         runtime::Transformer tf(randomGqaLlama(std::random_device{}()));
         if (backend == "cpu")
             runtime::moveLinearsToBackend(tf.weights(), compute::makeCpuBackend());
+        double tol = 1e-5;
         if (backend == "vulkan") {
             std::shared_ptr<compute::Backend> vulkan = compute::makeBackend(true);
             if (!vulkan->isGpu())
                 QSKIP("no Vulkan device here");
+            const auto* vk = dynamic_cast<const compute::VulkanBackend*>(vulkan.get());
+            if (vk && vk->device().type != "cpu")
+                tol = 2e-3;
             runtime::moveLinearsToBackend(tf.weights(), vulkan);
         }
         const int len = 24, samples = 3;
@@ -277,7 +284,7 @@ void TestBackendForward::stackedSamplesMatchOneByOne()
             const Mat one = stacked.middleRows(s * len, len);
             const double eb = rel(Mat(block.middleRows(s * len, len)), tf.block(1, one, 0));
             const double ea = rel(Mat(attention.middleRows(s * len, len)), tf.attention(1, one));
-            QVERIFY2(eb < 1e-5 && ea < 1e-5, qPrintable(QString("sample %1: block %2, attention %3").arg(s).arg(eb).arg(ea)));
+            QVERIFY2(eb < tol && ea < tol, qPrintable(QString("sample %1: block %2, attention %3").arg(s).arg(eb).arg(ea)));
         }
         const double joined = rel(tf.block(1, stacked, 0), block);
         QVERIFY2(joined > 1e-3, qPrintable(QString("one long sequence differs by only %1").arg(joined)));
