@@ -9,7 +9,8 @@
 // One source, four formats: -DFMT_INT4 (group-wise 4-bit, sym/asym, no g_idx, groups of a
 // multiple of 32), -DFMT_INT8 (per-channel), -DFMT_HALF (f16 or bf16), -DFMT_NF4 (NF4 with
 // blocks of 64, absmax plain or double-quantized as dq_nf4.comp reads it), -DFMT_Q4K (GGUF
-// Q4_K). -DFMT_INT4 -DHALF_MATH: the int4 dequant and products in packed f16 (devices with
+// Q4_K), -DFMT_W8A8 (int8 X with per-token or one scale, int8 per-channel W: w8a8Gemm's decode
+// sizes). -DFMT_INT4 -DHALF_MATH: the int4 dequant and products in packed f16 (devices with
 // shaderFloat16).
 #extension GL_KHR_shader_subgroup_basic : enable
 #extension GL_KHR_shader_subgroup_arithmetic : enable
@@ -41,6 +42,7 @@ layout(push_constant) uniform Params {
 
 layout(std430, binding = 0) readonly buffer XBuf { vec4 X[]; };
 layout(std430, binding = 0) readonly buffer XHBuf { uvec4 XH[]; };  // X_F16 (HALF_MATH only)
+layout(std430, binding = 0) readonly buffer XQBuf { uvec4 XQ[]; };  // FMT_W8A8: int8 X, 16 per uvec4
 layout(std430, binding = 1) writeonly buffer YBuf { float Y[]; };
 #define WTYPE uvec4
 layout(std430, binding = 2) readonly buffer WBuf { uvec4 W[]; };
@@ -61,7 +63,7 @@ shared float red[WG * MT * ROWS];
 
 #if defined(FMT_INT4) || defined(FMT_NF4) || defined(FMT_Q4K)
 const uint PER_UNIT = 32;  // weights in one 16-byte load
-#elif defined(FMT_INT8)
+#elif defined(FMT_INT8) || defined(FMT_W8A8)
 const uint PER_UNIT = 16;
 #else
 const uint PER_UNIT = 8;
@@ -69,7 +71,7 @@ const uint PER_UNIT = 8;
 
 #if defined(FMT_INT4) || defined(FMT_NF4) || defined(FMT_Q4K)
 const uint WV = 8;  // vec4s of weights in one unit
-#elif defined(FMT_INT8)
+#elif defined(FMT_INT8) || defined(FMT_W8A8)
 const uint WV = 4;
 #else
 const uint WV = 2;
@@ -104,7 +106,7 @@ void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
         w[2 * j] = vec4(nf4Lut[v & 15u], nf4Lut[(v >> 4) & 15u], nf4Lut[(v >> 8) & 15u], nf4Lut[(v >> 12) & 15u]);
         w[2 * j + 1] = vec4(nf4Lut[(v >> 16) & 15u], nf4Lut[(v >> 20) & 15u], nf4Lut[(v >> 24) & 15u], nf4Lut[v >> 28]);
     }
-#elif defined(FMT_INT8)
+#elif defined(FMT_INT8) || defined(FMT_W8A8)
     s = 1.0;  // the row scale is applied once at the end
     // Signed bytes to floats without int->float conversions (quarter rate on NVIDIA): flipping
     // the sign bit gives b + 128 in 0..255, and (bits(2^23) | c) - 2^23 - 128 = b exactly.
@@ -130,10 +132,21 @@ void dequant(uint n, uint u, WTYPE q, out vec4 w[WV], out float s)
 // kernel's 1 / xScale (a power of two: exact).
 float rowScaleOf(uint n)
 {
-#if defined(FMT_INT8)
+#if defined(FMT_INT8) || defined(FMT_W8A8)
     return S[n];
 #elif defined(HALF_MATH)
     return 1.0 / pc.xScale;
+#else
+    return 1.0;
+#endif
+}
+
+// What row i of X's sums are multiplied by at the end: W8A8's activation scale (per token, or
+// one for all with flags bit 0), else 1.
+float xScaleOf(uint i)
+{
+#if defined(FMT_W8A8)
+    return (pc.flags & 1u) != 0u ? Z[0] : Z[i];
 #else
     return 1.0;
 #endif
@@ -368,9 +381,20 @@ void main()
                 if (mbase + i >= pc.M)
                     break;
                 vec4 xv[WV];
+#if defined(FMT_W8A8)
+                // 16 signed bytes of X to floats as the weights are (exact). A unit's 16 products
+                // sum exactly in f32 (below 2^24); a thread's sum of units is exact while below
+                // 2^24 (K up to about 8192 per 32 lanes), else rounded at 2^-24 relative.
+                const uvec4 xq = XQ[(mbase + i) * (pc.K / 16u) + u];
+                for (uint j = 0; j < 4; ++j) {
+                    const uint v = xq[j] ^ 0x80808080u;
+                    xv[j] = uintBitsToFloat((uvec4(v, v >> 8, v >> 16, v >> 24) & 0xFFu) | 0x4B000000u) - 8388736.0;
+                }
+#else
                 const uint xb = (mbase + i) * (pc.K / 4) + u * WV;
                 for (uint j = 0; j < WV; ++j)
                     xv[j] = X[xb + j];
+#endif
                 for (uint r = 0; r < ROWS; ++r) {
                     if (n0 + r >= pc.rows)
                         break;
@@ -393,7 +417,7 @@ void main()
             for (uint i = 0; i < MT; ++i) {
                 const float v = subgroupAdd(acc[i * ROWS + r]);
                 if (n < pc.rows && lane == 0u && mbase + i < pc.M)
-                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale;
+                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale * xScaleOf(mbase + i);
             }
         }
     } else if (USE_SG != 0u && gl_SubgroupSize < LANES && LANES % gl_SubgroupSize == 0u) {
@@ -421,7 +445,7 @@ void main()
                     float v = 0.0;
                     for (uint p = 0; p < parts; ++p)
                         v += red[(i * ROWS + r) * sgs + gl_SubgroupID + p];
-                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale;
+                    Y[(mbase + i) * pc.N + pc.rowBase + n] = v * rowScale * xScaleOf(mbase + i);
                 }
             }
     } else {
@@ -443,7 +467,7 @@ void main()
                 const float rowScale = rowScaleOf(n);
                 for (uint i = 0; i < MT; ++i)
                     if (mbase + i < pc.M)
-                        Y[(mbase + i) * pc.N + pc.rowBase + n] = red[(i * ROWS + r) * WG + tid] * rowScale;
+                        Y[(mbase + i) * pc.N + pc.rowBase + n] = red[(i * ROWS + r) * WG + tid] * rowScale * xScaleOf(mbase + i);
             }
     }
 }

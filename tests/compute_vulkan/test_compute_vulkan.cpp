@@ -41,6 +41,7 @@ private slots:
     void unsupportedShapeFallsBackToCpu();
     void pipelineCacheOnDisk();
     void stagedTransfers();
+    void w8a8_data();
     void w8a8();
     void hessian();
     void hessianSplitsRows();
@@ -331,13 +332,40 @@ void TestComputeVulkan::pipelineCacheOnDisk()
     restore();
 }
 
+void TestComputeVulkan::w8a8_data()
+{
+    // Decode sizes take gemv.comp FMT_W8A8 (int8 X and W as exact floats), larger ones the
+    // portable kernel (int32 sums) on devices without int8 cooperative matrices; work splits of
+    // the GEMV as for the other formats, and K long enough that a thread's sum passes 2^24.
+    QTest::addColumn<int>("m");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<int>("workgroup");
+    QTest::addColumn<int>("lanes");
+    QTest::addColumn<bool>("subgroupAdd");
+    QTest::newRow("M=13 K=384") << 13 << 384 << 128 << 0 << true;
+    QTest::newRow("M=1 K=1024 lanes64") << 1 << 1024 << 128 << 64 << true;
+    QTest::newRow("M=32 K=512 wg32 shared") << 32 << 512 << 32 << 0 << false;
+    QTest::newRow("M=3 K=16384") << 3 << 16384 << 128 << 0 << true;
+    QTest::newRow("M=40 K=384 portable") << 40 << 384 << 128 << 0 << true;
+}
+
 void TestComputeVulkan::w8a8()
 {
     REQUIRE_GPU();
+    QFETCH(int, m);
+    QFETCH(int, k);
+    QFETCH(int, workgroup);
+    QFETCH(int, lanes);
+    QFETCH(bool, subgroupAdd);
     auto rng = freshRng();
-    const int m = 13, n = 50, k = 384;
+    const int n = 50;
     auto w = std::make_shared<const WeightMatrix>(randomInt8PerChannel(n, k, rng));
     std::uniform_int_distribution<int> d(-127, 127);
+    GemvTuning t;
+    t.workgroup = std::uint32_t(workgroup);
+    t.lanes = std::uint32_t(lanes);
+    t.subgroupAdd = subgroupAdd;
+    gpu_->setGemvTuning(t);
     for (bool perToken : {true, false}) {
         Int8Activations x{m, k, std::vector<std::int8_t>(std::size_t(m) * k), randomNormal(perToken ? m : 1, rng)};
         for (auto& v : x.q)
@@ -345,11 +373,14 @@ void TestComputeVulkan::w8a8()
         std::vector<float> y(std::size_t(m) * n, NAN), ref(y.size(), NAN);
         gpu_->w8a8Gemm(x, *gpu_->prepare(w), y.data());
         QVERIFY(gpu_->lastRanOnGpu());
+        if (!gpu_->hasInt8CooperativeMatrix() || m < kCoopMinRows)
+            QCOMPARE(gpu_->lastW8a8Path(), std::string(m <= kGemvMaxRows ? "gemv" : "portable"));
         cpu_->w8a8Gemm(x, *cpu_->prepare(w), ref.data());
         const double err = normalizedError(y, ref);
-        qInfo("w8a8 %s: normalized error %.3g", perToken ? "per-token" : "per-tensor", err);
+        qInfo("w8a8 %s %s: normalized error %.3g", perToken ? "per-token" : "per-tensor", gpu_->lastW8a8Path().c_str(), err);
         QVERIFY(err < 1e-6);
     }
+    gpu_->setGemvTuning(GemvTuning{});
 }
 
 void TestComputeVulkan::hessian()

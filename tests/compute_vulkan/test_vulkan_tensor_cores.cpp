@@ -366,8 +366,9 @@ void TestVulkanTensorCores::w8a8Coop_data()
     QTest::addColumn<int>("k");
     QTest::addColumn<QString>("layout");
     QTest::addColumn<bool>("perToken");
-    // Whole tiles, partial tiles of X and W with several K steps, a per-tensor scale, and rows
-    // below kCoopMinRows or K off the 128-byte step (the portable kernel everywhere).
+    // Whole tiles, partial tiles of X and W with several K steps, a per-tensor scale, rows up to
+    // kGemvMaxRows (gemv.comp FMT_W8A8 everywhere) and K off the 128-byte step (the portable
+    // kernel everywhere).
     QTest::newRow("one tile") << 64 << 128 << 128 << "auto" << true;
     QTest::newRow("partial tiles") << 200 << 300 << 384 << "auto" << true;
     QTest::newRow("partial tiles big") << 200 << 300 << 384 << "big" << true;
@@ -404,7 +405,11 @@ void TestVulkanTensorCores::w8a8Coop()
         gpu_->setCooperativeMatrixLayout(CoopLayout::Auto);
         QVERIFY(gpu_->lastRanOnGpu());
         const bool coop = gpu_->hasInt8CooperativeMatrix() && m >= kCoopMinRows && k % (layout == "big" ? 64 : 128) == 0;
-        QCOMPARE(gpu_->lastW8a8Path(), !coop ? std::string("portable") : layout == "auto" ? std::string("coopmat") : "coopmat " + layout.toStdString());
+        const std::string expected = m <= kGemvMaxRows ? "gemv"
+                                     : !coop           ? "portable"
+                                     : layout == "auto" ? "coopmat"
+                                                        : "coopmat " + layout.toStdString();
+        QCOMPARE(gpu_->lastW8a8Path(), expected);
         cpu_->w8a8Gemm(x, *cpu_->prepare(w), ref.data());
         const double err = normalizedError(y, ref);
         qInfo("w8a8 %dx%dx%d %s: normalized error %.3g", m, n, k, gpu_->lastW8a8Path().c_str(), err);

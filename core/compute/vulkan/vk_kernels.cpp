@@ -177,6 +177,9 @@ const std::uint32_t kGemvNf4[] = {
 const std::uint32_t kGemvQ4K[] = {
 #include "gemv_q4k.spv.inc"
 };
+const std::uint32_t kGemvW8a8[] = {
+#include "gemv_w8a8.spv.inc"
+};
 const std::uint32_t kCmbHalf[] = {
 #include "cmb_half.spv.inc"
 };
@@ -194,8 +197,8 @@ const char* const kKernelNames[] = {
     "cm_half", "cm_int8", "cm_intg", "cm_nf4", "cm_q8_0", "cm_q4_0", "cm_q4_1", "cm_q4_k", "cm_q6_k", "hessian_cm",
     "mma_peak", "cmw_half", "cmw_int8", "cmw_intg", "awq_clip", "cmb_half", "cmb_int8", "cmb_intg", "mma_shared_peak",
     "cmp_half", "cmp_int8", "cmp_intg", "cms_half", "cms_int8", "cms_intg", "gemv_int4hx",
-    "cm_w8a8", "cmb_w8a8", "mma_peak_int8", "cmw_w8a8", "gemv_nf4", "gemv_q4k"};
-static_assert(std::size(kKernelNames) == std::size_t(KernelId::GemvQ4K) + 1, "one name per KernelId, in order");
+    "cm_w8a8", "cmb_w8a8", "mma_peak_int8", "cmw_w8a8", "gemv_nf4", "gemv_q4k", "gemv_w8a8"};
+static_assert(std::size(kKernelNames) == std::size_t(KernelId::GemvW8a8) + 1, "one name per KernelId, in order");
 
 std::span<const std::uint32_t> spirv(KernelId id)
 {
@@ -256,6 +259,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
     case KernelId::CmwW8a8: return kCmwW8a8;
     case KernelId::GemvNf4: return kGemvNf4;
     case KernelId::GemvQ4K: return kGemvQ4K;
+    case KernelId::GemvW8a8: return kGemvW8a8;
     }
     return {};
 }
@@ -268,7 +272,7 @@ std::span<const std::uint32_t> spirv(KernelId id)
 bool specialized(KernelId id)
 {
     return id <= KernelId::W8a8 || id == KernelId::GemvInt4 || id == KernelId::GemvInt4F16 || id == KernelId::GemvInt4F16X ||
-           id == KernelId::ToHalf || id == KernelId::GemvInt8 || id == KernelId::GemvNf4 || id == KernelId::GemvQ4K ||
+           id == KernelId::ToHalf || id == KernelId::GemvInt8 || id == KernelId::GemvNf4 || id == KernelId::GemvQ4K || id == KernelId::GemvW8a8 ||
            id == KernelId::GemvHalf || id == KernelId::GemvMma || id == KernelId::HessianF16 || id == KernelId::Attention ||
            id == KernelId::GemmF32 || id == KernelId::AwqClip || id == KernelId::MmaSharedPeak || isCoopGemm(id);
 }

@@ -33,7 +33,8 @@ enum class KernelId {
     MmaPeakInt8,                // the int8 tensor cores' ceiling (mma_peak.comp QS_INT8)
     CmwW8a8,                    // W8A8 on the int8 tensor cores: 128 x 128 tiles of 4 subgroups
     GemvNf4,                    // decode GEMV for NF4 (gemv.comp FMT_NF4)
-    GemvQ4K                     // decode GEMV for GGUF Q4_K (gemv.comp FMT_Q4K)
+    GemvQ4K,                    // decode GEMV for GGUF Q4_K (gemv.comp FMT_Q4K)
+    GemvW8a8                    // w8a8Gemm's decode GEMV (gemv.comp FMT_W8A8)
 };
 const char* kernelName(KernelId id);
 // The cooperative-matrix GEMM for a Dq* kernel in the given layout where the format has one

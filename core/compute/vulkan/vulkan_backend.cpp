@@ -211,21 +211,10 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     lastGemvHalf = halfGemv;
     const bool halfGemvX = halfGemv && gemvTuning.halfMathXOnce && k % 8 == 0;
     const KernelId gemvKernel = halfGemvX ? KernelId::GemvInt4F16X : halfGemv ? KernelId::GemvInt4F16 : w.gemv;
-    const std::uint32_t tunedLanes = gemvTuning.lanes ? gemvTuning.lanes : realGpu ? gemvAutoLanes(w.gemv, k, halfGemv) : 0u;
-    const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= gemvTuning.workgroup;
-    const std::uint32_t lanes = lanesOk ? tunedLanes : gemvLanes();
     const std::uint32_t tile = path == GemmPath::CoopMatrix ? 128u
                                : path == GemmPath::Gemv || path == GemmPath::GemvMma ? std::min<std::uint32_t>(8, mInt)
                                : mInt == 1 ? 1u : mt;
-    // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
-    // Rows per thread: tuned, or by format and shape (gemvAutoRows).
-    std::uint32_t gemvWg = std::max(gemvTuning.workgroup, lanes);
-    std::uint32_t gemvRows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfGemv, halfGemvX, n);
-    const std::uint32_t sharedFloats = dev().info.maxSharedMemory / 4;
-    while (gemvWg * tile * gemvRows > sharedFloats && gemvRows > 1)
-        --gemvRows;
-    while (gemvWg * tile * gemvRows > sharedFloats && gemvWg > lanes)
-        gemvWg /= 2;
+    const GemvSplit split = gemvSplit(w.gemv, k, n, tile, halfGemv, halfGemvX);
     lastPath = int(path);
     // Rows of X per dispatch (X and Y bound at row offsets) and weight rows per dispatch.
     const bool halfX = path == GemmPath::CoopMatrix && coopHalfX && k % 8 == 0;
@@ -339,8 +328,8 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
             case GemmPath::Gemv:
                 if (halfGemvX)
                     b[0] = whole(xhBuf, mc * k * 2);
-                kernels().dispatch(cb, gemvKernel, Spec{gemvWg, tile, lanes, useSubgroupAdd() ? 1u : 0u, gemvRows, gemvTuning.prefetch ? 1u : 0u}, b, &pc,
-                                   sizeof(pc), ceilDiv(nc, gemvWg / lanes * gemvRows), ceilDiv(mc, tile));
+                kernels().dispatch(cb, gemvKernel, gemvSpec(split, tile), b, &pc, sizeof(pc),
+                                   ceilDiv(nc, split.workgroup / split.lanes * split.rows), ceilDiv(mc, tile));
                 break;
             case GemmPath::GemvMma:
                 b[5] = whole(xhBuf, xhChunk);
@@ -409,6 +398,30 @@ bool VulkanBackend::Impl::gemm(const float* x, int mInt, std::span<const VulkanW
     return true;
 }
 
+GemvSplit VulkanBackend::Impl::gemvSplit(KernelId gemv, std::uint64_t k, std::uint64_t n, std::uint32_t tile, bool halfInt4,
+                                         bool xOnce) const
+{
+    const std::uint32_t tunedLanes = gemvTuning.lanes ? gemvTuning.lanes : !cpuDevice() ? gemvAutoLanes(gemv, k, halfInt4) : 0u;
+    const bool lanesOk = tunedLanes >= gemvLanes() && (tunedLanes & (tunedLanes - 1)) == 0 && tunedLanes <= gemvTuning.workgroup;
+    GemvSplit s;
+    s.lanes = lanesOk ? tunedLanes : gemvLanes();
+    // gemv.comp declares WG * MT * ROWS floats of shared memory (its fallback reduction).
+    // Rows per thread: tuned, or by format and shape (gemvAutoRows).
+    s.workgroup = std::max(gemvTuning.workgroup, s.lanes);
+    s.rows = gemvTuning.rows ? gemvTuning.rows : gemvAutoRows(halfInt4, xOnce, n);
+    const std::uint32_t sharedFloats = engine->device->info.maxSharedMemory / 4;
+    while (s.workgroup * tile * s.rows > sharedFloats && s.rows > 1)
+        --s.rows;
+    while (s.workgroup * tile * s.rows > sharedFloats && s.workgroup > s.lanes)
+        s.workgroup /= 2;
+    return s;
+}
+
+Spec VulkanBackend::Impl::gemvSpec(const GemvSplit& s, std::uint32_t tile) const
+{
+    return Spec{s.workgroup, tile, s.lanes, useSubgroupAdd() ? 1u : 0u, s.rows, gemvTuning.prefetch ? 1u : 0u};
+}
+
 void VulkanBackend::Impl::recordToHalf(VkCommandBuffer cb, Binding src, Binding dst, std::uint64_t count8, float scale, bool gemvPairs)
 {
     std::array<Binding, kBindings> b{};
@@ -431,7 +444,10 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, std::span<const VulkanW
         return false;
     const std::uint64_t m = std::uint64_t(x.m), n = std::uint64_t(w.rows()), k = std::uint64_t(w.cols());
     const bool perToken = x.scale.size() != 1;
-    const std::uint32_t tile = m == 1 ? 1u : mt;
+    // Decode sizes (up to kGemvMaxRows rows, K a multiple of 16): gemv.comp FMT_W8A8.
+    const bool gemv = gemvTuning.enabled && m <= std::uint64_t(kGemvMaxRows) && k % 16 == 0;
+    const std::uint32_t tile = gemv ? std::min<std::uint32_t>(8, std::uint32_t(m)) : m == 1 ? 1u : mt;
+    const GemvSplit split = gemvSplit(KernelId::GemvW8a8, k, n, tile, false, false);
     // The int8 tensor cores from kCoopMinRows rows on, where K fills whole 128-byte (64 in Big)
     // steps; the portable kernel otherwise. Layouts: w8a8.comp's default, Big and Wide. Auto:
     // Wide (4 subgroups, two workgroups per SM) where its 128 x 128 tiles give every SM two,
@@ -440,8 +456,8 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, std::span<const VulkanW
     const bool big = coopLayout == CoopLayout::Big;
     const bool wide = coopLayout == CoopLayout::Wide || (coopLayout == CoopLayout::Auto && (sms == 0 || tiles >= 2 * sms));
     const bool coop = coopEnabled && dev().coopMatrixInt8 && m >= std::uint64_t(kCoopMinRows) && k % (big ? 64 : 128) == 0;
-    const KernelId kernel = !coop ? KernelId::W8a8 : big ? KernelId::CmbW8a8 : wide ? KernelId::CmwW8a8 : KernelId::CmW8a8;
-    lastW8a8 = !coop ? "portable" : big ? "coopmat big" : wide ? "coopmat wide" : "coopmat";
+    const KernelId kernel = gemv ? KernelId::GemvW8a8 : !coop ? KernelId::W8a8 : big ? KernelId::CmbW8a8 : wide ? KernelId::CmwW8a8 : KernelId::CmW8a8;
+    lastW8a8 = gemv ? "gemv" : !coop ? "portable" : big ? "coopmat big" : wide ? "coopmat wide" : "coopmat";
     const std::uint64_t gm = rowGranularity(align(), {k, n * 4, perToken ? 4u : 0u});
     const std::uint64_t mChunk = std::min({m, floorTo(maxBinding / (std::max(k, n * 4)), gm), floorTo(65535ull * tile, gm)});
     std::uint64_t nChunk = std::min<std::uint64_t>({n, 65535, maxBinding / k});
@@ -475,7 +491,10 @@ bool VulkanBackend::Impl::w8a8(const Int8Activations& x, std::span<const VulkanW
             b[4] = perToken ? rows(auxBuf, m0, mc, 4) : whole(auxBuf, 4);
             GemmPush pc{std::uint32_t(mc), std::uint32_t(n), std::uint32_t(k), std::uint32_t(n0), 0, 0,
                         perToken ? 0u : 1u, 0, std::uint32_t(nc)};
-            if (coop) {  // row tiles of X fastest (w8a8.comp), so a tile of W is read from DRAM about once
+            if (gemv) {
+                kernels().dispatch(cb, kernel, gemvSpec(split, tile), b, &pc, sizeof(pc),
+                                   ceilDiv(nc, split.workgroup / split.lanes * split.rows), ceilDiv(mc, tile));
+            } else if (coop) {  // row tiles of X fastest (w8a8.comp), so a tile of W is read from DRAM about once
                 pc.flags |= 0x40000000u;
                 kernels().dispatch(cb, kernel, Spec{}, b, &pc, sizeof(pc), ceilDiv(mc, 128), ceilDiv(nc, big ? 256 : 128));
             } else {

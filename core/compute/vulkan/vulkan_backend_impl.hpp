@@ -58,6 +58,11 @@ public:
     std::vector<DeviceArray> arrays;
 };
 
+// gemv.comp's work split: threads per workgroup, per row group (lanes), weight rows per thread.
+struct GemvSplit {
+    std::uint32_t workgroup = 128, lanes = 32, rows = 4;
+};
+
 struct GemmPush {
     std::uint32_t m, n, k, rowBase, bits, groupSize, flags, rowBytes, rows;
     float xScale = 1.0f;  // gemv.comp HALF_MATH: X's scale into f16 range (halfMathXScale)
@@ -210,7 +215,7 @@ struct VulkanBackend::Impl {
     std::uint32_t gemvAutoLanes(KernelId gemv, std::uint64_t k, bool halfInt4) const
     {
         const std::uint64_t perUnit = gemv == KernelId::GemvInt4 || gemv == KernelId::GemvNf4 || gemv == KernelId::GemvQ4K ? 32
-                                      : gemv == KernelId::GemvInt8                                                        ? 16
+                                      : gemv == KernelId::GemvInt8 || gemv == KernelId::GemvW8a8                          ? 16
                                                                                                                           : 8;
         return k / perUnit / gemvLanes() >= (halfInt4 ? 4u : 14u) ? 2 * gemvLanes() : 0u;
     }
@@ -218,6 +223,10 @@ struct VulkanBackend::Impl {
     // Records to_half.comp over count8 groups of 8 values of src into dst (times scale; in the
     // packed-f16 GEMV's pair order where gemvPairs), then a compute barrier.
     void recordToHalf(VkCommandBuffer cb, Binding src, Binding dst, std::uint64_t count8, float scale, bool gemvPairs);
+    // gemv.comp's work split for this format and shape (GemvTuning, else by shape on GPUs);
+    // tile: rows of X per dispatch.
+    GemvSplit gemvSplit(KernelId gemv, std::uint64_t k, std::uint64_t n, std::uint32_t tile, bool halfInt4, bool xOnce) const;
+    Spec gemvSpec(const GemvSplit& s, std::uint32_t tile) const;
     bool useSubgroupAdd() const
     {
         const std::uint32_t sg = engine->device->info.subgroupSize;
