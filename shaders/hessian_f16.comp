@@ -3,9 +3,8 @@
 // on the tensor cores (GL_NV_cooperative_matrix 16x16x16). GPTQ's reference feeds f16
 // activations, so this is its arithmetic; against the f32 CPU twin the error is that of
 // rounding X to f16 (~3e-4 normalized). A workgroup owns a 128 x 128 tile of H; its subgroups
-// hold 64 x WN each. X steps through shared memory STEP rows at a time; the next step's rows are
-// loaded into registers while this step multiplies. STEP 32: two shared buffers, one barrier per
-// step; STEP 64: one buffer, two barriers per step (the cooperative-matrix GEMM's Wide layout).
+// hold 64 x WN each. X steps through shared memory 32 rows at a time, double-buffered: the next
+// step's rows are loaded into registers while this step multiplies, one barrier per step.
 // sym = 1 (H bound whole): only tiles on and above the diagonal run, and an off-diagonal tile
 // also adds its transpose below (H and X^T X are symmetric): half the products.
 #extension GL_NV_cooperative_matrix : enable
@@ -16,7 +15,6 @@
 
 layout(constant_id = 0) const uint THREADS = 256;  // 32 * 2 * (128 / WN)
 layout(constant_id = 1) const uint WN = 32;        // columns per subgroup: 32 or 64
-layout(constant_id = 2) const uint STEP = 32;      // rows of X per step: 32 or 64
 layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Params {
@@ -26,13 +24,12 @@ layout(push_constant) uniform Params {
 layout(std430, binding = 0) readonly buffer XBuf { uvec4 X8[]; };  // f16, 8 per uvec4, rows of K
 layout(std430, binding = 1) buffer HBuf { float H[]; };
 
-const uint T = 128, BK = STEP;
-const uint NBUF = STEP == 32u ? 2u : 1u;
+const uint T = 128, BK = 32;
 const uint SA = T / 8 + 1;  // uvec4 per shared row (+1: rows fall in different banks)
 const uint NW = THREADS / 32u;
 const uint LOADS = BK * (T / 8) / THREADS;  // uvec4 per thread per matrix per step
-shared uvec4 Xi[NBUF][BK * SA];
-shared uvec4 Xj[NBUF][BK * SA];
+shared uvec4 Xi[2][BK * SA];
+shared uvec4 Xj[2][BK * SA];
 shared float Cs[8 * 256];
 
 #define F16M fcoopmatNV<16, gl_ScopeSubgroup, 16, 16>
@@ -89,13 +86,11 @@ void main()
                 [[unroll]] for (uint b = 0; b < WN / 16; ++b)
                     acc[a][b] = coopMatMulAddNV(fa[a], fb[b], acc[a][b]);
         }
-        if (NBUF == 1u)
-            barrier();  // everyone is done with the one buffer before it is overwritten
         if (more) {
-            STORE_STEP((buf + 1u) % NBUF)
+            STORE_STEP(buf ^ 1u)
         }
         barrier();
-        buf = (buf + 1u) % NBUF;
+        buf ^= 1u;
     }
     const bool mirror = pc.sym != 0u && j0 != i0;
     [[unroll]] for (uint a = 0; a < 4; ++a)

@@ -326,7 +326,7 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
         struct Mode {
             std::string name;
             bool split, f16;
-            std::uint32_t wn, step = 32;
+            std::uint32_t wn;
         };
         std::vector<Mode> modes{{"portable", false, false, 32}};
         if (gpu.hasCooperativeMatrix() && opt.coopMatrix) {
@@ -336,7 +336,6 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
             // products it executes run at half the printed rate.
             modes.push_back({"coopmat f16 X, sym, wn32 (rate of the full product; executes half)", false, true, 32});
             modes.push_back({"coopmat f16 X, sym, wn64 (rate of the full product; executes half)", false, true, 64});
-            modes.push_back({"coopmat f16 X, sym, wn64 step64 (rate of the full product; executes half)", false, true, 64, 64});
         }
         for (const auto& mk : opt.calibShapes) {
             const int m = mk.first, k = mk.second;
@@ -355,7 +354,7 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
                 if (mode.split && std::int64_t(m) * k * k > 3'000'000'000'000LL)
                     continue;  // split-f16 at 16k x 11008 would take seconds per run
                 gpu.setCooperativeMatrixHessian(mode.split);
-                gpu.setHessianF16(mode.f16, mode.wn, mode.step);
+                gpu.setHessianF16(mode.f16, mode.wn);
                 const Timing t = timeRuns(gpu, 1, std::max(3, opt.reps / 5), [&](int) { gpu.hessianAccumulate(x.data(), m, k, h.data()); });
                 h = h0;
                 gpu.hessianAccumulate(x.data(), m, k, h.data());

@@ -596,15 +596,12 @@ void VulkanBackend::setCooperativeMatrixLayout(CoopLayout layout) { d_->coopLayo
 void VulkanBackend::setCooperativeMatrixRowTilesFirst(bool on) { d_->coopMFirst = on; }
 void VulkanBackend::setCooperativeMatrixLoadOrder(std::uint32_t order) { d_->coopOrder = std::min<std::uint32_t>(order, 2); }
 void VulkanBackend::setCooperativeMatrixHessian(bool on) { d_->coopHessian = on; }
-void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup, std::uint32_t rowsPerStep)
+void VulkanBackend::setHessianF16(bool on, std::uint32_t columnsPerSubgroup)
 {
     if (columnsPerSubgroup != 32 && columnsPerSubgroup != 64)
         throw ComputeError("setHessianF16: columns per subgroup must be 32 or 64");
-    if (rowsPerStep != 32 && rowsPerStep != 64)
-        throw ComputeError("setHessianF16: rows per step must be 32 or 64");
     d_->hessianF16 = on;
     d_->hessianF16Wn = columnsPerSubgroup;
-    d_->hessianF16Step = rowsPerStep;
 }
 bool VulkanBackend::hessianF16Available() const { return d_->dev().coopMatrixF16; }
 bool VulkanBackend::hasTensorCoreGemv() const { return d_->gemvMmaAvailable() && d_->gemvMmaWorks(); }

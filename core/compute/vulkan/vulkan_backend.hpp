@@ -206,9 +206,8 @@ public:
     // matrix; GPTQ's reference also feeds f16 activations). Normalized error against the f32 CPU
     // twin ~3e-4 (the f16 rounding of X). Off by default; where the device lacks cooperative
     // matrices, K % 8 != 0 or |x| exceeds f16, the f32 kernel runs. columnsPerSubgroup: 32 or 64
-    // (the kernel's work split); rowsPerStep: rows of X per shared-memory step, 32 (two buffers)
-    // or 64 (one buffer, hessian_f16.comp STEP).
-    void setHessianF16(bool on, std::uint32_t columnsPerSubgroup = 32, std::uint32_t rowsPerStep = 32);
+    // (the kernel's work split).
+    void setHessianF16(bool on, std::uint32_t columnsPerSubgroup = 32);
     bool hessianF16Available() const;
     // True where gemv_mma.comp runs (NV cooperative matrix with the 16x8x16 f16 shape, and its
     // fragment-layout check passed on a small product the first time it is asked: it fails on

@@ -103,7 +103,6 @@ struct VulkanBackend::Impl {
     bool coopHalfDequant = true;  // int4 dequantized in packed f16 against pair-ordered X (setCooperativeMatrixHalfDequant)
     bool coopHessian = false;  // split-f16 X^T X measured slower than the f32 kernel on the H100
     bool hessianF16 = false;   // X^T X from X rounded to f16 on the tensor cores (setHessianF16)
-    std::uint32_t hessianF16Step = 32;  // rows of X per step (32: two buffers; 64: one)
     std::uint32_t hessianF16Wn = 64;  // hessian_f16.comp: columns per subgroup (32 or 64; 64 measured best)
     int lastPath = 0;  // GemmPath of the last dequantGemm
     bool lastGemvHalf = false;  // the last dequantGemm ran gemv.comp's HALF_MATH variant

@@ -89,7 +89,7 @@ bool VulkanBackend::Impl::hessianHalf(const float* x, int mInt, int kInt, float*
     dev().timestamp(cb, 0);
     recordToHalf(cb, whole(xBuf, m * row), whole(x16Buf, m * k * 2), m * k / 8, 1.0f, false);
     const std::uint32_t wn = hessianF16Wn == 64 ? 64u : 32u;
-    const Spec spec{32u * 2u * (128u / wn), wn, hessianF16Step == 64 ? 64u : 32u, 0, 0, 0};
+    const Spec spec{32u * 2u * (128u / wn), wn, 0, 0, 0, 0};
     for (std::uint64_t i0 = 0; i0 < k; i0 += iChunk) {
         const std::uint64_t ic = std::min(iChunk, k - i0);
         std::array<Binding, kBindings> b{};
