@@ -1,6 +1,7 @@
 #include "core/compute/benchmark.hpp"
 
 #include "core/compute/backend.hpp"
+#include "core/compute/normalized_error.hpp"
 #include "core/compute/random_weights.hpp"
 #include "core/compute/vulkan/vulkan_backend.hpp"
 
@@ -20,18 +21,6 @@ namespace {
 
 using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-double normErr(const float* a, const float* ref, std::size_t n)
-{
-    double num = 0, den = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double d = double(a[i]) - double(ref[i]);
-        if (std::isnan(d))
-            return INFINITY;
-        num += d * d;
-        den += double(ref[i]) * ref[i];
-    }
-    return den > 0 ? std::sqrt(num / den) : (num > 0 ? INFINITY : 0.0);
-}
 
 // Rows of X whose outputs are checked against the CPU: the first two and the last two, so
 // both the first and the last row tile of the kernel are covered.
@@ -169,7 +158,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     xs.insert(xs.end(), x.begin() + std::ptrdiff_t(r) * k, x.begin() + std::ptrdiff_t(r + 1) * k);
                 cpu.dequantGemm(xs.data(), int(rows.size()), *cpuW, ys.data());
                 for (std::size_t i = 0; i < rows.size(); ++i)
-                    row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                    row.error = std::max(row.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
                 row.checked = std::to_string(rows.size()) + " rows of Y";
                 const double moved = double(bytes) + 4.0 * m * k + 4.0 * m * n;
                 row.msSingle = t.median;
@@ -212,7 +201,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     v.msSingle = tv.median;
                     v.error = 0;
                     for (std::size_t i = 0; i < rows.size(); ++i)
-                        v.error = std::max(v.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                        v.error = std::max(v.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
                     return finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k);
                 };
                 for (const auto& layout : row.path == "coopmat" ? opt.coopLayouts : std::vector<std::string>{}) {
@@ -300,7 +289,7 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
                 gpu.w8a8Gemm(x, *sets[0], y.data());
                 BenchRow row{"w8a8", "int8 x int8, per-token", gpu.lastW8a8Path(), shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
                 for (std::size_t i = 0; i < rows.size(); ++i)
-                    row.error = std::max(row.error, normErr(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                    row.error = std::max(row.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
                 row.checked = std::to_string(rows.size()) + " rows of Y";
                 row.msSingle = t.median;
                 rep.rows.push_back(finish(row, tb.allGpu ? tb : t, moved, 2.0 * m * n * k));
@@ -359,8 +348,8 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
                 h = h0;
                 gpu.hessianAccumulate(x.data(), m, k, h.data());
                 BenchRow row{"hessian X^T X", "f32", mode.name, "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
-                row.error = std::max(normErr(h.data(), refTop.data(), std::size_t(rows) * k),
-                                     normErr(h.data() + std::size_t(k - rows) * k, refBottom.data(), std::size_t(rows) * k));
+                row.error = std::max(normalizedError(h.data(), refTop.data(), std::size_t(rows) * k),
+                                     normalizedError(h.data() + std::size_t(k - rows) * k, refBottom.data(), std::size_t(rows) * k));
                 row.checked = "first and last 64 rows of H";
                 // Rate counted on the full product (2 M K^2), also for the symmetric kernel,
                 // which does half of it.
@@ -386,7 +375,7 @@ void benchCalibration(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu,
                 cv.insert(cv.end(), {c.absmax[std::size_t(i)], float(c.meanAbs(i)), float(c.meanSq(i))});
             }
             BenchRow row{"channel stats", "f32", "portable", "K=" + std::to_string(k) + " M=" + std::to_string(m), 0, 0, 0, 0, 0, 0, {}};
-            row.error = normErr(gv.data(), cv.data(), gv.size());
+            row.error = normalizedError(gv.data(), cv.data(), gv.size());
             row.checked = "absmax, mean|x|, mean x^2";
             rep.rows.push_back(finish(row, t, 4.0 * m * k + 12.0 * k, 3.0 * m * k));
             say(opt, "channel stats " + row.shape + ": " + std::to_string(rep.rows.back().ms) + " ms");
@@ -438,7 +427,7 @@ void benchAttention(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, s
             const AttentionShape one{1, tokens, tokens, heads, kvHeads, headDim};
             cpu.attention(one, q.data() + qPer * n, k.data() + kvPer * n, v.data() + kvPer * n, ref.data());
             cpuMs += cpu.lastKernelMs() / double(checked.size());
-            row.error = std::max(row.error, normErr(out.data() + qPer * n, ref.data(), qPer));
+            row.error = std::max(row.error, normalizedError(out.data() + qPer * n, ref.data(), qPer));
         }
         row.checked = (checked.size() == 2 ? "samples 0 and " + std::to_string(samples - 1) : "sample 0") + " (CPU twin " +
                       std::to_string(cpuMs).substr(0, 6) + " ms a sample)";
@@ -461,7 +450,7 @@ void benchAttention(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, s
         per.error = 0;
         cpu.attention(one, q.data() + qPer * (samples - 1), k.data() + kvPer * (samples - 1), v.data() + kvPer * (samples - 1),
                       ref.data());
-        per.error = normErr(out.data() + qPer * (samples - 1), ref.data(), qPer);
+        per.error = normalizedError(out.data() + qPer * (samples - 1), ref.data(), qPer);
         per.checked = "last sample; wall " + std::to_string(wallMs).substr(0, 7) + " ms with transfers";
         Timing tp;
         tp.median = tp.min = kernelMs;
