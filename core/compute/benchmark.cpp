@@ -22,6 +22,15 @@ namespace {
 using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 
+// The largest normalized error of Y's checked rows (rows[i] of y against row i of ys, n wide).
+double checkedRowsError(const std::vector<float>& y, const std::vector<float>& ys, const std::vector<int>& rows, int n)
+{
+    double e = 0;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        e = std::max(e, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+    return e;
+}
+
 // Rows of X whose outputs are checked against the CPU: the first two and the last two, so
 // both the first and the last row tile of the kernel are covered.
 std::vector<int> checkedRows(int m)
@@ -157,8 +166,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                 for (int r : rows)
                     xs.insert(xs.end(), x.begin() + std::ptrdiff_t(r) * k, x.begin() + std::ptrdiff_t(r + 1) * k);
                 cpu.dequantGemm(xs.data(), int(rows.size()), *cpuW, ys.data());
-                for (std::size_t i = 0; i < rows.size(); ++i)
-                    row.error = std::max(row.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                row.error = checkedRowsError(y, ys, rows, n);
                 row.checked = std::to_string(rows.size()) + " rows of Y";
                 const double moved = double(bytes) + 4.0 * m * k + 4.0 * m * n;
                 row.msSingle = t.median;
@@ -199,9 +207,7 @@ void benchDequant(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std
                     gpu.dequantGemm(x.data(), m, *sets[0], y.data());
                     BenchRow v = row;
                     v.msSingle = tv.median;
-                    v.error = 0;
-                    for (std::size_t i = 0; i < rows.size(); ++i)
-                        v.error = std::max(v.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                    v.error = checkedRowsError(y, ys, rows, n);
                     return finish(v, tvb.allGpu ? tvb : tv, moved, 2.0 * m * n * k);
                 };
                 for (const auto& layout : row.path == "coopmat" ? opt.coopLayouts : std::vector<std::string>{}) {
@@ -288,8 +294,7 @@ void benchW8a8(const BenchOptions& opt, VulkanBackend& gpu, Backend& cpu, std::m
                                                      ptrs.size(), t.median, 1000.0);
                 gpu.w8a8Gemm(x, *sets[0], y.data());
                 BenchRow row{"w8a8", "int8 x int8, per-token", gpu.lastW8a8Path(), shapeText(n, k, m), 0, 0, 0, 0, 0, 0, {}};
-                for (std::size_t i = 0; i < rows.size(); ++i)
-                    row.error = std::max(row.error, normalizedError(y.data() + std::size_t(rows[i]) * n, ys.data() + i * n, std::size_t(n)));
+                row.error = checkedRowsError(y, ys, rows, n);
                 row.checked = std::to_string(rows.size()) + " rows of Y";
                 row.msSingle = t.median;
                 rep.rows.push_back(finish(row, tb.allGpu ? tb : t, moved, 2.0 * m * n * k));
